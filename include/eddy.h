@@ -1,0 +1,15 @@
+/* eddy.h: the whole public API. */
+#ifndef EDDY_H
+#define EDDY_H
+
+#include "eddy/errno.h"
+#include "eddy/loop.h"
+#include "eddy/timer.h"
+#include "eddy/loopwatch.h"
+#include "eddy/async.h"
+#include "eddy/poll.h"
+#include "eddy/signal.h"
+#include "eddy/tick.h"
+#include "eddy/version.h"
+
+#endif /* EDDY_H */

@@ -1,0 +1,90 @@
+/* eddy/errno.h: error codes.
+ *
+ * Every eddy function that can fail returns 0 or a negative error code, and
+ * every callback receives its status the same way. On POSIX the codes are the
+ * negated errno values (EDDY_ENOENT == -ENOENT), so a caller may compare with
+ * either. EDDY_EOF has no errno counterpart and lies outside errno's range.
+ */
+#ifndef EDDY_ERRNO_H
+#define EDDY_ERRNO_H
+
+#include <errno.h>
+
+/* The codes eddy reports, as (name, message). One list drives the constants,
+ * eddy_err_name() and eddy_strerror(), so they cannot drift apart. */
+#define EDDY_ERRNO_LIST(X)                                              \
+  X(E2BIG, "argument list too long")                                    \
+  X(EACCES, "permission denied")                                        \
+  X(EADDRINUSE, "address already in use")                               \
+  X(EADDRNOTAVAIL, "address not available")                             \
+  X(EAFNOSUPPORT, "address family not supported")                       \
+  X(EAGAIN, "resource temporarily unavailable")                         \
+  X(EALREADY, "connection already in progress")                         \
+  X(EBADF, "bad file descriptor")                                       \
+  X(EBUSY, "resource busy or locked")                                   \
+  X(ECANCELED, "operation canceled")                                    \
+  X(ECHILD, "no child processes")                                       \
+  X(ECONNABORTED, "software caused connection abort")                   \
+  X(ECONNREFUSED, "connection refused")                                 \
+  X(ECONNRESET, "connection reset by peer")                             \
+  X(EDESTADDRREQ, "destination address required")                       \
+  X(EEXIST, "file already exists")                                      \
+  X(EFAULT, "bad address in system call argument")                      \
+  X(EFBIG, "file too large")                                            \
+  X(EHOSTUNREACH, "host is unreachable")                                \
+  X(EINTR, "interrupted system call")                                   \
+  X(EINVAL, "invalid argument")                                         \
+  X(EIO, "i/o error")                                                   \
+  X(EISCONN, "socket is already connected")                             \
+  X(EISDIR, "illegal operation on a directory")                         \
+  X(ELOOP, "too many symbolic links encountered")                       \
+  X(EMFILE, "too many open files")                                      \
+  X(EMSGSIZE, "message too long")                                       \
+  X(ENAMETOOLONG, "name too long")                                      \
+  X(ENETDOWN, "network is down")                                        \
+  X(ENETUNREACH, "network is unreachable")                              \
+  X(ENFILE, "file table overflow")                                      \
+  X(ENOBUFS, "no buffer space available")                               \
+  X(ENODEV, "no such device")                                           \
+  X(ENOENT, "no such file or directory")                                \
+  X(ENOMEM, "not enough memory")                                        \
+  X(ENOSPC, "no space left on device")                                  \
+  X(ENOSYS, "function not implemented")                                 \
+  X(ENOTCONN, "socket is not connected")                                \
+  X(ENOTDIR, "not a directory")                                         \
+  X(ENOTEMPTY, "directory not empty")                                   \
+  X(ENOTSOCK, "socket operation on non-socket")                         \
+  X(ENOTSUP, "operation not supported")                                 \
+  X(EOVERFLOW, "value too large for defined data type")                 \
+  X(EPERM, "operation not permitted")                                   \
+  X(EPIPE, "broken pipe")                                               \
+  X(EPROTO, "protocol error")                                           \
+  X(EPROTONOSUPPORT, "protocol not supported")                          \
+  X(EPROTOTYPE, "protocol wrong type for socket")                       \
+  X(ERANGE, "result too large")                                         \
+  X(EROFS, "read-only file system")                                     \
+  X(ESPIPE, "invalid seek")                                             \
+  X(ESRCH, "no such process")                                           \
+  X(ETIMEDOUT, "connection timed out")                                  \
+  X(ETXTBSY, "text file is busy")                                       \
+  X(EXDEV, "cross-device link not permitted")
+
+enum {
+#define EDDY_ERRNO_DEFINE(name, msg) EDDY_##name = -name,
+  EDDY_ERRNO_LIST(EDDY_ERRNO_DEFINE)
+#undef EDDY_ERRNO_DEFINE
+  /* End of file or stream; not an errno value. */
+  EDDY_EOF = -4095
+};
+
+/* The symbolic name of an error code ("ENOENT", "EOF"). Returns
+ * "UNKNOWN" for a code eddy does not know. The string is static; this is
+ * safe from any thread. */
+const char *eddy_err_name(int err);
+
+/* A short human-readable message for an error code. Returns
+ * "unknown error" for a code eddy does not know. The string is static;
+ * this is safe from any thread. */
+const char *eddy_strerror(int err);
+
+#endif /* EDDY_ERRNO_H */

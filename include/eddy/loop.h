@@ -1,0 +1,205 @@
+/* eddy/loop.h: the event loop and the handle base every handle starts with.
+ *
+ * One loop per thread. A loop and its handles belong to the thread that runs
+ * it: none of the functions here may be called from another thread unless
+ * its comment says so. One iteration of eddy_run() runs Node's phases:
+ *
+ *   timers -> pending -> idle -> prepare -> poll -> check -> close
+ *
+ * and after every callback the loop invokes it drains the next-tick queue and
+ * the microtask queue (see eddy/tick.h). docs/loop.md explains the rules.
+ */
+#ifndef EDDY_LOOP_H
+#define EDDY_LOOP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errno.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct eddy_loop_s eddy_loop_t;
+typedef struct eddy_handle_s eddy_handle_t;
+
+typedef enum {
+  EDDY_UNKNOWN_HANDLE = 0,
+  EDDY_TIMER,
+  EDDY_IDLE,
+  EDDY_PREPARE,
+  EDDY_CHECK,
+  EDDY_ASYNC,
+  EDDY_POLL,
+  EDDY_SIGNAL,
+  EDDY_HANDLE_TYPE_MAX
+} eddy_handle_type;
+
+typedef enum {
+  EDDY_RUN_DEFAULT = 0, /* run until no referenced work is left */
+  EDDY_RUN_ONCE,        /* one iteration; block in poll if there is nothing to do */
+  EDDY_RUN_NOWAIT       /* one iteration; never block */
+} eddy_run_mode;
+
+typedef void (*eddy_close_cb)(eddy_handle_t *handle);
+typedef void (*eddy_walk_cb)(eddy_handle_t *handle, void *arg);
+
+/* An intrusive doubly linked list node (private; shared by all subsystems). */
+typedef struct eddy_queue_s {
+  struct eddy_queue_s *next;
+  struct eddy_queue_s *prev;
+} eddy_queue_t;
+
+/* The common header of every handle. Public fields: data (yours) and loop
+ * (read only). Cast any handle pointer to eddy_handle_t * to use the generic
+ * functions below. */
+struct eddy_handle_s {
+  void *data;
+  eddy_loop_t *loop;
+  struct {
+    eddy_close_cb close_cb;
+    eddy_queue_t node; /* loop's open-handle list, then its closing list */
+    uint16_t type;     /* eddy_handle_type */
+    uint16_t flags;    /* EDDY__HANDLE_* in src/internal.h */
+  } priv;
+};
+
+/* A file descriptor watched by the loop's backend (private; embedded in the
+ * handles that own descriptors). */
+typedef struct eddy_io_s eddy_io_t;
+typedef void (*eddy_io_cb)(eddy_loop_t *loop, eddy_io_t *io, unsigned events);
+struct eddy_io_s {
+  eddy_io_cb cb;
+  eddy_queue_t change_node;  /* on the loop's change list until applied */
+  eddy_queue_t pending_node; /* on the loop's pending list when fed */
+  int fd;
+  unsigned events;     /* what the owner wants now */
+  unsigned registered; /* what the backend was last told */
+  int slot;            /* backend-private index, -1 when none */
+};
+
+struct eddy_timer_slot;
+struct eddy_task;
+struct eddy_backend;
+struct eddy_signal_state;
+
+/* A ring of deferred callbacks (next-tick or microtask queue). */
+struct eddy_task_ring {
+  struct eddy_task *tasks;
+  uint32_t head;
+  uint32_t count;
+  uint32_t cap;
+};
+
+struct eddy_loop_s {
+  void *data; /* yours */
+  struct {
+    uint64_t time; /* cached loop time, ms */
+    unsigned active_handles; /* active, referenced, not closing */
+    unsigned active_reqs;
+    int stop_flag;
+    eddy_queue_t handles; /* every open handle, in init order */
+    eddy_queue_t closing; /* handles waiting for their close callback */
+    eddy_queue_t idle;
+    eddy_queue_t prepare;
+    eddy_queue_t check;
+    eddy_queue_t pending; /* deferred I/O callbacks (streams) */
+    /* timers: a 4-ary min-heap keyed by (due, seq) */
+    struct eddy_timer_slot *timer_heap;
+    uint32_t timer_count;
+    uint32_t timer_cap;
+    uint64_t timer_seq;
+    /* next-tick and microtask queues */
+    struct eddy_task_ring ticks;
+    struct eddy_task_ring microtasks;
+    int draining;
+    /* I/O backend */
+    const struct eddy_backend *backend;
+    void *backend_state;
+    eddy_io_t **watchers; /* indexed by fd */
+    unsigned nwatchers;
+    eddy_queue_t io_changes;
+    /* cross-thread and signal wake-ups */
+    eddy_io_t wakeup_io;
+    int wakeup_wfd;
+    eddy_queue_t async_handles;
+    struct eddy_signal_state *signals;
+  } priv;
+};
+
+/* Initialise a loop the caller owns. Selects epoll on Linux, poll(2)
+ * elsewhere, or poll(2) when the environment has EDDY_BACKEND=poll.
+ * Returns 0, EDDY_ENOMEM, EDDY_EMFILE or another error from the backend. */
+int eddy_loop_init(eddy_loop_t *loop);
+
+/* Release a loop's resources. Returns EDDY_EBUSY, changing nothing, while
+ * any handle is open or closing or a request is in flight; close them and run
+ * the loop first. */
+int eddy_loop_close(eddy_loop_t *loop);
+
+/* The process-wide default loop, initialised on first call (thread-safe).
+ * Returns NULL if it could not be initialised. */
+eddy_loop_t *eddy_default_loop(void);
+
+/* Run the loop. DEFAULT runs until eddy_stop() or until nothing referenced is
+ * left; ONCE runs one iteration, blocking in poll if nothing is ready; NOWAIT
+ * runs one iteration without blocking. Returns non-zero if the loop is still
+ * alive (more work would run), 0 otherwise. Must not be called re-entrantly
+ * from a callback. */
+int eddy_run(eddy_loop_t *loop, eddy_run_mode mode);
+
+/* Make eddy_run() return after the current iteration: poll does not block. */
+void eddy_stop(eddy_loop_t *loop);
+
+/* Non-zero while a referenced active handle, a request in flight or a
+ * closing handle remains. */
+int eddy_loop_alive(const eddy_loop_t *loop);
+
+/* The cached loop time in milliseconds (monotonic, arbitrary origin). It is
+ * refreshed at the start of each iteration and by eddy_update_time(). */
+uint64_t eddy_now(const eddy_loop_t *loop);
+
+/* Refresh the cached loop time from the monotonic clock. */
+void eddy_update_time(eddy_loop_t *loop);
+
+/* A monotonic clock in nanoseconds, arbitrary origin. Any thread. */
+uint64_t eddy_hrtime(void);
+
+/* Call walk_cb once for every open or closing handle of the loop. walk_cb
+ * may close handles, including ones not visited yet (they are still
+ * visited), and open new ones (not visited). Not re-entrant: walk_cb must
+ * not call eddy_walk on the same loop. */
+void eddy_walk(eddy_loop_t *loop, eddy_walk_cb walk_cb, void *arg);
+
+/* Close a handle: it stops at once and close_cb (may be NULL) runs in the
+ * loop's next close phase, after which the handle's memory may be reused.
+ * Safe inside any callback, including the handle's own. Returns
+ * EDDY_EINVAL if the handle is already closing. */
+int eddy_close(eddy_handle_t *handle, eddy_close_cb close_cb);
+
+/* A referenced active handle keeps the loop alive; an unreferenced one still
+ * runs its callbacks while something else keeps the loop alive. Handles
+ * start referenced. ref and unref are idempotent. */
+void eddy_ref(eddy_handle_t *handle);
+void eddy_unref(eddy_handle_t *handle);
+int eddy_has_ref(const eddy_handle_t *handle);
+
+/* Non-zero while the handle is active (a started timer, a watching poll
+ * handle, an async handle that is not closing, ...). */
+int eddy_is_active(const eddy_handle_t *handle);
+
+/* Non-zero once eddy_close() has been called on the handle. */
+int eddy_is_closing(const eddy_handle_t *handle);
+
+/* The handle's type. */
+eddy_handle_type eddy_handle_get_type(const eddy_handle_t *handle);
+
+/* The name of a backend in use ("epoll" or "poll"). */
+const char *eddy_backend_name(const eddy_loop_t *loop);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EDDY_LOOP_H */

@@ -1,0 +1,68 @@
+/* eddy/loopwatch.h: idle, prepare and check handles.
+ *
+ * Each runs its callback once per loop iteration while active: idle handles
+ * just before prepare, prepare handles just before poll, check handles just
+ * after poll (Node's setImmediate phase). An active idle handle makes poll
+ * return at once. Handles started during their own phase first run in the
+ * next iteration. All functions: loop thread only.
+ */
+#ifndef EDDY_LOOPWATCH_H
+#define EDDY_LOOPWATCH_H
+
+#include "loop.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct eddy_idle_s eddy_idle_t;
+typedef struct eddy_prepare_s eddy_prepare_t;
+typedef struct eddy_check_s eddy_check_t;
+typedef void (*eddy_idle_cb)(eddy_idle_t *idle);
+typedef void (*eddy_prepare_cb)(eddy_prepare_t *prepare);
+typedef void (*eddy_check_cb)(eddy_check_t *check);
+
+struct eddy_idle_s {
+  eddy_handle_t handle;
+  struct {
+    eddy_idle_cb cb;
+    eddy_queue_t node; /* on the loop's idle list while active */
+  } priv;
+};
+
+struct eddy_prepare_s {
+  eddy_handle_t handle;
+  struct {
+    eddy_prepare_cb cb;
+    eddy_queue_t node;
+  } priv;
+};
+
+struct eddy_check_s {
+  eddy_handle_t handle;
+  struct {
+    eddy_check_cb cb;
+    eddy_queue_t node;
+  } priv;
+};
+
+/* init returns 0. start returns EDDY_EINVAL for a NULL cb or a closing
+ * handle, 0 otherwise (starting an active handle only replaces cb). stop
+ * returns 0 and is a no-op on an inactive handle. */
+int eddy_idle_init(eddy_loop_t *loop, eddy_idle_t *idle);
+int eddy_idle_start(eddy_idle_t *idle, eddy_idle_cb cb);
+int eddy_idle_stop(eddy_idle_t *idle);
+
+int eddy_prepare_init(eddy_loop_t *loop, eddy_prepare_t *prepare);
+int eddy_prepare_start(eddy_prepare_t *prepare, eddy_prepare_cb cb);
+int eddy_prepare_stop(eddy_prepare_t *prepare);
+
+int eddy_check_init(eddy_loop_t *loop, eddy_check_t *check);
+int eddy_check_start(eddy_check_t *check, eddy_check_cb cb);
+int eddy_check_stop(eddy_check_t *check);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EDDY_LOOPWATCH_H */

@@ -1,0 +1,30 @@
+/* errno.c: names and messages for eddy's error codes. */
+#include "eddy/errno.h"
+
+const char *eddy_err_name(int err) {
+  switch (err) {
+#define EDDY__NAME_CASE(name, msg) \
+  case EDDY_##name:                \
+    return #name;
+    EDDY_ERRNO_LIST(EDDY__NAME_CASE)
+#undef EDDY__NAME_CASE
+  case EDDY_EOF:
+    return "EOF";
+  default:
+    return "UNKNOWN";
+  }
+}
+
+const char *eddy_strerror(int err) {
+  switch (err) {
+#define EDDY__MSG_CASE(name, msg) \
+  case EDDY_##name:               \
+    return msg;
+    EDDY_ERRNO_LIST(EDDY__MSG_CASE)
+#undef EDDY__MSG_CASE
+  case EDDY_EOF:
+    return "end of file";
+  default:
+    return "unknown error";
+  }
+}

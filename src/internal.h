@@ -1,0 +1,125 @@
+/* internal.h: what the loop core shares with the handle subsystems.
+ * Users never see this. Subsystems include only what they need from here:
+ * handle bookkeeping, the callback epilogue (tick draining), and the I/O
+ * watcher functions. */
+#ifndef EDDY_INTERNAL_H
+#define EDDY_INTERNAL_H
+
+#include <assert.h>
+
+#include "eddy/loop.h"
+#include "queue.h"
+
+/* eddy_handle_t.priv.flags */
+enum {
+  EDDY__HANDLE_ACTIVE = 1 << 0,
+  EDDY__HANDLE_REF = 1 << 1,
+  EDDY__HANDLE_CLOSING = 1 << 2,
+  EDDY__HANDLE_CLOSED = 1 << 3,
+  EDDY__HANDLE_WALKED = 1 << 4 /* visited by the running eddy_walk */
+};
+
+/* eddy_io_t event bits (backend-neutral). */
+enum {
+  EDDY__IO_READ = 1 << 0,
+  EDDY__IO_WRITE = 1 << 1,
+  EDDY__IO_RDHUP = 1 << 2,
+  EDDY__IO_ERROR = 1 << 3 /* descriptor invalid; reported, never requested */
+};
+
+/* Handle lifecycle (loop.c). */
+void eddy__handle_init(eddy_loop_t *loop, eddy_handle_t *h, eddy_handle_type type);
+
+static inline int eddy__handle_active(const eddy_handle_t *h) {
+  return (h->priv.flags & EDDY__HANDLE_ACTIVE) != 0;
+}
+
+static inline int eddy__handle_closing(const eddy_handle_t *h) {
+  return (h->priv.flags & EDDY__HANDLE_CLOSING) != 0;
+}
+
+/* Mark active / inactive, keeping the loop's count of referenced active
+ * handles (its liveness) in step. Idempotent. */
+static inline void eddy__handle_start(eddy_handle_t *h) {
+  if (h->priv.flags & EDDY__HANDLE_ACTIVE)
+    return;
+  h->priv.flags |= EDDY__HANDLE_ACTIVE;
+  if (h->priv.flags & EDDY__HANDLE_REF)
+    h->loop->priv.active_handles++;
+}
+
+static inline void eddy__handle_stop(eddy_handle_t *h) {
+  if (!(h->priv.flags & EDDY__HANDLE_ACTIVE))
+    return;
+  h->priv.flags &= ~EDDY__HANDLE_ACTIVE;
+  if (h->priv.flags & EDDY__HANDLE_REF) {
+    assert(h->loop->priv.active_handles > 0);
+    h->loop->priv.active_handles--;
+  }
+}
+
+/* Requests in flight keep the loop alive (work, fs, write, ...). */
+static inline void eddy__req_register(eddy_loop_t *loop) {
+  loop->priv.active_reqs++;
+}
+
+static inline void eddy__req_unregister(eddy_loop_t *loop) {
+  assert(loop->priv.active_reqs > 0);
+  loop->priv.active_reqs--;
+}
+
+/* Per-type close hooks, called by eddy_close() before the handle is queued
+ * for its close callback. Each stops the handle and releases what it holds. */
+void eddy__timer_close(eddy_handle_t *h);
+void eddy__loopwatch_close(eddy_handle_t *h);
+void eddy__async_close(eddy_handle_t *h);
+void eddy__poll_close(eddy_handle_t *h);
+void eddy__signal_close(eddy_handle_t *h);
+
+/* Timers (timer.c). */
+void eddy__run_timers(eddy_loop_t *loop);
+/* ms until the nearest timer is due, 0 if due, -1 if there is none. */
+int eddy__next_timeout(const eddy_loop_t *loop);
+
+/* Loop phases run by eddy_run (loopwatch.c). */
+void eddy__run_idle(eddy_loop_t *loop);
+void eddy__run_prepare(eddy_loop_t *loop);
+void eddy__run_check(eddy_loop_t *loop);
+
+/* Next-tick / microtask queues (tick.c). The loop calls this after every
+ * user callback; the empty case is one branch. */
+void eddy__drain_ticks_slow(eddy_loop_t *loop);
+static inline void eddy__after_callback(eddy_loop_t *loop) {
+  if (loop->priv.ticks.count != 0 || loop->priv.microtasks.count != 0)
+    eddy__drain_ticks_slow(loop);
+}
+void eddy__tick_free(eddy_loop_t *loop);
+
+/* I/O watchers (io.c). A watcher is bound to one fd; start/stop record the
+ * wanted events and the change reaches the backend just before it waits.
+ * eddy__io_close must be called before the fd is closed. */
+void eddy__io_init(eddy_io_t *io, eddy_io_cb cb, int fd);
+int eddy__io_start(eddy_loop_t *loop, eddy_io_t *io, unsigned events);
+void eddy__io_stop(eddy_loop_t *loop, eddy_io_t *io, unsigned events);
+void eddy__io_close(eddy_loop_t *loop, eddy_io_t *io);
+int eddy__io_check_fd(eddy_loop_t *loop, int fd);
+void eddy__io_apply_changes(eddy_loop_t *loop);
+/* Defer a write-readiness callback to the next pending phase (streams use
+ * this for writes that completed without waiting). */
+void eddy__io_feed(eddy_loop_t *loop, eddy_io_t *io);
+void eddy__io_free(eddy_loop_t *loop);
+
+/* The loop's wake-up descriptor (wakeup.c), shared by async handles,
+ * signals and later the work pool. Created on first use. */
+int eddy__wakeup_open(eddy_loop_t *loop);
+void eddy__wakeup_close(eddy_loop_t *loop);
+void eddy__wakeup_signal(eddy_loop_t *loop); /* any thread, signal-safe */
+void eddy__async_dispatch(eddy_loop_t *loop);  /* async.c */
+void eddy__signal_dispatch(eddy_loop_t *loop); /* signal.c */
+void eddy__signal_loop_close(eddy_loop_t *loop);
+
+/* Descriptor helpers (io.c). */
+int eddy__set_nonblock(int fd, int on);
+int eddy__set_cloexec(int fd, int on);
+
+#endif /* EDDY_INTERNAL_H */
