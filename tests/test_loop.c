@@ -1,0 +1,414 @@
+/* test_loop.c: loop lifecycle, run modes, phases, liveness, close, walk,
+ * ref counting, time and error names. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "test_util.h"
+#include "internal.h"
+
+static void test_init_close_empty(void **state) {
+  eddy_loop_t loop;
+
+  (void)state;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_false(eddy_loop_alive(&loop));
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_NOWAIT), 0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_ONCE), 0);
+  test_assert_loop_clean(&loop);
+}
+
+static void test_close_busy_while_handle_open(void **state) {
+  eddy_loop_t loop;
+  eddy_timer_t timer;
+
+  (void)state;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_timer_init(&loop, &timer), 0);
+  assert_int_equal(eddy_loop_close(&loop), EDDY_EBUSY);
+  assert_int_equal(eddy_close(&timer.handle, NULL), 0);
+  /* Still busy until the close callback has run. */
+  assert_int_equal(eddy_loop_close(&loop), EDDY_EBUSY);
+  test_assert_loop_clean(&loop);
+}
+
+static void test_default_loop(void **state) {
+  eddy_loop_t *a = eddy_default_loop();
+
+  (void)state;
+  assert_non_null(a);
+  assert_ptr_equal(a, eddy_default_loop());
+  assert_int_equal(eddy_loop_close(a), 0);
+  /* A closed default loop comes back initialised. */
+  a = eddy_default_loop();
+  assert_non_null(a);
+  assert_int_equal(eddy_loop_close(a), 0);
+}
+
+/* One iteration visits the phases in Node's order. */
+static struct test_log phase_log;
+static eddy_io_t phase_io;
+
+static void phase_timer(eddy_timer_t *t) {
+  test_log_printf(&phase_log, "timer ");
+  eddy_close(&t->handle, NULL);
+}
+static void phase_pending(eddy_loop_t *loop, eddy_io_t *io, unsigned ev) {
+  (void)loop;
+  (void)io;
+  (void)ev;
+  test_log_printf(&phase_log, "pending ");
+}
+static void phase_idle(eddy_idle_t *h) {
+  test_log_printf(&phase_log, "idle ");
+  eddy_close(&h->handle, NULL);
+}
+static void phase_prepare(eddy_prepare_t *h) {
+  test_log_printf(&phase_log, "prepare ");
+  eddy_close(&h->handle, NULL);
+}
+static void phase_poll(eddy_poll_t *h, int status, int events) {
+  assert_int_equal(status, 0);
+  assert_true(events & EDDY_READABLE);
+  test_log_printf(&phase_log, "poll ");
+  eddy_close(&h->handle, NULL);
+}
+static void phase_check(eddy_check_t *h) {
+  test_log_printf(&phase_log, "check ");
+  eddy_close(&h->handle, NULL);
+}
+static void phase_close(eddy_handle_t *h) {
+  (void)h;
+  test_log_printf(&phase_log, "close ");
+}
+
+static void test_phase_order(void **state) {
+  eddy_loop_t loop;
+  eddy_timer_t timer;
+  eddy_idle_t idle;
+  eddy_prepare_t prepare;
+  eddy_poll_t poll;
+  eddy_check_t check, closing;
+  int fds[2];
+
+  (void)state;
+  phase_log.len = 0;
+  assert_int_equal(pipe(fds), 0);
+  assert_int_equal(write(fds[1], "x", 1), 1);
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_timer_init(&loop, &timer), 0);
+  assert_int_equal(eddy_timer_start(&timer, phase_timer, 0, 0), 0);
+  eddy__io_init(&phase_io, phase_pending, -1);
+  eddy__io_feed(&loop, &phase_io);
+  assert_int_equal(eddy_idle_init(&loop, &idle), 0);
+  assert_int_equal(eddy_idle_start(&idle, phase_idle), 0);
+  assert_int_equal(eddy_prepare_init(&loop, &prepare), 0);
+  assert_int_equal(eddy_prepare_start(&prepare, phase_prepare), 0);
+  assert_int_equal(eddy_poll_init(&loop, &poll, fds[0]), 0);
+  assert_int_equal(eddy_poll_start(&poll, EDDY_READABLE, phase_poll), 0);
+  assert_int_equal(eddy_check_init(&loop, &check), 0);
+  assert_int_equal(eddy_check_start(&check, phase_check), 0);
+  assert_int_equal(eddy_check_init(&loop, &closing), 0);
+  assert_int_equal(eddy_close(&closing.handle, phase_close), 0);
+  /* ONCE has no timers pass before the first iteration: the due timer runs
+   * at the end of it. */
+  eddy_run(&loop, EDDY_RUN_ONCE);
+  phase_log.buf[phase_log.len] = '\0';
+  assert_string_equal(phase_log.buf,
+                      "pending idle prepare poll check close timer ");
+  test_teardown_loop(&loop);
+  close(fds[0]);
+  close(fds[1]);
+}
+
+static void noop_idle(eddy_idle_t *h) {
+  (void)h;
+}
+static void noop_timer(eddy_timer_t *t) {
+  (void)t;
+}
+
+/* An active idle handle means poll must not block, even with a far timer. */
+static void test_poll_timeout_zero_with_idle(void **state) {
+  eddy_loop_t loop;
+  eddy_timer_t far;
+  eddy_idle_t idle;
+  uint64_t start;
+
+  (void)state;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_timer_init(&loop, &far), 0);
+  assert_int_equal(eddy_timer_start(&far, noop_timer, 60000, 0), 0);
+  assert_int_equal(eddy_idle_init(&loop, &idle), 0);
+  assert_int_equal(eddy_idle_start(&idle, noop_idle), 0);
+  start = eddy_hrtime();
+  assert_int_not_equal(eddy_run(&loop, EDDY_RUN_ONCE), 0);
+  assert_true(eddy_hrtime() - start < 30000000000ull);
+  test_teardown_loop(&loop);
+}
+
+/* A pending close means poll must not block either. */
+static int closed_count;
+static void count_close(eddy_handle_t *h) {
+  (void)h;
+  closed_count++;
+}
+
+static void test_poll_timeout_zero_with_closing(void **state) {
+  eddy_loop_t loop;
+  eddy_timer_t far;
+  eddy_check_t check;
+
+  (void)state;
+  closed_count = 0;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_timer_init(&loop, &far), 0);
+  assert_int_equal(eddy_timer_start(&far, noop_timer, 60000, 0), 0);
+  assert_int_equal(eddy_check_init(&loop, &check), 0);
+  assert_int_equal(eddy_close(&check.handle, count_close), 0);
+  assert_int_not_equal(eddy_run(&loop, EDDY_RUN_ONCE), 0);
+  assert_int_equal(closed_count, 1);
+  test_teardown_loop(&loop);
+}
+
+/* NOWAIT never blocks; ONCE blocks until the timer is due. */
+static int timer_fired;
+static void count_timer(eddy_timer_t *t) {
+  (void)t;
+  timer_fired++;
+}
+
+static void test_run_modes(void **state) {
+  eddy_loop_t loop;
+  eddy_timer_t timer;
+
+  (void)state;
+  timer_fired = 0;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_timer_init(&loop, &timer), 0);
+  assert_int_equal(eddy_timer_start(&timer, count_timer, 20, 0), 0);
+  assert_int_not_equal(eddy_run(&loop, EDDY_RUN_NOWAIT), 0);
+  assert_int_equal(timer_fired, 0);
+  /* ONCE blocks in poll until the timer is due, then runs it. */
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_ONCE), 0);
+  assert_int_equal(timer_fired, 1);
+  test_teardown_loop(&loop);
+}
+
+static void stop_from_timer(eddy_timer_t *t) {
+  timer_fired++;
+  eddy_stop(t->handle.loop);
+}
+
+static void test_stop(void **state) {
+  eddy_loop_t loop;
+  eddy_timer_t timer;
+
+  (void)state;
+  timer_fired = 0;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_timer_init(&loop, &timer), 0);
+  assert_int_equal(eddy_timer_start(&timer, stop_from_timer, 1, 1), 0);
+  /* The repeating timer would run forever; stop ends eddy_run. */
+  assert_int_not_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(timer_fired, 1);
+  assert_int_not_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(timer_fired, 2);
+  test_teardown_loop(&loop);
+}
+
+static void test_ref_unref(void **state) {
+  eddy_loop_t loop;
+  eddy_timer_t timer;
+
+  (void)state;
+  timer_fired = 0;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_timer_init(&loop, &timer), 0);
+  assert_true(eddy_has_ref(&timer.handle));
+  assert_false(eddy_is_active(&timer.handle));
+  assert_false(eddy_loop_alive(&loop)); /* inactive handles do not count */
+  assert_int_equal(eddy_timer_start(&timer, count_timer, 10, 0), 0);
+  assert_true(eddy_is_active(&timer.handle));
+  assert_true(eddy_loop_alive(&loop));
+  eddy_unref(&timer.handle);
+  eddy_unref(&timer.handle); /* idempotent */
+  assert_false(eddy_has_ref(&timer.handle));
+  assert_false(eddy_loop_alive(&loop));
+  /* Nothing referenced: run returns at once, the timer never fires. */
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(timer_fired, 0);
+  assert_true(eddy_is_active(&timer.handle));
+  eddy_ref(&timer.handle);
+  eddy_ref(&timer.handle);
+  assert_true(eddy_loop_alive(&loop));
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(timer_fired, 1);
+  test_teardown_loop(&loop);
+}
+
+static void test_close_twice_and_flags(void **state) {
+  eddy_loop_t loop;
+  eddy_check_t check;
+
+  (void)state;
+  closed_count = 0;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_check_init(&loop, &check), 0);
+  assert_int_equal(eddy_handle_get_type(&check.handle), EDDY_CHECK);
+  assert_false(eddy_is_closing(&check.handle));
+  assert_int_equal(eddy_close(&check.handle, count_close), 0);
+  assert_true(eddy_is_closing(&check.handle));
+  assert_int_equal(eddy_close(&check.handle, count_close), EDDY_EINVAL);
+  test_assert_loop_clean(&loop);
+  assert_int_equal(closed_count, 1);
+}
+
+/* Close callbacks run in close order; a close issued from a close callback
+ * waits for the next iteration. */
+static struct test_log close_log;
+static eddy_check_t late;
+static void log_close_late(eddy_handle_t *h) {
+  (void)h;
+  test_log_printf(&close_log, "late ");
+}
+static void log_close_and_close_late(eddy_handle_t *h) {
+  test_log_printf(&close_log, "%s ", (const char *)h->data);
+  if (!eddy_is_closing(&late.handle))
+    eddy_close(&late.handle, log_close_late);
+}
+
+static void test_close_order_and_nested_close(void **state) {
+  eddy_loop_t loop;
+  eddy_check_t a, b;
+
+  (void)state;
+  close_log.len = 0;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_check_init(&loop, &a), 0);
+  assert_int_equal(eddy_check_init(&loop, &b), 0);
+  assert_int_equal(eddy_check_init(&loop, &late), 0);
+  a.handle.data = "a";
+  b.handle.data = "b";
+  eddy_close(&b.handle, log_close_and_close_late);
+  eddy_close(&a.handle, log_close_and_close_late);
+  assert_int_not_equal(eddy_run(&loop, EDDY_RUN_ONCE), 0);
+  close_log.buf[close_log.len] = '\0';
+  assert_string_equal(close_log.buf, "b a ");
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_ONCE), 0);
+  close_log.buf[close_log.len] = '\0';
+  assert_string_equal(close_log.buf, "b a late ");
+  test_assert_loop_clean(&loop);
+}
+
+static int walk_visits;
+static void walk_close_all(eddy_handle_t *h, void *arg) {
+  eddy_handle_t **all = arg;
+  int i;
+
+  (void)h;
+  walk_visits++;
+  /* Close every handle, including ones not visited yet. */
+  for (i = 0; all[i] != NULL; i++)
+    if (!eddy_is_closing(all[i]))
+      eddy_close(all[i], NULL);
+}
+
+static void test_walk(void **state) {
+  eddy_loop_t loop;
+  eddy_timer_t t;
+  eddy_idle_t i;
+  eddy_check_t c;
+  eddy_handle_t *all[] = {&t.handle, &i.handle, &c.handle, NULL};
+
+  (void)state;
+  walk_visits = 0;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  eddy_timer_init(&loop, &t);
+  eddy_idle_init(&loop, &i);
+  eddy_check_init(&loop, &c);
+  eddy_walk(&loop, walk_close_all, all);
+  assert_int_equal(walk_visits, 3);
+  assert_true(eddy_is_closing(&t.handle) && eddy_is_closing(&i.handle) &&
+              eddy_is_closing(&c.handle));
+  /* Closing handles are still walked until their callbacks have run. */
+  walk_visits = 0;
+  eddy_walk(&loop, walk_close_all, all);
+  assert_int_equal(walk_visits, 3);
+  test_assert_loop_clean(&loop);
+}
+
+static void test_time(void **state) {
+  eddy_loop_t loop;
+  uint64_t h1, h2, n1;
+
+  (void)state;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  h1 = eddy_hrtime();
+  n1 = eddy_now(&loop);
+  test_busy_wait_ms(5);
+  /* The cached time does not move by itself. */
+  assert_int_equal(eddy_now(&loop), n1);
+  eddy_update_time(&loop);
+  h2 = eddy_hrtime();
+  assert_true(h2 - h1 >= 5000000u);
+  assert_true(eddy_now(&loop) - n1 >= 4);
+  test_assert_loop_clean(&loop);
+}
+
+static void test_error_names(void **state) {
+  (void)state;
+  assert_int_equal(EDDY_ENOENT, -ENOENT);
+  assert_int_equal(EDDY_EAGAIN, -EAGAIN);
+  assert_string_equal(eddy_err_name(EDDY_ENOENT), "ENOENT");
+  assert_string_equal(eddy_strerror(EDDY_ENOENT), "no such file or directory");
+  assert_string_equal(eddy_err_name(EDDY_ECANCELED), "ECANCELED");
+  assert_string_equal(eddy_err_name(EDDY_EOF), "EOF");
+  assert_string_equal(eddy_strerror(EDDY_EOF), "end of file");
+  assert_string_equal(eddy_err_name(-123456), "UNKNOWN");
+  assert_string_equal(eddy_strerror(12345), "unknown error");
+  assert_string_equal(eddy_version_string(), "0.1.0");
+}
+
+static void test_backend_from_environment(void **state) {
+  eddy_loop_t loop;
+  const char *saved = getenv("EDDY_BACKEND");
+  char *copy = saved != NULL ? strdup(saved) : NULL;
+
+  (void)state;
+  setenv("EDDY_BACKEND", "poll", 1);
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_string_equal(eddy_backend_name(&loop), "poll");
+  test_assert_loop_clean(&loop);
+  unsetenv("EDDY_BACKEND");
+  assert_int_equal(eddy_loop_init(&loop), 0);
+#ifdef __linux__
+  assert_string_equal(eddy_backend_name(&loop), "epoll");
+#else
+  assert_string_equal(eddy_backend_name(&loop), "poll");
+#endif
+  test_assert_loop_clean(&loop);
+  if (copy != NULL)
+    setenv("EDDY_BACKEND", copy, 1);
+  free(copy);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_init_close_empty),
+      cmocka_unit_test(test_close_busy_while_handle_open),
+      cmocka_unit_test(test_default_loop),
+      cmocka_unit_test(test_phase_order),
+      cmocka_unit_test(test_poll_timeout_zero_with_idle),
+      cmocka_unit_test(test_poll_timeout_zero_with_closing),
+      cmocka_unit_test(test_run_modes),
+      cmocka_unit_test(test_stop),
+      cmocka_unit_test(test_ref_unref),
+      cmocka_unit_test(test_close_twice_and_flags),
+      cmocka_unit_test(test_close_order_and_nested_close),
+      cmocka_unit_test(test_walk),
+      cmocka_unit_test(test_time),
+      cmocka_unit_test(test_error_names),
+      cmocka_unit_test(test_backend_from_environment),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,317 @@
+/* test_timer.c: timer handles and the timer heap. */
+#include <stdlib.h>
+
+#include "test_util.h"
+
+static int fired;
+static void count_cb(eddy_timer_t *t) {
+  (void)t;
+  fired++;
+}
+
+static void test_start_stop_errors(void **state) {
+  eddy_loop_t loop;
+  eddy_timer_t t;
+
+  (void)state;
+  fired = 0;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_timer_init(&loop, &t), 0);
+  assert_int_equal(eddy_handle_get_type(&t.handle), EDDY_TIMER);
+  assert_int_equal(eddy_timer_start(&t, NULL, 1, 0), EDDY_EINVAL);
+  assert_int_equal(eddy_timer_again(&t), EDDY_EINVAL); /* never started */
+  assert_int_equal(eddy_timer_stop(&t), 0);            /* not active: ok */
+  assert_int_equal(eddy_timer_get_due_in(&t), 0);
+  assert_int_equal(eddy_timer_start(&t, count_cb, 50, 0), 0);
+  assert_true(eddy_timer_get_due_in(&t) == 50);
+  assert_int_equal(eddy_timer_stop(&t), 0);
+  assert_false(eddy_is_active(&t.handle));
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(fired, 0);
+  assert_int_equal(eddy_close(&t.handle, NULL), 0);
+  assert_int_equal(eddy_timer_start(&t, count_cb, 1, 0), EDDY_EINVAL);
+  test_assert_loop_clean(&loop);
+  assert_int_equal(fired, 0);
+}
+
+static void test_huge_timeout_saturates(void **state) {
+  eddy_loop_t loop;
+  eddy_timer_t t;
+
+  (void)state;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_timer_init(&loop, &t), 0);
+  assert_int_equal(eddy_timer_start(&t, count_cb, UINT64_MAX, 0), 0);
+  assert_true(eddy_timer_get_due_in(&t) >= UINT64_MAX - eddy_now(&loop));
+  eddy_unref(&t.handle);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_NOWAIT), 0);
+  test_teardown_loop(&loop);
+}
+
+static void test_repeat_get_set_and_again(void **state) {
+  eddy_loop_t loop;
+  eddy_timer_t t;
+
+  (void)state;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_timer_init(&loop, &t), 0);
+  assert_int_equal(eddy_timer_start(&t, count_cb, 1000, 0), 0);
+  assert_int_equal(eddy_timer_get_repeat(&t), 0);
+  /* again without repeat leaves the timer as it is */
+  assert_int_equal(eddy_timer_again(&t), 0);
+  assert_int_equal(eddy_timer_get_due_in(&t), 1000);
+  eddy_timer_set_repeat(&t, 30);
+  assert_int_equal(eddy_timer_get_repeat(&t), 30);
+  assert_int_equal(eddy_timer_again(&t), 0);
+  assert_int_equal(eddy_timer_get_due_in(&t), 30);
+  test_teardown_loop(&loop);
+}
+
+/* Equal deadlines fire in start order; earlier deadlines first. */
+static struct test_log order_log;
+static void log_name(eddy_timer_t *t) {
+  test_log_printf(&order_log, "%s ", (const char *)t->handle.data);
+}
+
+static void test_order_by_due_then_start(void **state) {
+  eddy_loop_t loop;
+  eddy_timer_t t[5];
+  const char *names[] = {"a10", "b10", "c5", "d10", "e0"};
+  uint64_t timeouts[] = {10, 10, 5, 10, 0};
+  int i;
+
+  (void)state;
+  order_log.len = 0;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  for (i = 0; i < 5; i++) {
+    eddy_timer_init(&loop, &t[i]);
+    t[i].handle.data = (void *)names[i];
+    assert_int_equal(eddy_timer_start(&t[i], log_name, timeouts[i], 0), 0);
+  }
+  test_busy_wait_ms(20); /* all due at the first timers pass */
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  order_log.buf[order_log.len] = '\0';
+  assert_string_equal(order_log.buf, "e0 c5 a10 b10 d10 ");
+  test_teardown_loop(&loop);
+}
+
+/* A 0 ms timer started in a timer callback runs in the next iteration,
+ * after that iteration's check phase. */
+static struct test_log nested_log;
+static eddy_timer_t child;
+static eddy_check_t check;
+static void nested_child(eddy_timer_t *t) {
+  (void)t;
+  test_log_printf(&nested_log, "child-timer ");
+}
+static void nested_check(eddy_check_t *c) {
+  test_log_printf(&nested_log, "check ");
+  eddy_check_stop(c);
+}
+static void nested_parent(eddy_timer_t *t) {
+  test_log_printf(&nested_log, "parent ");
+  eddy_timer_start(&child, nested_child, 0, 0);
+  eddy_check_start(&check, nested_check);
+  (void)t;
+}
+static void nested_sibling(eddy_timer_t *t) {
+  (void)t;
+  test_log_printf(&nested_log, "sibling ");
+}
+
+static void test_zero_timer_from_timer_runs_next_iteration(void **state) {
+  eddy_loop_t loop;
+  eddy_timer_t parent, sibling;
+
+  (void)state;
+  nested_log.len = 0;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  eddy_timer_init(&loop, &parent);
+  eddy_timer_init(&loop, &sibling);
+  eddy_timer_init(&loop, &child);
+  eddy_check_init(&loop, &check);
+  eddy_timer_start(&parent, nested_parent, 0, 0);
+  eddy_timer_start(&sibling, nested_sibling, 0, 0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  nested_log.buf[nested_log.len] = '\0';
+  assert_string_equal(nested_log.buf, "parent sibling check child-timer ");
+  test_teardown_loop(&loop);
+}
+
+/* An interval is re-armed from the start of its callback: a slow callback
+ * delays the next run to the next timers phase, with no catch-up burst. */
+static int interval_runs;
+static uint64_t due_in_seen;
+static void slow_interval(eddy_timer_t *t) {
+  interval_runs++;
+  /* Re-armed before the callback, relative to the callback's start. */
+  due_in_seen = eddy_timer_get_due_in(t);
+  if (interval_runs == 1)
+    test_busy_wait_ms(60); /* six intervals' worth */
+  if (interval_runs == 3)
+    eddy_timer_stop(t);
+}
+
+static void test_interval_rearmed_from_callback_start(void **state) {
+  eddy_loop_t loop;
+  eddy_timer_t t;
+  uint64_t start_runs;
+
+  (void)state;
+  interval_runs = 0;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  eddy_timer_init(&loop, &t);
+  assert_int_equal(eddy_timer_start(&t, slow_interval, 10, 10), 0);
+  /* First run: busy 60 ms. */
+  while (interval_runs == 0)
+    eddy_run(&loop, EDDY_RUN_ONCE);
+  assert_int_equal(due_in_seen, 10);
+  /* The next timers pass runs it once, not six times. */
+  start_runs = (uint64_t)interval_runs;
+  eddy_run(&loop, EDDY_RUN_ONCE);
+  assert_int_equal(interval_runs, start_runs + 1);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(interval_runs, 3);
+  test_teardown_loop(&loop);
+}
+
+static void close_self(eddy_timer_t *t) {
+  fired++;
+  eddy_close(&t->handle, NULL);
+}
+
+static void test_close_in_own_callback(void **state) {
+  eddy_loop_t loop;
+  eddy_timer_t t;
+
+  (void)state;
+  fired = 0;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  eddy_timer_init(&loop, &t);
+  eddy_timer_start(&t, close_self, 1, 1); /* repeating: close stops it */
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(fired, 1);
+  assert_int_equal(eddy_loop_close(&loop), 0);
+}
+
+/* A timer stopped by an earlier callback of the same pass does not run. */
+static eddy_timer_t victim;
+static void stop_victim(eddy_timer_t *t) {
+  (void)t;
+  eddy_timer_stop(&victim);
+}
+
+static void test_stop_other_due_timer(void **state) {
+  eddy_loop_t loop;
+  eddy_timer_t first;
+
+  (void)state;
+  fired = 0;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  eddy_timer_init(&loop, &first);
+  eddy_timer_init(&loop, &victim);
+  eddy_timer_start(&first, stop_victim, 0, 0);
+  eddy_timer_start(&victim, count_cb, 0, 0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(fired, 0);
+  test_teardown_loop(&loop);
+}
+
+/* Unreferenced timers fire while a referenced one keeps the loop alive. */
+static void test_unref_timer_fires_while_loop_alive(void **state) {
+  eddy_loop_t loop;
+  eddy_timer_t unref_early, ref_late, unref_never;
+
+  (void)state;
+  fired = 0;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  eddy_timer_init(&loop, &unref_early);
+  eddy_timer_init(&loop, &ref_late);
+  eddy_timer_init(&loop, &unref_never);
+  eddy_timer_start(&unref_early, count_cb, 1, 0);
+  eddy_unref(&unref_early.handle);
+  eddy_timer_start(&ref_late, count_cb, 20, 0);
+  eddy_timer_start(&unref_never, count_cb, 60000, 0);
+  eddy_unref(&unref_never.handle);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(fired, 2);
+  assert_true(eddy_is_active(&unref_never.handle));
+  test_teardown_loop(&loop);
+}
+
+/* Heap stress: many timers with random timeouts, a third stopped and a few
+ * restarted; the survivors fire in (due, start) order exactly once. */
+#define STRESS_N 20000
+struct stress_timer {
+  eddy_timer_t timer;
+  uint64_t due;
+  uint64_t seq;
+  int fired;
+};
+static struct stress_timer *stress;
+static uint64_t last_due, last_seq;
+static int stress_fired, stress_misordered;
+
+static void stress_cb(eddy_timer_t *t) {
+  struct stress_timer *s = (struct stress_timer *)t;
+  if (s->due < last_due || (s->due == last_due && s->seq < last_seq))
+    stress_misordered++;
+  last_due = s->due;
+  last_seq = s->seq;
+  s->fired++;
+  stress_fired++;
+}
+
+static void test_heap_stress(void **state) {
+  eddy_loop_t loop;
+  uint64_t seq = 0;
+  int i, expected = 0;
+
+  (void)state;
+  srand(42);
+  stress = calloc(STRESS_N, sizeof(*stress));
+  assert_non_null(stress);
+  stress_fired = stress_misordered = 0;
+  last_due = last_seq = 0;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  for (i = 0; i < STRESS_N; i++) {
+    uint64_t timeout = (uint64_t)(rand() % 40);
+    eddy_timer_init(&loop, &stress[i].timer);
+    assert_int_equal(eddy_timer_start(&stress[i].timer, stress_cb, timeout, 0), 0);
+    stress[i].due = eddy_now(&loop) + timeout;
+    stress[i].seq = seq++;
+  }
+  for (i = 0; i < STRESS_N; i += 3)
+    eddy_timer_stop(&stress[i].timer);
+  for (i = 0; i < STRESS_N; i += 9) { /* restart some stopped ones */
+    uint64_t timeout = (uint64_t)(rand() % 40);
+    eddy_timer_start(&stress[i].timer, stress_cb, timeout, 0);
+    stress[i].due = eddy_now(&loop) + timeout;
+    stress[i].seq = seq++;
+  }
+  for (i = 0; i < STRESS_N; i++)
+    expected += eddy_is_active(&stress[i].timer.handle);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(stress_fired, expected);
+  assert_int_equal(stress_misordered, 0);
+  for (i = 0; i < STRESS_N; i++)
+    assert_true(stress[i].fired <= 1);
+  test_teardown_loop(&loop);
+  free(stress);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_start_stop_errors),
+      cmocka_unit_test(test_huge_timeout_saturates),
+      cmocka_unit_test(test_repeat_get_set_and_again),
+      cmocka_unit_test(test_order_by_due_then_start),
+      cmocka_unit_test(test_zero_timer_from_timer_runs_next_iteration),
+      cmocka_unit_test(test_interval_rearmed_from_callback_start),
+      cmocka_unit_test(test_close_in_own_callback),
+      cmocka_unit_test(test_stop_other_due_timer),
+      cmocka_unit_test(test_unref_timer_fires_while_loop_alive),
+      cmocka_unit_test(test_heap_stress),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

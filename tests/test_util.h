@@ -1,0 +1,79 @@
+/* test_util.h: what every eddy test shares: cmocka, a recorder for event
+ * order, and the clean-teardown check every test ends with. */
+#ifndef EDDY_TEST_UTIL_H
+#define EDDY_TEST_UTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "eddy.h"
+
+/* An append-only log of lines, compared with expected output. */
+struct test_log {
+  char buf[8192];
+  size_t len;
+};
+
+static inline void test_log_printf(struct test_log *log, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static inline void test_log_printf(struct test_log *log, const char *fmt, ...) {
+  va_list ap;
+  int n;
+
+  va_start(ap, fmt);
+  n = vsnprintf(log->buf + log->len, sizeof(log->buf) - log->len, fmt, ap);
+  va_end(ap);
+  assert_true(n >= 0 && (size_t)n < sizeof(log->buf) - log->len);
+  log->len += (size_t)n;
+}
+
+static void test_close_walk_cb(eddy_handle_t *h, void *arg) {
+  (void)arg;
+  if (!eddy_is_closing(h))
+    eddy_close(h, NULL);
+}
+
+/* Close whatever is still open, run the close callbacks, and assert the
+ * loop closes cleanly. */
+static inline void test_teardown_loop(eddy_loop_t *loop) {
+  eddy_walk(loop, test_close_walk_cb, NULL);
+  eddy_run(loop, EDDY_RUN_DEFAULT);
+  assert_int_equal(eddy_loop_close(loop), 0);
+}
+
+/* Assert that a loop with no open handles closes cleanly. */
+static inline void test_assert_loop_clean(eddy_loop_t *loop) {
+  assert_int_equal(eddy_run(loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(eddy_loop_close(loop), 0);
+}
+
+/* Spin (on the loop thread, as Node's busy-wait scenarios do) for ms. */
+static inline void test_busy_wait_ms(uint64_t ms) {
+  uint64_t end = eddy_hrtime() + ms * 1000000u;
+  while (eddy_hrtime() < end)
+    ;
+}
+
+/* Read a file under tests/scenarios into buf; returns its length. */
+static inline size_t test_read_scenario(const char *name, char *buf,
+                                        size_t cap) {
+  char path[512];
+  FILE *f;
+  size_t n;
+
+  snprintf(path, sizeof(path), "%s/%s", EDDY_TEST_SCENARIOS, name);
+  f = fopen(path, "r");
+  assert_non_null(f);
+  n = fread(buf, 1, cap - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  return n;
+}
+
+#endif /* EDDY_TEST_UTIL_H */
