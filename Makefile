@@ -1,0 +1,29 @@
+# Thin wrapper over CMake. The two commands a user needs:
+#   make test    install missing tools, build, run the whole suite
+#   make bench   build and run the benchmarks against libuv and libev
+.PHONY: all test asan tsan bench deps install clean
+
+all:
+	scripts/test.sh build
+
+test:
+	scripts/test.sh
+
+asan:
+	EDDY_SANITIZE=address,undefined scripts/test.sh
+
+tsan:
+	EDDY_SANITIZE=thread scripts/test.sh
+
+bench:
+	scripts/bench.sh
+
+deps:
+	scripts/deps.sh
+
+install:
+	scripts/deps.sh && cmake -S . -B build && cmake --build build -j2 && \
+	cmake --install build
+
+clean:
+	rm -rf build build-* 

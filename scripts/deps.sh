@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install what building and testing eddy needs, if it is missing: cmake, a C
+# compiler, make, pkg-config and cmocka. Uses apt-get as root, or through
+# sudo when that works without a password; otherwise says what is missing.
+set -euo pipefail
+
+missing=()
+command -v cmake >/dev/null || missing+=(cmake)
+command -v cc >/dev/null || missing+=(gcc)
+command -v make >/dev/null || missing+=(make)
+command -v pkg-config >/dev/null || missing+=(pkg-config)
+if ! pkg-config --exists cmocka 2>/dev/null; then
+  missing+=(libcmocka-dev)
+fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=()
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+  sudo=(sudo -n)
+else
+  echo "deps: missing ${missing[*]}; install them (apt-get install ${missing[*]})" >&2
+  exit 1
+fi
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null

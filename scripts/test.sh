@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Configure, build and run the whole cmocka suite through ctest. Every test
+# runs on both backends (NAME and NAME.poll). EDDY_SANITIZE selects a
+# sanitizer build in its own directory: "address,undefined" runs everything;
+# "thread" runs the suites with threads (async, signal).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+
+san=${EDDY_SANITIZE:-}
+case "$san" in
+  "") build=${1:-build} ;;
+  thread) build=build-tsan ;;
+  *) build=build-asan ;;
+esac
+
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DEDDY_SANITIZE="$san" >/dev/null
+cmake --build "$build" -j "$(nproc)" >/dev/null
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+filter=()
+[ "$san" = thread ] && filter=(-R '^(async|signal)(\.poll)?$')
+cd "$build"
+ctest --output-on-failure -j "$(nproc)" "${filter[@]}"
