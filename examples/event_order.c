@@ -1,0 +1,66 @@
+/* event_order.c: why a blocked loop prints B, E, A, D, C.
+ *
+ * The program schedules A with a 0 ms timer, prints B, schedules C at
+ * 100 ms and D at 0 ms, then busy-loops on the loop thread for half a
+ * second and prints E. Output:
+ *
+ *   B
+ *   E
+ *   A
+ *   D
+ *   C
+ *
+ * Why: timers only run when the loop gets to its timers phase, and the loop
+ * is not running while the program's own code runs: B and E are printed
+ * synchronously, so they come first, however long the busy loop takes.
+ * When eddy_run starts, all three timers are overdue (even C: 500 ms have
+ * passed). The timers phase runs every due timer in order of due time, and
+ * timers with the same due time in the order they were started: A and D
+ * were both due at start+0 (A started first), C at start+100. A timer is a
+ * lower bound on the delay, never a promise: the busy loop delayed all of
+ * them (Node's setTimeout behaves the same way).
+ *
+ * Exit status 0 if the order was B E A D C. */
+#include <eddy.h>
+#include <stdio.h>
+#include <string.h>
+
+static char order[16];
+
+static void note(const char *what) {
+  printf("%s\n", what);
+  strncat(order, what, sizeof(order) - strlen(order) - 1);
+}
+
+static void on_timer(eddy_timer_t *timer) {
+  note(timer->handle.data);
+  eddy_close(&timer->handle, NULL);
+}
+
+static void schedule(eddy_loop_t *loop, eddy_timer_t *timer, const char *name,
+                     uint64_t ms) {
+  eddy_timer_init(loop, timer);
+  timer->handle.data = (void *)name;
+  eddy_timer_start(timer, on_timer, ms, 0);
+}
+
+int main(void) {
+  eddy_loop_t loop;
+  eddy_timer_t a, c, d;
+  uint64_t until;
+
+  if (eddy_loop_init(&loop) != 0)
+    return 1;
+  schedule(&loop, &a, "A", 0);
+  note("B");
+  schedule(&loop, &c, "C", 100);
+  schedule(&loop, &d, "D", 0);
+  until = eddy_hrtime() + 500 * 1000000ull; /* busy for ~0.5 s */
+  while (eddy_hrtime() < until)
+    ;
+  note("E");
+  eddy_run(&loop, EDDY_RUN_DEFAULT);
+  if (eddy_loop_close(&loop) != 0)
+    return 1;
+  return strcmp(order, "BEADC") == 0 ? 0 : 1;
+}
