@@ -76,8 +76,11 @@ void eddy__async_close(eddy_handle_t *h);
 void eddy__poll_close(eddy_handle_t *h);
 void eddy__signal_close(eddy_handle_t *h);
 
-/* Timers (timer.c). */
+/* Timers (timer.c). Start sequence numbers have this many bits; when they
+ * run out, eddy__timer_renumber compacts them (exposed for tests). */
+#define EDDY__TIMER_SEQ_BITS 24
 void eddy__run_timers(eddy_loop_t *loop);
+void eddy__timer_renumber(eddy_loop_t *loop);
 /* ms until the nearest timer is due, 0 if due, -1 if there is none. */
 int eddy__next_timeout(const eddy_loop_t *loop);
 

@@ -56,6 +56,7 @@ int eddy_loop_init(eddy_loop_t *loop) {
   if (err != 0)
     return err;
   eddy_update_time(loop);
+  loop->priv.timer_base = loop->priv.time;
   return 0;
 }
 

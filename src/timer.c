@@ -1,11 +1,18 @@
 /* timer.c: timer handles on the loop's 4-ary min-heap.
  *
- * The heap is one array of slots {due, seq, timer}: the key lives beside the
- * pointer (as in libev), so sifting compares keys without touching the
- * timers, and a timer remembers its slot index so stop is O(log n). seq is a
- * 64-bit start counter that never wraps: it orders timers due in the same
- * millisecond by start order, and it lets the timers phase tell timers
- * started before the phase from those started during it. */
+ * The heap is one array of 16-byte slots {key, timer}. The key packs the
+ * due time (ms since the loop was initialised, 40 bits) above a start
+ * sequence number (24 bits), so one integer compare orders timers by due
+ * time and then by start order, and sifting never touches the timers
+ * themselves except to record a moved timer's new index (as in libev).
+ * When the sequence runs out, the live timers are renumbered in order
+ * (rarely: once per 16.7 million starts).
+ *
+ * Timers started during the timers phase are not put in the heap at once:
+ * they wait in the same array just past the heap (the "deferred" slots) and
+ * are sifted in when the phase ends. So the phase runs exactly the timers
+ * that were due and in the heap when it began, and a 0 ms timer started by
+ * a callback runs in the next iteration, as libuv >= 1.48 and Node do. */
 #include <limits.h>
 #include <stdlib.h>
 
@@ -13,22 +20,23 @@
 #include "internal.h"
 
 #define EDDY__HEAP_D 4
+#define EDDY__SEQ_BITS EDDY__TIMER_SEQ_BITS
+#define EDDY__SEQ_LIMIT ((uint64_t)1 << EDDY__SEQ_BITS)
+#define EDDY__DUE_MAX (((uint64_t)1 << (64 - EDDY__SEQ_BITS)) - 1)
 
 struct eddy_timer_slot {
-  uint64_t due;
-  uint64_t seq;
+  uint64_t key; /* due << SEQ_BITS | seq */
   eddy_timer_t *timer;
 };
 
-static inline int eddy__slot_less(const struct eddy_timer_slot *a,
-                                  const struct eddy_timer_slot *b) {
-  return a->due < b->due || (a->due == b->due && a->seq < b->seq);
+static inline uint64_t eddy__slot_due(const struct eddy_timer_slot *s) {
+  return s->key >> EDDY__SEQ_BITS;
 }
 
 static inline void eddy__slot_put(struct eddy_timer_slot *heap, uint32_t i,
                                   struct eddy_timer_slot s) {
   heap[i] = s;
-  s.timer->priv.heap_index = i;
+  s.timer->handle.priv.index = i;
 }
 
 /* Move the hole at i up until s fits there. */
@@ -36,7 +44,7 @@ static void eddy__heap_sift_up(struct eddy_timer_slot *heap, uint32_t i,
                                struct eddy_timer_slot s) {
   while (i > 0) {
     uint32_t parent = (i - 1) / EDDY__HEAP_D;
-    if (!eddy__slot_less(&s, &heap[parent]))
+    if (s.key >= heap[parent].key)
       break;
     eddy__slot_put(heap, i, heap[parent]);
     i = parent;
@@ -44,21 +52,28 @@ static void eddy__heap_sift_up(struct eddy_timer_slot *heap, uint32_t i,
   eddy__slot_put(heap, i, s);
 }
 
+/* The smallest child of i, or n if i has none. */
+static inline uint32_t eddy__heap_min_child(const struct eddy_timer_slot *heap,
+                                            uint32_t n, uint32_t i) {
+  uint32_t first = i * EDDY__HEAP_D + 1;
+  uint32_t end, best, k;
+
+  if (first >= n)
+    return n;
+  end = n - first > EDDY__HEAP_D ? first + EDDY__HEAP_D : n;
+  best = first;
+  for (k = first + 1; k < end; k++)
+    if (heap[k].key < heap[best].key)
+      best = k;
+  return best;
+}
+
 /* Move the hole at i down until s fits there. */
 static void eddy__heap_sift_down(struct eddy_timer_slot *heap, uint32_t n,
                                  uint32_t i, struct eddy_timer_slot s) {
   for (;;) {
-    uint32_t first = i * EDDY__HEAP_D + 1;
-    uint32_t end, best, k;
-
-    if (first >= n)
-      break;
-    end = n - first > EDDY__HEAP_D ? first + EDDY__HEAP_D : n;
-    best = first;
-    for (k = first + 1; k < end; k++)
-      if (eddy__slot_less(&heap[k], &heap[best]))
-        best = k;
-    if (!eddy__slot_less(&heap[best], &s))
+    uint32_t best = eddy__heap_min_child(heap, n, i);
+    if (best == n || heap[best].key >= s.key)
       break;
     eddy__slot_put(heap, i, heap[best]);
     i = best;
@@ -66,28 +81,80 @@ static void eddy__heap_sift_down(struct eddy_timer_slot *heap, uint32_t n,
   eddy__slot_put(heap, i, s);
 }
 
-/* Take the slot at index i out of the heap. */
+/* The deferred slots sit just past the heap; keep them there when the heap
+ * shrinks by one (the slot at the old heap end is now free). */
+static void eddy__deferred_shift_down(eddy_loop_t *loop) {
+  uint32_t n = loop->priv.timer_count;
+  uint32_t d = loop->priv.timer_deferred;
+
+  if (d != 0)
+    eddy__slot_put(loop->priv.timer_heap, n, loop->priv.timer_heap[n + d]);
+}
+
+/* Take the heap slot at index i out of the heap. */
 static void eddy__heap_remove(eddy_loop_t *loop, uint32_t i) {
   struct eddy_timer_slot *heap = loop->priv.timer_heap;
   uint32_t n = --loop->priv.timer_count;
   struct eddy_timer_slot last;
 
   assert(i <= n);
-  if (i == n)
-    return;
-  last = heap[n];
-  if (i > 0 && eddy__slot_less(&last, &heap[(i - 1) / EDDY__HEAP_D]))
-    eddy__heap_sift_up(heap, i, last);
-  else
-    eddy__heap_sift_down(heap, n, i, last);
+  if (i != n) {
+    last = heap[n];
+    if (i > 0 && last.key < heap[(i - 1) / EDDY__HEAP_D].key)
+      eddy__heap_sift_up(heap, i, last);
+    else
+      eddy__heap_sift_down(heap, n, i, last);
+  }
+  eddy__deferred_shift_down(loop);
+}
+
+/* Take the minimum out of the heap. The replacement (the last slot) almost
+ * always belongs near the bottom, so the hole is first walked all the way
+ * down along the smaller children, then the last slot is sifted up from
+ * there: one compare per level fewer than a plain sift-down. */
+static void eddy__heap_pop(eddy_loop_t *loop) {
+  struct eddy_timer_slot *heap = loop->priv.timer_heap;
+  uint32_t n = --loop->priv.timer_count;
+  uint32_t hole = 0, child;
+
+  if (n != 0) {
+    while ((child = eddy__heap_min_child(heap, n, hole)) != n) {
+      eddy__slot_put(heap, hole, heap[child]);
+      hole = child;
+    }
+    eddy__heap_sift_up(heap, hole, heap[n]);
+  }
+  eddy__deferred_shift_down(loop);
+}
+
+/* Take a deferred slot out (swap with the last deferred one). */
+static void eddy__deferred_remove(eddy_loop_t *loop, uint32_t i) {
+  uint32_t last = loop->priv.timer_count + --loop->priv.timer_deferred;
+
+  assert(i >= loop->priv.timer_count && i <= last);
+  if (i != last)
+    eddy__slot_put(loop->priv.timer_heap, i, loop->priv.timer_heap[last]);
+}
+
+/* Sift every deferred slot into the heap (in start order, so ties keep
+ * their order whatever the array held). */
+static void eddy__deferred_flush(eddy_loop_t *loop) {
+  struct eddy_timer_slot *heap = loop->priv.timer_heap;
+
+  while (loop->priv.timer_deferred != 0) {
+    uint32_t n = loop->priv.timer_count++;
+    loop->priv.timer_deferred--;
+    eddy__heap_sift_up(heap, n, heap[n]);
+  }
 }
 
 /* Make room for one more slot (amortised doubling). */
 static int eddy__heap_reserve(eddy_loop_t *loop) {
   struct eddy_timer_slot *grown;
+  uint32_t used = loop->priv.timer_count + loop->priv.timer_deferred;
   uint32_t cap;
 
-  if (loop->priv.timer_count < loop->priv.timer_cap)
+  if (used < loop->priv.timer_cap)
     return 0;
   if (loop->priv.timer_cap >= UINT32_MAX / 2)
     return EDDY_ENOMEM;
@@ -100,11 +167,50 @@ static int eddy__heap_reserve(eddy_loop_t *loop) {
   return 0;
 }
 
+static int eddy__slot_order(const void *a, const void *b) {
+  uint64_t ka = ((const struct eddy_timer_slot *)a)->key;
+  uint64_t kb = ((const struct eddy_timer_slot *)b)->key;
+  return ka < kb ? -1 : ka > kb;
+}
+
+/* The sequence ran out: give every live timer a new, small sequence number
+ * that keeps its order among timers due at the same time. A sorted array is
+ * a valid heap, so sorting the heap region in place keeps it a heap.
+ * Deferred timers were started after every heap timer, so they are
+ * numbered after all of them. If more than 2^24 live timers share one due
+ * time (never in practice), the excess share the last number and their
+ * relative order is unspecified. */
+void eddy__timer_renumber(eddy_loop_t *loop) {
+  struct eddy_timer_slot *heap = loop->priv.timer_heap;
+  uint32_t n = loop->priv.timer_count;
+  uint32_t total = n + loop->priv.timer_deferred;
+  uint64_t next = 0, rank = 0, prev_due = UINT64_MAX;
+  uint32_t i;
+
+  qsort(heap, n, sizeof(*heap), eddy__slot_order);
+  qsort(heap + n, total - n, sizeof(*heap), eddy__slot_order);
+  for (i = 0; i < total; i++) {
+    uint64_t due = eddy__slot_due(&heap[i]);
+    if (i < n) {
+      rank = due == prev_due ? rank + 1 : 0;
+      prev_due = due;
+      if (rank + 1 > next)
+        next = rank + 1;
+    } else {
+      rank = next++;
+    }
+    if (rank >= EDDY__SEQ_LIMIT)
+      rank = EDDY__SEQ_LIMIT - 1;
+    heap[i].key = due << EDDY__SEQ_BITS | rank;
+    heap[i].timer->handle.priv.index = i;
+  }
+  loop->priv.timer_seq = next < EDDY__SEQ_LIMIT ? next : EDDY__SEQ_LIMIT - 1;
+}
+
 int eddy_timer_init(eddy_loop_t *loop, eddy_timer_t *timer) {
   eddy__handle_init(loop, &timer->handle, EDDY_TIMER);
   timer->priv.cb = NULL;
   timer->priv.repeat = 0;
-  timer->priv.heap_index = 0;
   return 0;
 }
 
@@ -112,6 +218,7 @@ int eddy_timer_start(eddy_timer_t *timer, eddy_timer_cb cb, uint64_t timeout,
                      uint64_t repeat) {
   eddy_loop_t *loop = timer->handle.loop;
   struct eddy_timer_slot slot;
+  uint64_t due;
   int err;
 
   if (cb == NULL || eddy__handle_closing(&timer->handle))
@@ -120,24 +227,34 @@ int eddy_timer_start(eddy_timer_t *timer, eddy_timer_cb cb, uint64_t timeout,
   err = eddy__heap_reserve(loop);
   if (err != 0)
     return err;
-  slot.due = loop->priv.time + timeout;
-  if (slot.due < loop->priv.time)
-    slot.due = UINT64_MAX;
-  slot.seq = loop->priv.timer_seq++;
+  if (loop->priv.timer_seq >= EDDY__SEQ_LIMIT)
+    eddy__timer_renumber(loop);
+  due = loop->priv.time - loop->priv.timer_base;
+  due = timeout > EDDY__DUE_MAX - due ? EDDY__DUE_MAX : due + timeout;
+  slot.key = due << EDDY__SEQ_BITS | loop->priv.timer_seq++;
   slot.timer = timer;
   timer->priv.cb = cb;
   timer->priv.repeat = repeat;
-  eddy__heap_sift_up(loop->priv.timer_heap, loop->priv.timer_count++, slot);
+  if (loop->priv.timer_phase)
+    eddy__slot_put(loop->priv.timer_heap,
+                   loop->priv.timer_count + loop->priv.timer_deferred++, slot);
+  else
+    eddy__heap_sift_up(loop->priv.timer_heap, loop->priv.timer_count++, slot);
   eddy__handle_start(&timer->handle);
   return 0;
 }
 
 int eddy_timer_stop(eddy_timer_t *timer) {
+  eddy_loop_t *loop = timer->handle.loop;
+  uint32_t i = timer->handle.priv.index;
+
   if (!eddy__handle_active(&timer->handle))
     return 0;
-  assert(timer->handle.loop->priv.timer_heap[timer->priv.heap_index].timer ==
-         timer);
-  eddy__heap_remove(timer->handle.loop, timer->priv.heap_index);
+  assert(loop->priv.timer_heap[i].timer == timer);
+  if (i < loop->priv.timer_count)
+    eddy__heap_remove(loop, i);
+  else
+    eddy__deferred_remove(loop, i);
   eddy__handle_stop(&timer->handle);
   return 0;
 }
@@ -161,33 +278,32 @@ uint64_t eddy_timer_get_repeat(const eddy_timer_t *timer) {
 
 uint64_t eddy_timer_get_due_in(const eddy_timer_t *timer) {
   const eddy_loop_t *loop = timer->handle.loop;
-  uint64_t due;
+  uint64_t due, now;
 
   if (!eddy__handle_active(&timer->handle))
     return 0;
-  due = loop->priv.timer_heap[timer->priv.heap_index].due;
-  return due > loop->priv.time ? due - loop->priv.time : 0;
+  due = eddy__slot_due(&loop->priv.timer_heap[timer->handle.priv.index]);
+  now = loop->priv.time - loop->priv.timer_base;
+  return due > now ? due - now : 0;
 }
 
 void eddy__timer_close(eddy_handle_t *h) {
   eddy_timer_stop((eddy_timer_t *)h);
 }
 
-/* The timers phase: run every timer due by the cached time that was started
- * before the phase began, in (due, seq) order. A timer started (or
- * restarted) by a callback gets a seq at or above the limit and waits for
- * the next timers phase; since it is due no earlier than now, every older
- * due timer sorts before it, so meeting one at the top ends the phase. */
+/* The timers phase: run every timer in the heap whose due time has come,
+ * in (due, start) order. Timers started meanwhile are deferred (see the top
+ * of this file) and join the heap at the end. */
 void eddy__run_timers(eddy_loop_t *loop) {
-  uint64_t limit = loop->priv.timer_seq;
-
+  assert(!loop->priv.timer_phase);
+  loop->priv.timer_phase = 1;
   while (loop->priv.timer_count != 0) {
     struct eddy_timer_slot *top = &loop->priv.timer_heap[0];
     eddy_timer_t *timer = top->timer;
 
-    if (top->due > loop->priv.time || top->seq >= limit)
+    if (eddy__slot_due(top) > loop->priv.time - loop->priv.timer_base)
       break;
-    eddy__heap_remove(loop, 0);
+    eddy__heap_pop(loop);
     eddy__handle_stop(&timer->handle);
     /* Re-arm from the callback's start; cannot fail: a slot was just freed. */
     if (timer->priv.repeat != 0)
@@ -196,16 +312,19 @@ void eddy__run_timers(eddy_loop_t *loop) {
     timer->priv.cb(timer);
     eddy__after_callback(loop);
   }
+  loop->priv.timer_phase = 0;
+  eddy__deferred_flush(loop);
 }
 
 int eddy__next_timeout(const eddy_loop_t *loop) {
-  uint64_t due, diff;
+  uint64_t due, now, diff;
 
   if (loop->priv.timer_count == 0)
     return -1;
-  due = loop->priv.timer_heap[0].due;
-  if (due <= loop->priv.time)
+  due = eddy__slot_due(&loop->priv.timer_heap[0]);
+  now = loop->priv.time - loop->priv.timer_base;
+  if (due <= now)
     return 0;
-  diff = due - loop->priv.time;
+  diff = due - now;
   return diff > INT_MAX ? INT_MAX : (int)diff;
 }

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "test_util.h"
+#include "internal.h"
 
 static int fired;
 static void count_cb(eddy_timer_t *t) {
@@ -42,7 +43,9 @@ static void test_huge_timeout_saturates(void **state) {
   assert_int_equal(eddy_loop_init(&loop), 0);
   assert_int_equal(eddy_timer_init(&loop, &t), 0);
   assert_int_equal(eddy_timer_start(&t, count_cb, UINT64_MAX, 0), 0);
-  assert_true(eddy_timer_get_due_in(&t) >= UINT64_MAX - eddy_now(&loop));
+  /* Saturates at 2^40 ms after loop start (about 34 years). */
+  assert_true(eddy_timer_get_due_in(&t) > ((uint64_t)1 << 40) - 1000);
+  assert_true(eddy_timer_get_due_in(&t) < ((uint64_t)1 << 40));
   eddy_unref(&t.handle);
   assert_int_equal(eddy_run(&loop, EDDY_RUN_NOWAIT), 0);
   test_teardown_loop(&loop);
@@ -300,6 +303,78 @@ static void test_heap_stress(void **state) {
   free(stress);
 }
 
+
+/* When the start sequence runs out, live timers are renumbered in order:
+ * ties still fire in start order across the wrap, also for timers started
+ * during the timers phase. */
+static struct test_log wrap_log;
+static eddy_timer_t wrap_timers[8];
+static void wrap_cb(eddy_timer_t *t) {
+  test_log_printf(&wrap_log, "%d ", (int)(t - wrap_timers));
+}
+static void wrap_starter(eddy_timer_t *t) {
+  int i;
+  /* Started inside the phase, across the wrap: deferred, then renumbered. */
+  t->handle.loop->priv.timer_seq = ((uint64_t)1 << EDDY__TIMER_SEQ_BITS) - 2;
+  for (i = 4; i < 8; i++)
+    eddy_timer_start(&wrap_timers[i], wrap_cb, 0, 0);
+}
+
+static void test_sequence_wrap_keeps_order(void **state) {
+  eddy_loop_t loop;
+  eddy_timer_t starter;
+  int i;
+
+  (void)state;
+  wrap_log.len = 0;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  for (i = 0; i < 8; i++)
+    eddy_timer_init(&loop, &wrap_timers[i]);
+  eddy_timer_init(&loop, &starter);
+  loop.priv.timer_seq = ((uint64_t)1 << EDDY__TIMER_SEQ_BITS) - 2;
+  for (i = 0; i < 4; i++) /* two before the wrap, two after */
+    assert_int_equal(eddy_timer_start(&wrap_timers[i], wrap_cb, 5, 0), 0);
+  assert_true(loop.priv.timer_seq < 100); /* renumbered */
+  assert_int_equal(eddy_timer_start(&starter, wrap_starter, 0, 0), 0);
+  test_busy_wait_ms(6);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  wrap_log.buf[wrap_log.len] = '\0';
+  assert_string_equal(wrap_log.buf, "0 1 2 3 4 5 6 7 ");
+  test_teardown_loop(&loop);
+}
+
+/* A timer started during the timers phase and stopped before the phase
+ * ends never runs; one started and restarted keeps its latest timeout. */
+static eddy_timer_t deferred_a, deferred_b;
+static void deferred_starter(eddy_timer_t *t) {
+  (void)t;
+  eddy_timer_start(&deferred_a, count_cb, 0, 0);
+  eddy_timer_start(&deferred_b, count_cb, 0, 0);
+  eddy_timer_stop(&deferred_a);
+  eddy_timer_start(&deferred_b, count_cb, 40, 0);
+  assert_int_equal(eddy_timer_get_due_in(&deferred_b), 40);
+}
+
+static void test_deferred_stop_and_restart(void **state) {
+  eddy_loop_t loop;
+  eddy_timer_t starter;
+
+  (void)state;
+  fired = 0;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  eddy_timer_init(&loop, &starter);
+  eddy_timer_init(&loop, &deferred_a);
+  eddy_timer_init(&loop, &deferred_b);
+  eddy_timer_start(&starter, deferred_starter, 0, 0);
+  eddy_run(&loop, EDDY_RUN_ONCE);
+  assert_false(eddy_is_active(&deferred_a.handle));
+  assert_true(eddy_is_active(&deferred_b.handle));
+  assert_int_equal(fired, 0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(fired, 1);
+  test_teardown_loop(&loop);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_start_stop_errors),
@@ -312,6 +387,8 @@ int main(void) {
       cmocka_unit_test(test_stop_other_due_timer),
       cmocka_unit_test(test_unref_timer_fires_while_loop_alive),
       cmocka_unit_test(test_heap_stress),
+      cmocka_unit_test(test_sequence_wrap_keeps_order),
+      cmocka_unit_test(test_deferred_stop_and_restart),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

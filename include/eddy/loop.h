@@ -62,6 +62,7 @@ struct eddy_handle_s {
     eddy_queue_t node; /* loop's open-handle list, then its closing list */
     uint16_t type;     /* eddy_handle_type */
     uint16_t flags;    /* EDDY__HANDLE_* in src/internal.h */
+    uint32_t index;    /* per type: a timer's slot in the loop's heap */
   } priv;
 };
 
@@ -105,10 +106,14 @@ struct eddy_loop_s {
     eddy_queue_t prepare;
     eddy_queue_t check;
     eddy_queue_t pending; /* deferred I/O callbacks (streams) */
-    /* timers: a 4-ary min-heap keyed by (due, seq) */
+    /* timers: a 4-ary min-heap keyed by (due, start sequence), followed
+     * in the same array by the timers started during the timers phase */
     struct eddy_timer_slot *timer_heap;
     uint32_t timer_count;
+    uint32_t timer_deferred;
     uint32_t timer_cap;
+    int timer_phase;
+    uint64_t timer_base; /* loop time when the loop was initialised */
     uint64_t timer_seq;
     /* next-tick and microtask queues */
     struct eddy_task_ring ticks;

@@ -1,10 +1,12 @@
 /* eddy/timer.h: timers (setTimeout / setInterval).
  *
  * Timers live in the loop's 4-ary min-heap keyed by (due time, start
- * sequence): timers due at the same millisecond run in the order they were
- * started. The timers phase collects only timers started before it began, so
- * a 0 ms timer started inside a timer callback runs in the next iteration,
- * after that iteration's check phase. All functions: loop thread only.
+ * order): timers due at the same millisecond run in the order they were
+ * started. Timers started during the timers phase join the heap when the
+ * phase ends, so a 0 ms timer started inside a timer callback runs in the
+ * next iteration, after that iteration's check phase. Due times are kept
+ * in ms since the loop was initialised, up to 2^40 ms (about 34 years);
+ * later ones saturate there. All functions: loop thread only.
  */
 #ifndef EDDY_TIMER_H
 #define EDDY_TIMER_H
@@ -22,8 +24,7 @@ struct eddy_timer_s {
   eddy_handle_t handle;
   struct {
     eddy_timer_cb cb;
-    uint64_t repeat;     /* ms; 0 = one-shot */
-    uint32_t heap_index; /* position in the loop's heap while active */
+    uint64_t repeat; /* ms; 0 = one-shot */
   } priv;
 };
 
@@ -35,7 +36,7 @@ int eddy_timer_init(eddy_loop_t *loop, eddy_timer_t *timer);
  * re-armed from the moment its callback starts, so a slow callback causes no
  * burst of catch-up calls. Returns EDDY_EINVAL if cb is NULL or the timer is
  * closing, EDDY_ENOMEM if the heap cannot grow (the timer is then left
- * stopped). A due time past 2^64 ms saturates. */
+ * stopped). */
 int eddy_timer_start(eddy_timer_t *timer, eddy_timer_cb cb, uint64_t timeout,
                      uint64_t repeat);
 
