@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# bench/run.sh [BUILD_DIR]: run the benchmark programs built in BUILD_DIR
+# (default build-bench; the programs are looked for in BUILD_DIR/bench, then
+# BUILD_DIR) and print one comparison table on stdout. Builds nothing.
+#
+# Each workload runs eddy and every peer that was built alternately (eddy uv
+# ev eddy uv ev ...), RUNS times each; only medians of the same run are
+# compared (shared/BENCHMARKING.md, point 1). Before every timers_million and
+# timers_mod100 run, bench_pretouch writes as much memory as the biggest side
+# uses, untimed, so no side pays for re-touching memory the host took back
+# (point 2). Progress goes to stderr.
+#
+# Environment:
+#   RUNS=3        runs per side and workload
+#   QUICK=1       1 run each, smaller N (well under a minute in all)
+#   WORKLOADS=... subset of "timers_million timers_mod100 loop_empty"
+#   BENCH_OUT=DIR where results.json (every run's key=value pairs, machine,
+#                 date, versions), runs.tsv and table.txt go
+#                 (default BUILD_DIR/bench-out)
+# Exits 1 if any program failed its own checks or crashed.
+set -euo pipefail
+
+build=${1:-build-bench}
+if compgen -G "$build/bench/bench_*" >/dev/null; then
+  bindir=$build/bench
+elif compgen -G "$build/bench_*" >/dev/null; then
+  bindir=$build
+else
+  echo "run.sh: no bench_* programs in $build/bench or $build" >&2
+  exit 2
+fi
+
+quick=${QUICK:-0}
+[[ $quick == 0 || $quick == "" ]] && quick=0 || quick=1
+runs=${RUNS:-3}
+((quick)) && runs=1
+workloads=${WORKLOADS:-"timers_million timers_mod100 loop_empty"}
+out=${BENCH_OUT:-$build/bench-out}
+mkdir -p "$out"
+tsv=$out/runs.tsv
+: >"$tsv"
+
+# Arguments per workload (empty: the program's default) and MiB to pre-touch.
+args_for() {
+  case $1 in
+    timers_million) ((quick)) && echo 1000000 || echo "" ;;
+    timers_mod100) ((quick)) && echo 200000 || echo "" ;;
+    loop_empty) ((quick)) && echo 0.2 || echo "" ;;
+  esac
+}
+pretouch_for() {
+  case $1 in
+    timers_million) ((quick)) && echo 160 || echo 1600 ;;
+    timers_mod100) ((quick)) && echo 40 || echo 160 ;;
+    *) echo 0 ;;
+  esac
+}
+
+failed=0
+for w in $workloads; do
+  impls=""
+  for impl in eddy uv ev; do
+    if [[ -x $bindir/bench_${w}_$impl ]]; then
+      impls="$impls $impl"
+    else
+      echo "[bench] $w: no bench_${w}_$impl, $impl skipped" >&2
+    fi
+  done
+  args=$(args_for "$w")
+  mib=$(pretouch_for "$w")
+  for ((r = 1; r <= runs; r++)); do
+    for impl in $impls; do
+      echo "[bench] $w $impl run $r/$runs" >&2
+      if ((mib > 0)) && [[ -x $bindir/bench_pretouch ]]; then
+        "$bindir/bench_pretouch" "$mib" || echo "[bench] pretouch failed" >&2
+      fi
+      rc=0
+      # shellcheck disable=SC2086  # args is empty or one word
+      res=$("$bindir/bench_${w}_$impl" $args) || rc=$?
+      if ((rc != 0)); then
+        echo "[bench] $w $impl run $r FAILED (exit $rc)" >&2
+        failed=1
+      fi
+      printf '%s\t%s\t%d\t%s\t%s\n' "$w" "$impl" "$r" rc "$rc" >>"$tsv"
+      while IFS= read -r line; do
+        [[ -z $line ]] && continue
+        if [[ $line != *=* ]]; then
+          echo "[bench] $w $impl: not key=value: $line" >&2
+          continue
+        fi
+        printf '%s\t%s\t%d\t%s\t%s\n' "$w" "$impl" "$r" \
+          "${line%%=*}" "${line#*=}" >>"$tsv"
+      done <<<"$res"
+    done
+  done
+done
+
+# --- results.json ----------------------------------------------------------
+cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null \
+  || true)
+ncpu=$(nproc 2>/dev/null || echo 0)
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+kernel=$(uname -r)
+awk -F'\t' -v cpu="${cpu:-unknown}" -v ncpu="$ncpu" -v date="$now" \
+  -v kernel="$kernel" -v quick="$quick" -v runs="$runs" '
+function js(s) {
+  if (s ~ /^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/) return s
+  return jstr(s)
+}
+function jstr(s) {
+  gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); gsub(/\t/, "\\t", s)
+  return "\"" s "\""
+}
+{
+  id = $1 SUBSEP $2 SUBSEP $3
+  if (!(id in seen)) { seen[id] = 1; order[++n] = id; nk[id] = 0 }
+  if ($4 == "version" && !($2 in ver)) ver[$2] = $5
+  keys[id, ++nk[id]] = $4; vals[id, nk[id]] = $5
+}
+END {
+  printf "{\n  \"machine\": {\"cpu\": %s, \"nproc\": %s, \"kernel\": %s},\n",
+    js(cpu), js(ncpu), js(kernel)
+  printf "  \"date\": %s,\n  \"quick\": %s,\n  \"runs_per_side\": %s,\n",
+    js(date), quick ? "true" : "false", runs
+  printf "  \"versions\": {"
+  sep = ""
+  for (impl in ver) {
+    printf "%s%s: %s", sep, jstr(impl), jstr(ver[impl])
+    sep = ", "
+  }
+  printf "},\n  \"runs\": [\n"
+  for (i = 1; i <= n; i++) {
+    split(order[i], p, SUBSEP)
+    printf "    {\"workload\": %s, \"impl\": %s, \"run\": %s, \"results\": {",
+      js(p[1]), js(p[2]), p[3]
+    for (k = 1; k <= nk[order[i]]; k++)
+      printf "%s%s: %s", (k > 1 ? ", " : ""), jstr(keys[order[i], k]),
+        (keys[order[i], k] == "version" ? jstr(vals[order[i], k]) \
+                                        : js(vals[order[i], k]))
+    printf "}}%s\n", (i < n ? "," : "")
+  }
+  printf "  ]\n}\n"
+}' "$tsv" >"$out/results.json"
+
+# --- the table ---------------------------------------------------------------
+# workload metric better peer target(ratio eddy/peer; "-" none) op
+spec='timers_million start_s lower uv 1/3 <=
+timers_million start_s lower ev 1 <=
+timers_million cpu_s lower uv 1/3 <=
+timers_million cpu_s lower ev 1 <=
+timers_million rss_mib lower uv 1 <
+timers_million rss_mib lower ev - -
+timers_mod100 wall_s lower uv 1/3 <=
+timers_mod100 wall_s lower ev 1 <=
+timers_mod100 cpu_s lower uv - -
+timers_mod100 cpu_s lower ev - -
+loop_empty iters_per_s higher uv - -
+loop_empty iters_per_s higher ev - -'
+
+awk -F'\t' -v spec="$spec" '
+function fmt(v) {
+  if (v == "") return "n/a"
+  if (v >= 100000) return sprintf("%.3gM", v / 1e6)
+  if (v >= 100) return sprintf("%.0f", v)
+  if (v >= 10) return sprintf("%.1f", v)
+  return sprintf("%.3f", v)
+}
+# "min/median/max" of the successful runs of (workload, impl, key); sets med.
+function stats(w, impl, key,   i, j, m, a, t) {
+  m = 0
+  for (i = 1; i <= cnt[w, impl, key]; i++) a[++m] = val[w, impl, key, i]
+  med = ""
+  if (m == 0) return ((w, impl) in nrun) ? "FAILED" : "n/a"
+  for (i = 2; i <= m; i++)
+    for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+      t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+    }
+  med = (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+  return fmt(a[1]) "/" fmt(med) "/" fmt(a[m])
+}
+$4 == "rc" {
+  ok[$1, $2, $3] = ($5 == 0)
+  nrun[$1, $2]++
+  if ($5 != 0) nfail[$1, $2]++
+  next
+}
+ok[$1, $2, $3] && $5 ~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/ {
+  val[$1, $2, $4, ++cnt[$1, $2, $4]] = $5 + 0
+}
+END {
+  f = "%-15s %-12s %-7s %-26s %-5s %-26s %-7s %-7s %s\n"
+  printf f, "workload", "metric", "better", "eddy min/med/max", "peer",
+    "peer min/med/max", "ratio", "target", "met"
+  nrow = split(spec, rows, "\n")
+  for (r = 1; r <= nrow; r++) {
+    split(rows[r], s, " ")
+    w = s[1]; key = s[2]; peer = s[4]
+    if (!((w, "eddy", key) in cnt) && !((w, peer, key) in cnt)) continue
+    e = stats(w, "eddy", key); em = med
+    p = stats(w, peer, key); pm = med
+    ratio = (em != "" && pm != "" && pm > 0) ? em / pm : ""
+    tgt = "-"; met = "-"
+    if (s[5] != "-") {
+      split(s[5], q, "/"); lim = q[1] / (q[2] == "" ? 1 : q[2])
+      tgt = s[6] " " (q[2] == "" ? s[5] : sprintf("%.2f", lim))
+      if (ratio == "") met = "n/a"
+      else if (s[6] == "<=") met = (ratio <= lim) ? "yes" : "no"
+      else met = (ratio < lim) ? "yes" : "no"
+    }
+    printf f, w, key, s[3], e, peer, p,
+      (ratio == "" ? "n/a" : sprintf("%.3f", ratio)), tgt, met
+  }
+  print "ratio = eddy median / peer median; \"better\" says which way wins " \
+    "for the metric (lower: times, RSS; higher: iterations/s)."
+  for (k in nfail) {
+    split(k, q, SUBSEP)
+    printf "FAILED: %s %s: %d of %d runs failed their checks (left out " \
+      "above)\n", q[1], q[2], nfail[k], nrun[k]
+  }
+}' "$tsv" | tee "$out/table.txt"
+
+echo "[bench] raw runs: $out/results.json" >&2
+exit "$failed"

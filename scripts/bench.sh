@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# scripts/bench.sh: what `make bench` runs. Makes sure the peers (libuv1-dev,
+# libev-dev) are installed, installing them with apt-get when running as root
+# or with password-less sudo, and says which peers it has to skip; configures
+# a Release build with -DEDDY_BUILD_BENCH=ON in build-bench/ (BUILD_DIR
+# overrides), builds the bench programs and runs bench/run.sh on them.
+# RUNS, QUICK, WORKLOADS and BENCH_OUT pass through to bench/run.sh.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${BUILD_DIR:-$root/build-bench}
+
+have_uv() { pkg-config --exists libuv 2>/dev/null; }
+have_ev() {
+  local prog='#include <ev.h>
+int main(void) { return ev_version_major() > 0 ? 0 : 1; }'
+  cc -x c -o /dev/null - -lev -lm <<<"$prog" >/dev/null 2>&1
+}
+
+missing=()
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+have_uv || missing+=(libuv1-dev)
+have_ev || missing+=(libev-dev)
+
+if ((${#missing[@]} > 0)); then
+  sudo=()
+  can_install=0
+  if ((EUID == 0)); then
+    can_install=1
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo=(sudo -n)
+    can_install=1
+  fi
+  if ((can_install)) && command -v apt-get >/dev/null 2>&1; then
+    echo "bench.sh: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    if ! "${sudo[@]}" apt-get install -y -q "${missing[@]}" >&2; then
+      "${sudo[@]}" apt-get update -q >&2 || true
+      "${sudo[@]}" apt-get install -y -q "${missing[@]}" >&2 ||
+        echo "bench.sh: apt-get install failed" >&2
+    fi
+  else
+    echo "bench.sh: cannot install ${missing[*]} (not root, no sudo -n," \
+      "or no apt-get)" >&2
+  fi
+fi
+
+if ! command -v cmake >/dev/null 2>&1; then
+  echo "bench.sh: cmake missing" >&2
+  exit 1
+fi
+have_uv || echo "bench.sh: libuv not available: uv side skipped" >&2
+have_ev || echo "bench.sh: libev not available: ev side skipped" >&2
+
+# The library at -O2 like the peers' distribution builds, no sanitizers, and
+# none of the tests or examples (the bench needs only eddy_static).
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" -DEDDY_SANITIZE= \
+  -DEDDY_BUILD_TESTS=OFF -DEDDY_BUILD_EXAMPLES=OFF -DEDDY_BUILD_BENCH=ON >&2
+cmake --build "$build" --target eddy_bench -j "$(nproc)" >&2
+exec "$root/bench/run.sh" "$build"
