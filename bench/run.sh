@@ -13,7 +13,7 @@
 # Environment:
 #   RUNS=3        runs per side and workload
 #   QUICK=1       1 run each, smaller N (well under a minute in all)
-#   WORKLOADS=... subset of "timers_million timers_mod100 loop_empty"
+#   WORKLOADS=... subset of "timers_million timers_mod100 loop_empty pbkdf2"
 #   BENCH_OUT=DIR where results.json (every run's key=value pairs, machine,
 #                 date, versions), runs.tsv and table.txt go
 #                 (default BUILD_DIR/bench-out)
@@ -34,7 +34,7 @@ quick=${QUICK:-0}
 [[ $quick == 0 || $quick == "" ]] && quick=0 || quick=1
 runs=${RUNS:-3}
 ((quick)) && runs=1
-workloads=${WORKLOADS:-"timers_million timers_mod100 loop_empty"}
+workloads=${WORKLOADS:-"timers_million timers_mod100 loop_empty pbkdf2"}
 out=${BENCH_OUT:-$build/bench-out}
 mkdir -p "$out"
 tsv=$out/runs.tsv
@@ -59,7 +59,7 @@ pretouch_for() {
 failed=0
 for w in $workloads; do
   impls=""
-  for impl in eddy uv ev; do
+  for impl in eddy uv ev ssl; do
     if [[ -x $bindir/bench_${w}_$impl ]]; then
       impls="$impls $impl"
     else
@@ -155,7 +155,8 @@ timers_mod100 wall_s lower ev 1 <=
 timers_mod100 cpu_s lower uv - -
 timers_mod100 cpu_s lower ev - -
 loop_empty iters_per_s higher uv - -
-loop_empty iters_per_s higher ev - -'
+loop_empty iters_per_s higher ev - -
+pbkdf2 time_s lower ssl 1.25 <='
 
 awk -F'\t' -v spec="$spec" '
 function fmt(v) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # scripts/bench.sh: what `make bench` runs. Makes sure the peers (libuv1-dev,
-# libev-dev) are installed, installing them with apt-get when running as root
+# libev-dev, libssl-dev for pbkdf2) are installed, installing them with apt-get when running as root
 # or with password-less sudo, and says which peers it has to skip; configures
 # a Release build with -DEDDY_BUILD_BENCH=ON in build-bench/ (BUILD_DIR
 # overrides), builds the bench programs and runs bench/run.sh on them.
@@ -22,6 +22,8 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 have_uv || missing+=(libuv1-dev)
 have_ev || missing+=(libev-dev)
+have_ssl() { pkg-config --exists libcrypto 2>/dev/null; }
+have_ssl || missing+=(libssl-dev)
 
 if ((${#missing[@]} > 0)); then
   sudo=()
@@ -52,6 +54,7 @@ if ! command -v cmake >/dev/null 2>&1; then
 fi
 have_uv || echo "bench.sh: libuv not available: uv side skipped" >&2
 have_ev || echo "bench.sh: libev not available: ev side skipped" >&2
+have_ssl || echo "bench.sh: OpenSSL not available: pbkdf2 ssl side skipped" >&2
 
 # The library at -O2 like the peers' distribution builds, no sanitizers, and
 # none of the tests or examples (the bench needs only eddy_static).
