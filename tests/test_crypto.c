@@ -42,35 +42,35 @@ static void assert_hex_eq(const uint8_t *got, size_t len, const char *want) {
 typedef struct hash_ops {
   eddy_hash_alg alg;
   size_t digest_size;
-  int (*init)(eddy_hash_ctx *c);
-  int (*update)(eddy_hash_ctx *c, const void *data, size_t len);
-  int (*final)(eddy_hash_ctx *c, uint8_t *out);
+  int (*init)(eddy_hash_ctx_t *c);
+  int (*update)(eddy_hash_ctx_t *c, const void *data, size_t len);
+  int (*final)(eddy_hash_ctx_t *c, uint8_t *out);
   int (*oneshot)(const void *data, size_t len, uint8_t *out);
 } hash_ops;
 
-static int sha1_init_u(eddy_hash_ctx *c) { return eddy_sha1_init(&c->sha1); }
-static int sha1_update_u(eddy_hash_ctx *c, const void *d, size_t n) {
+static int sha1_init_u(eddy_hash_ctx_t *c) { return eddy_sha1_init(&c->sha1); }
+static int sha1_update_u(eddy_hash_ctx_t *c, const void *d, size_t n) {
   return eddy_sha1_update(&c->sha1, d, n);
 }
-static int sha1_final_u(eddy_hash_ctx *c, uint8_t *o) {
+static int sha1_final_u(eddy_hash_ctx_t *c, uint8_t *o) {
   return eddy_sha1_final(&c->sha1, o);
 }
-static int sha256_init_u(eddy_hash_ctx *c) {
+static int sha256_init_u(eddy_hash_ctx_t *c) {
   return eddy_sha256_init(&c->sha256);
 }
-static int sha256_update_u(eddy_hash_ctx *c, const void *d, size_t n) {
+static int sha256_update_u(eddy_hash_ctx_t *c, const void *d, size_t n) {
   return eddy_sha256_update(&c->sha256, d, n);
 }
-static int sha256_final_u(eddy_hash_ctx *c, uint8_t *o) {
+static int sha256_final_u(eddy_hash_ctx_t *c, uint8_t *o) {
   return eddy_sha256_final(&c->sha256, o);
 }
-static int sha512_init_u(eddy_hash_ctx *c) {
+static int sha512_init_u(eddy_hash_ctx_t *c) {
   return eddy_sha512_init(&c->sha512);
 }
-static int sha512_update_u(eddy_hash_ctx *c, const void *d, size_t n) {
+static int sha512_update_u(eddy_hash_ctx_t *c, const void *d, size_t n) {
   return eddy_sha512_update(&c->sha512, d, n);
 }
-static int sha512_final_u(eddy_hash_ctx *c, uint8_t *o) {
+static int sha512_final_u(eddy_hash_ctx_t *c, uint8_t *o) {
   return eddy_sha512_final(&c->sha512, o);
 }
 
@@ -109,7 +109,7 @@ static void check_million_a_chunked(const hash_ops *h, const char *want) {
   static const size_t chunks[] = {1, 3, 63, 64, 65, 127, 128, 129, 1000};
   static uint8_t as[1000];
   uint8_t out[EDDY_HASH_MAX_DIGEST_SIZE];
-  eddy_hash_ctx ctx;
+  eddy_hash_ctx_t ctx;
   size_t left, n, i;
 
   memset(as, 'a', sizeof(as));
@@ -148,7 +148,7 @@ static void check_split_points(const hash_ops *h) {
   uint8_t msg[300];
   uint8_t want[EDDY_HASH_MAX_DIGEST_SIZE];
   uint8_t got[EDDY_HASH_MAX_DIGEST_SIZE];
-  eddy_hash_ctx ctx;
+  eddy_hash_ctx_t ctx;
   size_t split;
 
   fill_pattern(msg, sizeof(msg));
@@ -165,7 +165,7 @@ static void check_split_points(const hash_ops *h) {
 /* Bad arguments are rejected with -EINVAL; NULL data with len 0 is fine. */
 static void check_hash_bad_args(const hash_ops *h) {
   uint8_t out[EDDY_HASH_MAX_DIGEST_SIZE];
-  eddy_hash_ctx ctx;
+  eddy_hash_ctx_t ctx;
 
   assert_int_equal(h->oneshot(NULL, 1, out), -EINVAL);
   assert_int_equal(h->oneshot("abc", 3, NULL), -EINVAL);
@@ -544,7 +544,7 @@ static void test_hmac_streaming_matches_oneshot(void **state) {
   };
   uint8_t want[EDDY_HASH_MAX_DIGEST_SIZE];
   uint8_t got[EDDY_HASH_MAX_DIGEST_SIZE];
-  eddy_hmac_ctx ctx;
+  eddy_hmac_ctx_t ctx;
   hmac_case c;
   size_t a, i;
 
@@ -575,7 +575,7 @@ static void test_hmac_empty_key_and_message(void **state) {
 
 static void test_hmac_bad_args(void **state) {
   uint8_t out[EDDY_HASH_MAX_DIGEST_SIZE];
-  eddy_hmac_ctx ctx;
+  eddy_hmac_ctx_t ctx;
 
   (void) state;
   assert_int_equal(eddy_hmac((eddy_hash_alg) 42, "k", 1, "d", 1, out),
@@ -593,7 +593,7 @@ static void test_hmac_bad_args(void **state) {
 /* final wipes the context, so further use is rejected, not undefined. */
 static void test_hmac_ctx_rejected_after_final(void **state) {
   uint8_t out[EDDY_HASH_MAX_DIGEST_SIZE];
-  eddy_hmac_ctx ctx;
+  eddy_hmac_ctx_t ctx;
 
   (void) state;
   assert_int_equal(eddy_hmac_init(&ctx, EDDY_HASH_SHA512, "k", 1), 0);

@@ -51,39 +51,39 @@ typedef enum eddy_hash_alg {
 } eddy_hash_alg;
 
 /* SHA-1 streaming state. Private fields; initialise with eddy_sha1_init. */
-typedef struct eddy_sha1_ctx {
+typedef struct eddy_sha1_ctx_s {
   uint32_t state[5];
   uint64_t count;                       /* bytes hashed so far */
   uint8_t buf[EDDY_SHA1_BLOCK_SIZE];    /* pending partial block */
-} eddy_sha1_ctx;
+} eddy_sha1_ctx_t;
 
 /* SHA-256 streaming state. Private fields; initialise with eddy_sha256_init. */
-typedef struct eddy_sha256_ctx {
+typedef struct eddy_sha256_ctx_s {
   uint32_t state[8];
   uint64_t count;
   uint8_t buf[EDDY_SHA256_BLOCK_SIZE];
-} eddy_sha256_ctx;
+} eddy_sha256_ctx_t;
 
 /* SHA-512 streaming state. Private fields; initialise with eddy_sha512_init. */
-typedef struct eddy_sha512_ctx {
+typedef struct eddy_sha512_ctx_s {
   uint64_t state[8];
   uint64_t count;
   uint8_t buf[EDDY_SHA512_BLOCK_SIZE];
-} eddy_sha512_ctx;
+} eddy_sha512_ctx_t;
 
 /* Any one of the hash contexts; which member is live is tracked elsewhere. */
-typedef union eddy_hash_ctx {
-  eddy_sha1_ctx sha1;
-  eddy_sha256_ctx sha256;
-  eddy_sha512_ctx sha512;
-} eddy_hash_ctx;
+typedef union eddy_hash_ctx_s {
+  eddy_sha1_ctx_t sha1;
+  eddy_sha256_ctx_t sha256;
+  eddy_sha512_ctx_t sha512;
+} eddy_hash_ctx_t;
 
 /* HMAC streaming state. Private fields; initialise with eddy_hmac_init. */
-typedef struct eddy_hmac_ctx {
+typedef struct eddy_hmac_ctx_s {
   eddy_hash_alg alg;
-  eddy_hash_ctx inner;  /* H(K ^ ipad || message ...) */
-  eddy_hash_ctx outer;  /* H(K ^ opad || ...), already fed the key block */
-} eddy_hmac_ctx;
+  eddy_hash_ctx_t inner;  /* H(K ^ ipad || message ...) */
+  eddy_hash_ctx_t outer;  /* H(K ^ opad || ...), already fed the key block */
+} eddy_hmac_ctx_t;
 
 /* ------------------------------------------------------------------------ */
 /* SHA-1. Provided for interoperability (RFC 6455, TOTP, legacy PBKDF2);    */
@@ -91,18 +91,18 @@ typedef struct eddy_hmac_ctx {
 
 /* Reset ctx to the SHA-1 initial state.
  * Errors: -EINVAL if ctx is NULL. */
-int eddy_sha1_init(eddy_sha1_ctx *ctx);
+int eddy_sha1_init(eddy_sha1_ctx_t *ctx);
 
 /* Absorb len bytes of data into ctx. May be called any number of times.
  * Errors: -EINVAL if ctx is NULL or data is NULL with len > 0;
  * -EOVERFLOW if the total message would exceed 2^61 - 1 bytes. On error
  * the context is left unchanged. */
-int eddy_sha1_update(eddy_sha1_ctx *ctx, const void *data, size_t len);
+int eddy_sha1_update(eddy_sha1_ctx_t *ctx, const void *data, size_t len);
 
 /* Finish the hash and write EDDY_SHA1_DIGEST_SIZE bytes to out. The
  * context is wiped afterwards; call eddy_sha1_init to reuse it.
  * Errors: -EINVAL if ctx or out is NULL. */
-int eddy_sha1_final(eddy_sha1_ctx *ctx, uint8_t *out);
+int eddy_sha1_final(eddy_sha1_ctx_t *ctx, uint8_t *out);
 
 /* One-shot SHA-1 of data[0..len) into out (EDDY_SHA1_DIGEST_SIZE bytes).
  * Errors: -EINVAL if out is NULL or data is NULL with len > 0. */
@@ -112,15 +112,15 @@ int eddy_sha1(const void *data, size_t len, uint8_t *out);
 /* SHA-256. Same contract as the SHA-1 functions above.                     */
 
 /* Reset ctx to the SHA-256 initial state. Errors: -EINVAL if ctx is NULL. */
-int eddy_sha256_init(eddy_sha256_ctx *ctx);
+int eddy_sha256_init(eddy_sha256_ctx_t *ctx);
 
 /* Absorb len bytes. Errors: -EINVAL (NULL ctx, or NULL data with len > 0),
  * -EOVERFLOW (total message over 2^61 - 1 bytes); ctx unchanged on error. */
-int eddy_sha256_update(eddy_sha256_ctx *ctx, const void *data, size_t len);
+int eddy_sha256_update(eddy_sha256_ctx_t *ctx, const void *data, size_t len);
 
 /* Write EDDY_SHA256_DIGEST_SIZE bytes to out and wipe ctx.
  * Errors: -EINVAL if ctx or out is NULL. */
-int eddy_sha256_final(eddy_sha256_ctx *ctx, uint8_t *out);
+int eddy_sha256_final(eddy_sha256_ctx_t *ctx, uint8_t *out);
 
 /* One-shot SHA-256 into out (EDDY_SHA256_DIGEST_SIZE bytes).
  * Errors: -EINVAL if out is NULL or data is NULL with len > 0. */
@@ -130,15 +130,15 @@ int eddy_sha256(const void *data, size_t len, uint8_t *out);
 /* SHA-512. Same contract as the SHA-1 functions above.                     */
 
 /* Reset ctx to the SHA-512 initial state. Errors: -EINVAL if ctx is NULL. */
-int eddy_sha512_init(eddy_sha512_ctx *ctx);
+int eddy_sha512_init(eddy_sha512_ctx_t *ctx);
 
 /* Absorb len bytes. Errors: -EINVAL (NULL ctx, or NULL data with len > 0),
  * -EOVERFLOW (total message over 2^64 - 1 bytes); ctx unchanged on error. */
-int eddy_sha512_update(eddy_sha512_ctx *ctx, const void *data, size_t len);
+int eddy_sha512_update(eddy_sha512_ctx_t *ctx, const void *data, size_t len);
 
 /* Write EDDY_SHA512_DIGEST_SIZE bytes to out and wipe ctx.
  * Errors: -EINVAL if ctx or out is NULL. */
-int eddy_sha512_final(eddy_sha512_ctx *ctx, uint8_t *out);
+int eddy_sha512_final(eddy_sha512_ctx_t *ctx, uint8_t *out);
 
 /* One-shot SHA-512 into out (EDDY_SHA512_DIGEST_SIZE bytes).
  * Errors: -EINVAL if out is NULL or data is NULL with len > 0. */
@@ -164,20 +164,20 @@ int eddy_hash_block_size(eddy_hash_alg alg);
  * caller may wipe the key immediately. A zero-length key is valid.
  * Errors: -EINVAL if ctx is NULL, alg is unknown, or key is NULL with
  * keylen > 0. */
-int eddy_hmac_init(eddy_hmac_ctx *ctx, eddy_hash_alg alg,
+int eddy_hmac_init(eddy_hmac_ctx_t *ctx, eddy_hash_alg alg,
                    const void *key, size_t keylen);
 
 /* Absorb len bytes of message data.
  * Errors: -EINVAL if ctx is NULL or holds no valid algorithm (as after
  * eddy_hmac_final wiped it), or data is NULL with len > 0; -EOVERFLOW as
  * for the underlying hash's update. */
-int eddy_hmac_update(eddy_hmac_ctx *ctx, const void *data, size_t len);
+int eddy_hmac_update(eddy_hmac_ctx_t *ctx, const void *data, size_t len);
 
 /* Write the MAC (eddy_hash_digest_size(alg) bytes) to out and wipe ctx;
  * call eddy_hmac_init again to reuse it. Compare MACs with
  * eddy_timingsafe_equal, never memcmp.
  * Errors: -EINVAL if ctx or out is NULL or ctx holds no valid algorithm. */
-int eddy_hmac_final(eddy_hmac_ctx *ctx, uint8_t *out);
+int eddy_hmac_final(eddy_hmac_ctx_t *ctx, uint8_t *out);
 
 /* One-shot HMAC: out receives eddy_hash_digest_size(alg) bytes.
  * Errors: -EINVAL for an unknown alg, NULL out, or a NULL key/data pointer

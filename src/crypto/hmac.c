@@ -35,7 +35,7 @@ int eddy_hash_block_size(eddy_hash_alg alg) {
 }
 
 /* Initialise the union member selected by alg (alg already validated). */
-static void hash_init(eddy_hash_alg alg, eddy_hash_ctx *h) {
+static void hash_init(eddy_hash_alg alg, eddy_hash_ctx_t *h) {
   switch (alg) {
     case EDDY_HASH_SHA1:
       eddy_sha1_init(&h->sha1);
@@ -51,7 +51,7 @@ static void hash_init(eddy_hash_alg alg, eddy_hash_ctx *h) {
 }
 
 /* Feed data to the union member selected by alg. */
-static int hash_update(eddy_hash_alg alg, eddy_hash_ctx *h,
+static int hash_update(eddy_hash_alg alg, eddy_hash_ctx_t *h,
                        const void *data, size_t len) {
   switch (alg) {
     case EDDY_HASH_SHA1:
@@ -65,7 +65,7 @@ static int hash_update(eddy_hash_alg alg, eddy_hash_ctx *h,
 }
 
 /* Finish the union member selected by alg, writing its digest to out. */
-static void hash_final(eddy_hash_alg alg, eddy_hash_ctx *h, uint8_t *out) {
+static void hash_final(eddy_hash_alg alg, eddy_hash_ctx_t *h, uint8_t *out) {
   switch (alg) {
     case EDDY_HASH_SHA1:
       eddy_sha1_final(&h->sha1, out);
@@ -83,7 +83,7 @@ static void hash_final(eddy_hash_alg alg, eddy_hash_ctx *h, uint8_t *out) {
 /* Derive the inner and outer hash states from the key: both absorb one
  * block, K' ^ ipad and K' ^ opad respectively, where K' is the key (or its
  * digest when longer than a block) zero-padded to the block size. */
-int eddy_hmac_init(eddy_hmac_ctx *ctx, eddy_hash_alg alg,
+int eddy_hmac_init(eddy_hmac_ctx_t *ctx, eddy_hash_alg alg,
                    const void *key, size_t keylen) {
   uint8_t block[EDDY_HASH_MAX_BLOCK_SIZE];
   int bsize;
@@ -123,7 +123,7 @@ int eddy_hmac_init(eddy_hmac_ctx *ctx, eddy_hash_alg alg,
 }
 
 /* Message data goes to the inner hash only. */
-int eddy_hmac_update(eddy_hmac_ctx *ctx, const void *data, size_t len) {
+int eddy_hmac_update(eddy_hmac_ctx_t *ctx, const void *data, size_t len) {
   if (ctx == NULL || (data == NULL && len > 0))
     return -EINVAL;
   if (eddy_hash_block_size(ctx->alg) < 0)
@@ -132,7 +132,7 @@ int eddy_hmac_update(eddy_hmac_ctx *ctx, const void *data, size_t len) {
 }
 
 /* MAC = H(K ^ opad || H(K ^ ipad || message)). */
-int eddy_hmac_final(eddy_hmac_ctx *ctx, uint8_t *out) {
+int eddy_hmac_final(eddy_hmac_ctx_t *ctx, uint8_t *out) {
   uint8_t inner[EDDY_HASH_MAX_DIGEST_SIZE];
   int dsize;
 
@@ -153,7 +153,7 @@ int eddy_hmac_final(eddy_hmac_ctx *ctx, uint8_t *out) {
 /* One-shot HMAC. */
 int eddy_hmac(eddy_hash_alg alg, const void *key, size_t keylen,
               const void *data, size_t len, uint8_t *out) {
-  eddy_hmac_ctx ctx;
+  eddy_hmac_ctx_t ctx;
   int err;
 
   if (out == NULL || (data == NULL && len > 0))

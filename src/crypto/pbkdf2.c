@@ -131,10 +131,10 @@ static void pbkdf2_sha512_loop(const uint64_t istate[8],
 
 /* Compute block T_index into t (digest-size bytes). prf is the HMAC
  * context right after eddy_hmac_init(password); it is not modified. */
-static int pbkdf2_block(const eddy_hmac_ctx *prf, const void *salt,
+static int pbkdf2_block(const eddy_hmac_ctx_t *prf, const void *salt,
                         size_t saltlen, uint32_t index, uint32_t iterations,
                         uint8_t *t) {
-  eddy_hmac_ctx c;
+  eddy_hmac_ctx_t c;
   uint8_t counter[4];
   int err;
 
@@ -180,7 +180,7 @@ static int pbkdf2_block(const eddy_hmac_ctx *prf, const void *salt,
 int eddy_pbkdf2(eddy_hash_alg alg, const void *password, size_t pwlen,
                 const void *salt, size_t saltlen, uint32_t iterations,
                 uint8_t *out, size_t outlen) {
-  eddy_hmac_ctx prf;
+  eddy_hmac_ctx_t prf;
   uint8_t t[EDDY_HASH_MAX_DIGEST_SIZE];
   uint32_t index;
   size_t n;

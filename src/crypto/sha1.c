@@ -98,7 +98,7 @@ static void sha1_block(uint32_t state[5], const uint8_t *p) {
 }
 
 /* Set the FIPS 180-4 initial hash value. */
-int eddy_sha1_init(eddy_sha1_ctx *ctx) {
+int eddy_sha1_init(eddy_sha1_ctx_t *ctx) {
   if (ctx == NULL)
     return -EINVAL;
   ctx->state[0] = 0x67452301u;
@@ -112,7 +112,7 @@ int eddy_sha1_init(eddy_sha1_ctx *ctx) {
 
 /* Buffer input into whole blocks; full blocks in data are compressed
  * straight from the caller's buffer. */
-int eddy_sha1_update(eddy_sha1_ctx *ctx, const void *data, size_t len) {
+int eddy_sha1_update(eddy_sha1_ctx_t *ctx, const void *data, size_t len) {
   const uint8_t *p = data;
   size_t used;
   size_t fill;
@@ -152,7 +152,7 @@ int eddy_sha1_update(eddy_sha1_ctx *ctx, const void *data, size_t len) {
 
 /* Append the 0x80 marker, zero padding and the 64-bit bit length, then
  * emit the state big-endian. */
-int eddy_sha1_final(eddy_sha1_ctx *ctx, uint8_t *out) {
+int eddy_sha1_final(eddy_sha1_ctx_t *ctx, uint8_t *out) {
   size_t used;
   int i;
 
@@ -178,7 +178,7 @@ int eddy_sha1_final(eddy_sha1_ctx *ctx, uint8_t *out) {
 
 /* One-shot convenience wrapper around init/update/final. */
 int eddy_sha1(const void *data, size_t len, uint8_t *out) {
-  eddy_sha1_ctx ctx;
+  eddy_sha1_ctx_t ctx;
   int err;
 
   if (out == NULL || (data == NULL && len > 0))

@@ -134,7 +134,7 @@ static void sha512_block(uint64_t state[8], const uint8_t *p) {
 
 /* Set the FIPS 180-4 initial hash value (square roots of the first eight
  * primes, fractional parts). */
-int eddy_sha512_init(eddy_sha512_ctx *ctx) {
+int eddy_sha512_init(eddy_sha512_ctx_t *ctx) {
   if (ctx == NULL)
     return -EINVAL;
   ctx->state[0] = UINT64_C(0x6a09e667f3bcc908);
@@ -151,7 +151,7 @@ int eddy_sha512_init(eddy_sha512_ctx *ctx) {
 
 /* Buffer input into whole blocks; full blocks in data are compressed
  * straight from the caller's buffer without copying. */
-int eddy_sha512_update(eddy_sha512_ctx *ctx, const void *data, size_t len) {
+int eddy_sha512_update(eddy_sha512_ctx_t *ctx, const void *data, size_t len) {
   const uint8_t *p = data;
   size_t used;
   size_t fill;
@@ -191,7 +191,7 @@ int eddy_sha512_update(eddy_sha512_ctx *ctx, const void *data, size_t len) {
 
 /* Append the 0x80 marker, zero padding and the 128-bit message length in
  * bits, then emit the state big-endian. */
-int eddy_sha512_final(eddy_sha512_ctx *ctx, uint8_t *out) {
+int eddy_sha512_final(eddy_sha512_ctx_t *ctx, uint8_t *out) {
   size_t used;
   int i;
 
@@ -218,7 +218,7 @@ int eddy_sha512_final(eddy_sha512_ctx *ctx, uint8_t *out) {
 
 /* One-shot convenience wrapper around init/update/final. */
 int eddy_sha512(const void *data, size_t len, uint8_t *out) {
-  eddy_sha512_ctx ctx;
+  eddy_sha512_ctx_t ctx;
   int err;
 
   if (out == NULL || (data == NULL && len > 0))
