@@ -185,7 +185,9 @@ static void test_run_modes(void **state) {
   timer_fired = 0;
   assert_int_equal(eddy_loop_init(&loop), 0);
   assert_int_equal(eddy_timer_init(&loop, &timer), 0);
-  assert_int_equal(eddy_timer_start(&timer, count_timer, 20, 0), 0);
+  /* 200 ms: long enough that a stalled CI machine cannot make it due
+   * before the NOWAIT pass. */
+  assert_int_equal(eddy_timer_start(&timer, count_timer, 200, 0), 0);
   assert_int_not_equal(eddy_run(&loop, EDDY_RUN_NOWAIT), 0);
   assert_int_equal(timer_fired, 0);
   /* ONCE blocks in poll until the timer is due, then runs it. */
