@@ -41,14 +41,13 @@ int eddy_async_send(eddy_async_t *async) {
  * close any async handle, so the list is walked through a snapshot. */
 void eddy__async_dispatch(eddy_loop_t *loop) {
   eddy_queue_t batch;
+  eddy_queue_t *node;
 
   eddy__queue_move(&loop->priv.async_handles, &batch);
-  while (!eddy__queue_empty(&batch)) {
-    eddy_queue_t *node = batch.next;
+  while ((node = eddy__queue_next_visit(&batch, &loop->priv.async_handles)) !=
+         NULL) {
     eddy_async_t *async = eddy__container_of(node, eddy_async_t, priv.node);
 
-    eddy__queue_remove(node);
-    eddy__queue_insert_tail(&loop->priv.async_handles, node);
     if (__atomic_exchange_n(&async->priv.pending, 0, __ATOMIC_SEQ_CST) == 0)
       continue;
     if (async->priv.cb != NULL) {

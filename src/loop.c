@@ -261,10 +261,7 @@ static void eddy__walk_list(eddy_queue_t *list, eddy_walk_cb cb, void *arg) {
   eddy_handle_t *h;
 
   eddy__queue_move(list, &snapshot);
-  while (!eddy__queue_empty(&snapshot)) {
-    node = snapshot.next;
-    eddy__queue_remove(node);
-    eddy__queue_insert_tail(list, node);
+  while ((node = eddy__queue_next_visit(&snapshot, list)) != NULL) {
     h = eddy__container_of(node, eddy_handle_t, priv.node);
     if (h->priv.flags & EDDY__HANDLE_WALKED)
       continue;

@@ -65,10 +65,7 @@ static void eddy__run_phase(eddy_loop_t *loop, eddy_queue_t *list) {
   eddy_idle_t *w;
 
   eddy__queue_move(list, &batch);
-  while (!eddy__queue_empty(&batch)) {
-    node = batch.next;
-    eddy__queue_remove(node);
-    eddy__queue_insert_tail(list, node);
+  while ((node = eddy__queue_next_visit(&batch, list)) != NULL) {
     w = eddy__container_of(node, eddy_idle_t, priv.node);
     eddy__watcher_call(&w->handle);
     eddy__after_callback(loop);

@@ -52,4 +52,20 @@ static inline void eddy__queue_move(eddy_queue_t *src, eddy_queue_t *dst) {
   eddy__queue_init(src);
 }
 
+/* Visiting a list while callbacks change it: move the list to a local
+ * snapshot with eddy__queue_move, then take nodes with this until it returns
+ * NULL. Each node goes back to its home list before the caller sees it, so a
+ * callback may remove any node (visited or not: it leaves the snapshot) and
+ * nodes added meanwhile wait for the next visit. */
+static inline eddy_queue_t *eddy__queue_next_visit(eddy_queue_t *snapshot,
+                                                   eddy_queue_t *home) {
+  eddy_queue_t *node = snapshot->next;
+
+  if (node == snapshot)
+    return NULL;
+  eddy__queue_remove(node);
+  eddy__queue_insert_tail(home, node);
+  return node;
+}
+
 #endif /* EDDY_QUEUE_H */

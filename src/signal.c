@@ -210,14 +210,12 @@ void eddy__signal_close(eddy_handle_t *h) {
 static void eddy__signal_deliver(eddy_loop_t *loop,
                                  struct eddy_signal_state *st, int signum) {
   eddy_queue_t batch;
+  eddy_queue_t *node;
 
   eddy__queue_move(&st->handles, &batch);
-  while (!eddy__queue_empty(&batch)) {
-    eddy_queue_t *node = batch.next;
+  while ((node = eddy__queue_next_visit(&batch, &st->handles)) != NULL) {
     eddy_signal_t *handle = eddy__container_of(node, eddy_signal_t, priv.node);
 
-    eddy__queue_remove(node);
-    eddy__queue_insert_tail(&st->handles, node);
     if (handle->signum != signum)
       continue;
     if (handle->priv.oneshot)
