@@ -15,8 +15,7 @@ enum {
   EDDY__HANDLE_ACTIVE = 1 << 0,
   EDDY__HANDLE_REF = 1 << 1,
   EDDY__HANDLE_CLOSING = 1 << 2,
-  EDDY__HANDLE_CLOSED = 1 << 3,
-  EDDY__HANDLE_WALKED = 1 << 4 /* visited by the running eddy_walk */
+  EDDY__HANDLE_WALKED = 1 << 3 /* visited by the running eddy_walk */
 };
 
 /* eddy_io_t event bits (backend-neutral). */
@@ -56,16 +55,6 @@ static inline void eddy__handle_stop(eddy_handle_t *h) {
     assert(h->loop->priv.active_handles > 0);
     h->loop->priv.active_handles--;
   }
-}
-
-/* Requests in flight keep the loop alive (work, fs, write, ...). */
-static inline void eddy__req_register(eddy_loop_t *loop) {
-  loop->priv.active_reqs++;
-}
-
-static inline void eddy__req_unregister(eddy_loop_t *loop) {
-  assert(loop->priv.active_reqs > 0);
-  loop->priv.active_reqs--;
 }
 
 /* Per-type close hooks, called by eddy_close() before the handle is queued

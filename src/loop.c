@@ -139,7 +139,6 @@ static void eddy__run_closing(eddy_loop_t *loop) {
     eddy__queue_remove(node);
     h = eddy__container_of(node, eddy_handle_t, priv.node);
     assert(h->priv.flags & EDDY__HANDLE_CLOSING);
-    h->priv.flags |= EDDY__HANDLE_CLOSED;
     if (h->priv.close_cb != NULL) {
       h->priv.close_cb(h);
       eddy__after_callback(loop);
