@@ -10,6 +10,7 @@
 #include "eddy/poll.h"
 #include "eddy/signal.h"
 #include "eddy/tick.h"
+#include "eddy/work.h"
 #include "eddy/crypto.h"
 #include "eddy/http_parser.h"
 #include "eddy/version.h"

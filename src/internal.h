@@ -6,9 +6,17 @@
 #define EDDY_INTERNAL_H
 
 #include <assert.h>
+#include <stddef.h>
+#include <sys/uio.h>
 
 #include "eddy/loop.h"
 #include "queue.h"
+
+/* eddy_buf_t arrays are passed to readv/writev as struct iovec arrays. */
+_Static_assert(sizeof(eddy_buf_t) == sizeof(struct iovec) &&
+                   offsetof(eddy_buf_t, base) == offsetof(struct iovec, iov_base) &&
+                   offsetof(eddy_buf_t, len) == offsetof(struct iovec, iov_len),
+               "eddy_buf_t must match struct iovec");
 
 /* eddy_handle_t.priv.flags */
 enum {
@@ -109,6 +117,31 @@ void eddy__wakeup_signal(eddy_loop_t *loop); /* any thread, signal-safe */
 void eddy__async_dispatch(eddy_loop_t *loop);  /* async.c */
 void eddy__signal_dispatch(eddy_loop_t *loop); /* signal.c */
 void eddy__signal_loop_close(eddy_loop_t *loop);
+
+/* Requests in flight keep the loop alive. Pool jobs may be queued from a
+ * pool thread, so the count is atomic. */
+static inline void eddy__req_register(eddy_loop_t *loop) {
+  __atomic_fetch_add(&loop->priv.active_reqs, 1, __ATOMIC_RELAXED);
+}
+static inline void eddy__req_unregister(eddy_loop_t *loop) {
+  __atomic_fetch_sub(&loop->priv.active_reqs, 1, __ATOMIC_RELAXED);
+}
+static inline unsigned eddy__reqs_active(const eddy_loop_t *loop) {
+  return __atomic_load_n(&loop->priv.active_reqs, __ATOMIC_RELAXED);
+}
+
+/* The work pool (work.c). Every pool request embeds an eddy__work_t and
+ * submits it with a kind: slow jobs (DNS) may hold at most half the
+ * threads, rounded up, so they cannot starve file-system jobs. done runs on
+ * the loop thread with 0 or EDDY_ECANCELED; the request counts as active
+ * until then. */
+enum { EDDY__WORK_CPU = 0, EDDY__WORK_FAST_IO, EDDY__WORK_SLOW_IO };
+int eddy__work_submit(eddy_loop_t *loop, eddy__work_t *w, int kind,
+                      void (*work)(eddy__work_t *w),
+                      void (*done)(eddy__work_t *w, int status));
+int eddy__work_cancel(eddy__work_t *w);
+void eddy__work_dispatch(eddy_loop_t *loop); /* from the wake-up reader */
+void eddy__work_loop_close(eddy_loop_t *loop);
 
 /* Descriptor helpers (io.c). */
 int eddy__set_nonblock(int fd, int on);

@@ -62,8 +62,9 @@ int eddy_loop_init(eddy_loop_t *loop) {
 
 int eddy_loop_close(eddy_loop_t *loop) {
   if (!eddy__queue_empty(&loop->priv.handles) ||
-      !eddy__queue_empty(&loop->priv.closing) || loop->priv.active_reqs != 0)
+      !eddy__queue_empty(&loop->priv.closing) || eddy__reqs_active(loop) != 0)
     return EDDY_EBUSY;
+  eddy__work_loop_close(loop);
   eddy__signal_loop_close(loop);
   eddy__wakeup_close(loop);
   loop->priv.backend->close(loop);
@@ -89,7 +90,7 @@ eddy_loop_t *eddy_default_loop(void) {
 }
 
 int eddy_loop_alive(const eddy_loop_t *loop) {
-  return loop->priv.active_handles != 0 || loop->priv.active_reqs != 0 ||
+  return loop->priv.active_handles != 0 || eddy__reqs_active(loop) != 0 ||
          !eddy__queue_empty(&loop->priv.closing);
 }
 
@@ -98,7 +99,7 @@ int eddy_loop_alive(const eddy_loop_t *loop) {
 static int eddy__poll_timeout(const eddy_loop_t *loop) {
   if (loop->priv.stop_flag != 0)
     return 0;
-  if (loop->priv.active_handles == 0 && loop->priv.active_reqs == 0)
+  if (loop->priv.active_handles == 0 && eddy__reqs_active(loop) == 0)
     return 0;
   if (!eddy__queue_empty(&loop->priv.idle) ||
       !eddy__queue_empty(&loop->priv.pending) ||

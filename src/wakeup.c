@@ -4,7 +4,7 @@
  * signal handlers interrupt the poll phase: an eventfd on Linux, a
  * non-blocking pipe elsewhere. Writers only set a flag on what they want run
  * and then write; the loop drains the descriptor and asks each user (async
- * handles, signals) to look at its flags. The watcher is not a handle, so it
+ * handles, signals, work-pool completions) to look at its flags. The watcher is not a handle, so it
  * never keeps the loop alive by itself. */
 #include <unistd.h>
 #ifdef __linux__
@@ -26,6 +26,7 @@ static void eddy__wakeup_read(eddy_loop_t *loop, eddy_io_t *io,
   while (r == (ssize_t)sizeof(buf) || (r == -1 && errno == EINTR));
   eddy__signal_dispatch(loop);
   eddy__async_dispatch(loop);
+  eddy__work_dispatch(loop);
 }
 
 int eddy__wakeup_open(eddy_loop_t *loop) {

@@ -10,15 +10,16 @@
  *  - Functions returning int return 0 on success or a negative errno value
  *    (e.g. -EINVAL) on failure. Bad caller input never aborts the process.
  *    eddy_timingsafe_equal() is the one exception: it returns 1 or 0.
- *  - Contexts are plain structs owned by the caller (stack, heap or
- *    embedded); nothing here allocates memory. Treat their fields as
+ *  - Contexts and requests are plain structs owned by the caller (stack,
+ *    heap or embedded); nothing here allocates memory. Treat their fields as
  *    private. A context may be copied with memcpy/assignment to fork a
  *    computation (e.g. hash a common prefix once).
  *  - Every function is reentrant and thread-safe as long as a given context
  *    is not used by two threads at the same time. Contexts are never shared
  *    implicitly; there is no global state except the file descriptor
  *    briefly opened by the /dev/urandom fallback.
- *  - Input buffers are borrowed for the duration of the call only. A NULL
+ *  - Input buffers are borrowed for the duration of the call only (for the
+ *    pool jobs at the end: until their callback). A NULL
  *    data pointer is accepted when the matching length is 0.
  *  - Output buffers must hold at least the documented number of bytes.
  */
@@ -27,6 +28,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "loop.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -212,6 +215,50 @@ int eddy_pbkdf2(eddy_hash_alg alg, const void *password, size_t pwlen,
  * end of file; otherwise the negated errno of the failing system call.
  * On error the contents of buf are unspecified and must not be used. */
 int eddy_random_bytes(void *buf, size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* The same work as jobs on the work pool (eddy/work.h).                    */
+
+typedef struct eddy_crypto_req_s eddy_crypto_req_t;
+/* status: 0, EDDY_ECANCELED, or the error the synchronous call returns. */
+typedef void (*eddy_crypto_cb)(eddy_crypto_req_t *req, int status);
+
+struct eddy_crypto_req_s {
+  eddy_req_t req; /* req.data is yours */
+  eddy_loop_t *loop;
+  struct {
+    eddy_crypto_cb cb;
+    int op;
+    eddy_hash_alg alg;
+    const void *password;
+    size_t pwlen;
+    const void *salt;
+    size_t saltlen;
+    uint32_t iterations;
+    void *out;
+    size_t outlen;
+    int status;
+    eddy__work_t work;
+  } priv;
+};
+
+/* eddy_pbkdf2() on a pool thread; cb runs on the loop's thread. password,
+ * salt and out are borrowed, not copied: they must stay valid until cb.
+ * Arguments are checked at once: the call returns what eddy_pbkdf2()
+ * would for bad ones (-EINVAL), or an error starting the pool, and then cb
+ * is never called. cb must not be NULL (use eddy_pbkdf2 to run inline).
+ * Loop thread. Cancellable with eddy_cancel(). */
+int eddy_queue_pbkdf2(eddy_loop_t *loop, eddy_crypto_req_t *req,
+                      eddy_hash_alg alg, const void *password, size_t pwlen,
+                      const void *salt, size_t saltlen, uint32_t iterations,
+                      uint8_t *out, size_t outlen, eddy_crypto_cb cb);
+
+/* eddy_random_bytes() on a pool thread; cb runs on the loop's thread with
+ * buf filled. buf must stay valid until cb. Returns 0, -EINVAL (buf NULL
+ * with len > 0, or cb NULL), or an error starting the pool. Loop thread.
+ * Cancellable with eddy_cancel(). */
+int eddy_queue_random(eddy_loop_t *loop, eddy_crypto_req_t *req, void *buf,
+                      size_t len, eddy_crypto_cb cb);
 
 /* Compare a[0..len) with b[0..len) in time that depends only on len, not
  * on the contents or position of the first difference.

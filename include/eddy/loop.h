@@ -36,6 +36,17 @@ typedef enum {
   EDDY_HANDLE_TYPE_MAX
 } eddy_handle_type;
 
+/* Requests: one-shot operations the caller owns until their callback. */
+typedef enum {
+  EDDY_UNKNOWN_REQ = 0,
+  EDDY_WORK,        /* eddy_queue_work */
+  EDDY_FS,          /* eddy_fs_* */
+  EDDY_GETADDRINFO, /* eddy_getaddrinfo */
+  EDDY_GETNAMEINFO, /* eddy_getnameinfo */
+  EDDY_CRYPTO,      /* eddy_pbkdf2_job, eddy_random_job */
+  EDDY_REQ_TYPE_MAX
+} eddy_req_type;
+
 typedef enum {
   EDDY_RUN_DEFAULT = 0, /* run until no referenced work is left */
   EDDY_RUN_ONCE,        /* one iteration; block in poll if there is nothing to do */
@@ -64,6 +75,43 @@ struct eddy_handle_s {
     uint16_t flags;    /* EDDY__HANDLE_* in src/internal.h */
     uint32_t index;    /* per type: a timer's slot in the loop's heap */
   } priv;
+};
+
+/* A buffer for reads and writes (file system and streams). On POSIX it
+ * has struct iovec's layout, so arrays of them go to readv/writev as they
+ * are (src/internal.h checks this at compile time). */
+typedef struct eddy_buf_s {
+  void *base;
+  size_t len;
+} eddy_buf_t;
+
+static inline eddy_buf_t eddy_buf_init(void *base, size_t len) {
+  eddy_buf_t b;
+  b.base = base;
+  b.len = len;
+  return b;
+}
+
+/* The common header of every request. Public fields: data (yours) and
+ * type (read only). */
+typedef struct eddy_req_s {
+  void *data;
+  eddy_req_type type;
+} eddy_req_t;
+
+/* A job on the work pool (private; embedded in every request that uses the
+ * pool). work runs on a pool thread; done runs on the loop thread with 0 or
+ * EDDY_ECANCELED. */
+typedef struct eddy__work_s eddy__work_t;
+struct eddy__work_s {
+  void (*work)(eddy__work_t *w);
+  void (*done)(eddy__work_t *w, int status);
+  eddy_loop_t *loop;
+  eddy_queue_t node;         /* pool queue while waiting to start */
+  eddy__work_t *next_done;   /* loop's completion stack */
+  uint64_t seq;              /* submission order across the pool's queues */
+  int kind;                  /* EDDY__WORK_CPU, _FAST_IO or _SLOW_IO */
+  int state;                 /* queued, running, done, cancelled */
 };
 
 /* A file descriptor watched by the loop's backend (private; embedded in the
@@ -130,6 +178,9 @@ struct eddy_loop_s {
     int wakeup_wfd;
     eddy_queue_t async_handles;
     struct eddy_signal_state *signals;
+    /* work-pool completions, pushed by pool threads (a lock-free stack) */
+    eddy__work_t *work_done;
+    unsigned work_senders; /* pool threads inside a push; close waits */
   } priv;
 };
 

@@ -62,4 +62,10 @@ void eddy__sha512_compress(uint64_t state[8], const uint64_t w[16]);
  * exposed so tests can exercise it. Same contract as eddy_random_bytes. */
 int eddy__random_bytes_urandom(void *buf, size_t len);
 
+/* The argument checks of eddy_pbkdf2 (pbkdf2.c), also run before a PBKDF2
+ * job is queued so bad arguments fail at once. */
+int eddy__pbkdf2_check(eddy_hash_alg alg, const void *password, size_t pwlen,
+                       const void *salt, size_t saltlen, uint32_t iterations,
+                       const uint8_t *out, size_t outlen);
+
 #endif /* EDDY_CRYPTO_INTERNAL_H */

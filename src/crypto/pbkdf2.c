@@ -177,6 +177,23 @@ static int pbkdf2_block(const eddy_hmac_ctx_t *prf, const void *salt,
 
 /* Validate arguments, set up the PRF once, then emit T_1, T_2, ...
  * truncating the last block to fit outlen. */
+int eddy__pbkdf2_check(eddy_hash_alg alg, const void *password, size_t pwlen,
+                       const void *salt, size_t saltlen, uint32_t iterations,
+                       const uint8_t *out, size_t outlen) {
+  int hlen = eddy_hash_digest_size(alg);
+
+  if (hlen < 0)
+    return -EINVAL;
+  if (iterations == 0 || out == NULL || outlen == 0)
+    return -EINVAL;
+  if ((password == NULL && pwlen > 0) || (salt == NULL && saltlen > 0))
+    return -EINVAL;
+  /* RFC 8018: dkLen > (2^32 - 1) * hLen is "derived key too long". */
+  if ((uint64_t) outlen > (uint64_t) UINT32_MAX * (uint64_t) hlen)
+    return -EINVAL;
+  return 0;
+}
+
 int eddy_pbkdf2(eddy_hash_alg alg, const void *password, size_t pwlen,
                 const void *salt, size_t saltlen, uint32_t iterations,
                 uint8_t *out, size_t outlen) {
@@ -187,17 +204,11 @@ int eddy_pbkdf2(eddy_hash_alg alg, const void *password, size_t pwlen,
   int hlen;
   int err;
 
+  err = eddy__pbkdf2_check(alg, password, pwlen, salt, saltlen, iterations,
+                           out, outlen);
+  if (err != 0)
+    return err;
   hlen = eddy_hash_digest_size(alg);
-  if (hlen < 0)
-    return -EINVAL;
-  if (iterations == 0 || out == NULL || outlen == 0)
-    return -EINVAL;
-  if ((password == NULL && pwlen > 0) || (salt == NULL && saltlen > 0))
-    return -EINVAL;
-  /* RFC 8018: dkLen > (2^32 - 1) * hLen is "derived key too long". */
-  if ((uint64_t) outlen > (uint64_t) UINT32_MAX * (uint64_t) hlen)
-    return -EINVAL;
-
   err = eddy_hmac_init(&prf, alg, password, pwlen);
   if (err != 0)
     return err;

@@ -1,0 +1,61 @@
+/* eddy/work.h: the work pool.
+ *
+ * One pool per process, started by the first job, shared by every loop in
+ * every thread. It has 4 threads, or EDDY_THREADPOOL_SIZE read once when the
+ * pool starts (as Node reads UV_THREADPOOL_SIZE: a value that is 0 or not a
+ * number gives 1, values above 1024 give 1024). Jobs start in submission
+ * order. A job's work callback runs on a pool thread; its after-work
+ * callback runs on the submitting loop's thread, in the poll phase, and
+ * until then the job keeps that loop alive.
+ *
+ * File-system, crypto and DNS requests are jobs on the same pool, so a pool
+ * kept busy by long jobs delays all of them: that is Node's model.
+ */
+#ifndef EDDY_WORK_H
+#define EDDY_WORK_H
+
+#include "loop.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct eddy_work_s eddy_work_t;
+typedef void (*eddy_work_cb)(eddy_work_t *req);
+typedef void (*eddy_after_work_cb)(eddy_work_t *req, int status);
+
+struct eddy_work_s {
+  eddy_req_t req; /* req.data is yours */
+  eddy_loop_t *loop;
+  struct {
+    eddy_work_cb work_cb;
+    eddy_after_work_cb after_work_cb;
+    eddy__work_t work;
+  } priv;
+};
+
+/* Queue work_cb to run on a pool thread; after_work_cb (may be NULL) then
+ * runs on the loop's thread with status 0, or EDDY_ECANCELED if the job was
+ * cancelled before it started. The request must stay valid until then.
+ * Returns 0, EDDY_EINVAL (work_cb NULL), or an error starting the pool or
+ * the loop's wake-up descriptor (EDDY_EAGAIN, EDDY_EMFILE, ...).
+ * Call it from the loop's thread, or from a work callback of a job queued on
+ * the same loop. */
+int eddy_queue_work(eddy_loop_t *loop, eddy_work_t *req, eddy_work_cb work_cb,
+                    eddy_after_work_cb after_work_cb);
+
+/* Cancel a pool request (work, file system, DNS, crypto) that has not
+ * started: its completion callback runs in the loop's next poll phase with
+ * EDDY_ECANCELED. Returns 0, EDDY_EBUSY if the job is running or finished,
+ * or EDDY_EINVAL for a request that never uses the pool. Loop thread. */
+int eddy_cancel(eddy_req_t *req);
+
+/* The number of pool threads, starting the pool if it is not running.
+ * Returns a negative error if the pool could not start. Any thread. */
+int eddy_threadpool_size(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EDDY_WORK_H */
