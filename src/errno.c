@@ -8,6 +8,11 @@ const char *eddy_err_name(int err) {
     return #name;
     EDDY_ERRNO_LIST(EDDY__NAME_CASE)
 #undef EDDY__NAME_CASE
+#define EDDY__EAI_NAME_CASE(name, value, msg) \
+  case EDDY_##name:                           \
+    return #name;
+    EDDY_EAI_LIST(EDDY__EAI_NAME_CASE)
+#undef EDDY__EAI_NAME_CASE
   case EDDY_EOF:
     return "EOF";
   default:
@@ -22,6 +27,11 @@ const char *eddy_strerror(int err) {
     return msg;
     EDDY_ERRNO_LIST(EDDY__MSG_CASE)
 #undef EDDY__MSG_CASE
+#define EDDY__EAI_MSG_CASE(name, value, msg) \
+  case EDDY_##name:                          \
+    return msg;
+    EDDY_EAI_LIST(EDDY__EAI_MSG_CASE)
+#undef EDDY__EAI_MSG_CASE
   case EDDY_EOF:
     return "end of file";
   default:

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 
 #include "eddy/crypto.h"
+#include "eddy/dns.h"
 #include "eddy/work.h"
 #include "internal.h"
 
@@ -302,6 +303,10 @@ int eddy_cancel(eddy_req_t *req) {
     return eddy__work_cancel(&((eddy_work_t *)req)->priv.work);
   case EDDY_CRYPTO:
     return eddy__work_cancel(&((eddy_crypto_req_t *)req)->priv.work);
+  case EDDY_GETADDRINFO:
+    return eddy__work_cancel(&((eddy_getaddrinfo_t *)req)->priv.work);
+  case EDDY_GETNAMEINFO:
+    return eddy__work_cancel(&((eddy_getnameinfo_t *)req)->priv.work);
   default:
     return EDDY_EINVAL;
   }

@@ -366,6 +366,10 @@ static void test_error_names(void **state) {
   assert_string_equal(eddy_err_name(EDDY_ECANCELED), "ECANCELED");
   assert_string_equal(eddy_err_name(EDDY_EOF), "EOF");
   assert_string_equal(eddy_strerror(EDDY_EOF), "end of file");
+  assert_string_equal(eddy_err_name(EDDY_EAI_NONAME), "EAI_NONAME");
+  assert_string_equal(eddy_strerror(EDDY_EAI_NONAME),
+                      "unknown host name or service");
+  assert_string_equal(eddy_err_name(EDDY_EAI_AGAIN), "EAI_AGAIN");
   assert_string_equal(eddy_err_name(-123456), "UNKNOWN");
   assert_string_equal(eddy_strerror(12345), "unknown error");
   assert_string_equal(eddy_version_string(), "0.1.0");

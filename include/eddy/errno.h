@@ -3,7 +3,8 @@
  * Every eddy function that can fail returns 0 or a negative error code, and
  * every callback receives its status the same way. On POSIX the codes are the
  * negated errno values (EDDY_ENOENT == -ENOENT), so a caller may compare with
- * either. EDDY_EOF has no errno counterpart and lies outside errno's range.
+ * either. EDDY_EOF and the resolver codes EDDY_EAI_* have no errno
+ * counterpart and lie outside errno's range.
  */
 #ifndef EDDY_ERRNO_H
 #define EDDY_ERRNO_H
@@ -69,15 +70,37 @@
   X(ETXTBSY, "text file is busy")                                       \
   X(EXDEV, "cross-device link not permitted")
 
+/* The resolver's errors (getaddrinfo/getnameinfo's EAI_* codes, see
+ * eddy/dns.h), as (name, value, message). EAI_* values differ between
+ * systems and collide with small errno values, so each gets a fixed value of
+ * its own, from -3000 down: far from errno's range and from EDDY_EOF. A
+ * clash with any other code fails to compile (duplicate case in errno.c).
+ * EAI_SYSTEM has no entry: it is reported as the errno it carries. */
+#define EDDY_EAI_LIST(X)                                                \
+  X(EAI_ADDRFAMILY, -3000, "host name has no address in that family")   \
+  X(EAI_AGAIN, -3001, "temporary failure in name resolution")           \
+  X(EAI_BADFLAGS, -3002, "bad flags for name resolution")               \
+  X(EAI_FAIL, -3003, "permanent failure in name resolution")            \
+  X(EAI_FAMILY, -3004, "address family not supported by resolver")      \
+  X(EAI_MEMORY, -3005, "out of memory in name resolution")              \
+  X(EAI_NODATA, -3006, "no address for host name")                      \
+  X(EAI_NONAME, -3007, "unknown host name or service")                  \
+  X(EAI_OVERFLOW, -3008, "resolver buffer too small")                   \
+  X(EAI_SERVICE, -3009, "service not available for socket type")        \
+  X(EAI_SOCKTYPE, -3010, "socket type not supported by resolver")
+
 enum {
 #define EDDY_ERRNO_DEFINE(name, msg) EDDY_##name = -name,
   EDDY_ERRNO_LIST(EDDY_ERRNO_DEFINE)
 #undef EDDY_ERRNO_DEFINE
+#define EDDY_EAI_DEFINE(name, value, msg) EDDY_##name = value,
+  EDDY_EAI_LIST(EDDY_EAI_DEFINE)
+#undef EDDY_EAI_DEFINE
   /* End of file or stream; not an errno value. */
   EDDY_EOF = -4095
 };
 
-/* The symbolic name of an error code ("ENOENT", "EOF"). Returns
+/* The symbolic name of an error code ("ENOENT", "EOF", "EAI_NONAME"). Returns
  * "UNKNOWN" for a code eddy does not know. The string is static; this is
  * safe from any thread. */
 const char *eddy_err_name(int err);
