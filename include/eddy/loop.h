@@ -33,6 +33,9 @@ typedef enum {
   EDDY_ASYNC,
   EDDY_POLL,
   EDDY_SIGNAL,
+  EDDY_TCP,
+  EDDY_NAMED_PIPE,
+  EDDY_UDP,
   EDDY_HANDLE_TYPE_MAX
 } eddy_handle_type;
 
@@ -43,7 +46,11 @@ typedef enum {
   EDDY_FS,          /* eddy_fs_* */
   EDDY_GETADDRINFO, /* eddy_getaddrinfo */
   EDDY_GETNAMEINFO, /* eddy_getnameinfo */
-  EDDY_CRYPTO,      /* eddy_pbkdf2_job, eddy_random_job */
+  EDDY_CRYPTO,      /* eddy_queue_pbkdf2, eddy_queue_random */
+  EDDY_CONNECT,     /* eddy_tcp_connect, eddy_pipe_connect */
+  EDDY_WRITE,       /* eddy_write, eddy_write2 */
+  EDDY_SHUTDOWN,    /* eddy_shutdown */
+  EDDY_UDP_SEND,    /* eddy_udp_send */
   EDDY_REQ_TYPE_MAX
 } eddy_req_type;
 
