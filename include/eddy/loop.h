@@ -99,6 +99,12 @@ static inline eddy_buf_t eddy_buf_init(void *base, size_t len) {
   return b;
 }
 
+/* Readers (streams, UDP) ask the program for a buffer before each read:
+ * set buf->base and buf->len; a NULL base or zero len means "none now"
+ * (the read callback then gets EDDY_ENOBUFS). suggested_size is a hint. */
+typedef void (*eddy_alloc_cb)(eddy_handle_t *handle, size_t suggested_size,
+                              eddy_buf_t *buf);
+
 /* The common header of every request. Public fields: data (yours) and
  * type (read only). */
 typedef struct eddy_req_s {
