@@ -114,6 +114,10 @@ void eddy__io_free(eddy_loop_t *loop);
 int eddy__wakeup_open(eddy_loop_t *loop);
 void eddy__wakeup_close(eddy_loop_t *loop);
 void eddy__wakeup_signal(eddy_loop_t *loop); /* any thread, signal-safe */
+/* Around the backend's wait: the timeout to use, then the dispatch of
+ * what was signalled without a write to the descriptor. */
+int eddy__wakeup_before_wait(eddy_loop_t *loop, int timeout);
+void eddy__wakeup_after_wait(eddy_loop_t *loop);
 void eddy__async_dispatch(eddy_loop_t *loop);  /* async.c */
 void eddy__signal_dispatch(eddy_loop_t *loop); /* signal.c */
 void eddy__signal_loop_close(eddy_loop_t *loop);

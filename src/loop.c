@@ -49,6 +49,7 @@ int eddy_loop_init(eddy_loop_t *loop) {
   eddy__queue_init(&loop->priv.pending);
   eddy__queue_init(&loop->priv.io_changes);
   eddy__queue_init(&loop->priv.async_handles);
+  eddy__queue_init(&loop->priv.work_batch);
   loop->priv.wakeup_io.fd = -1;
   loop->priv.wakeup_wfd = -1;
   loop->priv.backend = eddy__choose_backend();
@@ -175,7 +176,9 @@ int eddy_run(eddy_loop_t *loop, eddy_run_mode mode) {
     eddy__io_apply_changes(loop);
     if ((mode == EDDY_RUN_ONCE && can_block) || mode == EDDY_RUN_DEFAULT)
       timeout = eddy__poll_timeout(loop);
+    timeout = eddy__wakeup_before_wait(loop, timeout);
     loop->priv.backend->wait(loop, timeout);
+    eddy__wakeup_after_wait(loop);
     for (rounds = 0; rounds < EDDY__PENDING_ROUNDS; rounds++)
       if (!eddy__run_pending(loop))
         break;

@@ -2,16 +2,44 @@
  *
  * One descriptor per loop, created on first use, lets other threads and
  * signal handlers interrupt the poll phase: an eventfd on Linux, a
- * non-blocking pipe elsewhere. Writers only set a flag on what they want run
- * and then write; the loop drains the descriptor and asks each user (async
- * handles, signals, work-pool completions) to look at its flags. The watcher is not a handle, so it
- * never keeps the loop alive by itself. */
+ * non-blocking pipe elsewhere. Writers set a flag on what they want run
+ * (an async handle's, a signal's, the work pool's completion stack) and
+ * then call eddy__wakeup_signal; the loop asks each user to look at its
+ * flags. The watcher is not a handle, so it never keeps the loop alive by
+ * itself.
+ *
+ * The descriptor is written only when the loop may be asleep. The loop
+ * announces that it is about to block (sleeping = 1) and then checks the
+ * pending flag; a writer sets pending and then checks sleeping. With both
+ * sides sequentially consistent, at least one of them sees the other: the
+ * loop does not block, or the writer writes. A loop that is busy anyway
+ * finds the pending flag after its poll phase without a system call.
+ *
+ * A loop that has just been woken is likely to be woken again soon (a
+ * ping-pong between threads, a stream of pool completions): on a machine
+ * with more than one CPU it watches the pending flag for a few
+ * microseconds before it blocks, which saves the sleep and the wake-up
+ * when the answer comes quickly. An idle loop never spins: the spin needs
+ * a wake-up in the poll phase before. */
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/eventfd.h>
 #endif
 
 #include "internal.h"
+
+/* How long a recently woken loop watches for the next wake-up. */
+#define EDDY__WAKEUP_SPIN_NS 20000
+
+static void eddy__wakeup_dispatch(eddy_loop_t *loop) {
+  if (__atomic_exchange_n(&loop->priv.wakeup_pending, 0, __ATOMIC_SEQ_CST) ==
+      0)
+    return;
+  loop->priv.wakeup_hot = 1;
+  eddy__signal_dispatch(loop);
+  eddy__async_dispatch(loop);
+  eddy__work_dispatch(loop);
+}
 
 static void eddy__wakeup_read(eddy_loop_t *loop, eddy_io_t *io,
                               unsigned events) {
@@ -24,9 +52,7 @@ static void eddy__wakeup_read(eddy_loop_t *loop, eddy_io_t *io,
   do
     r = read(io->fd, buf, sizeof(buf));
   while (r == (ssize_t)sizeof(buf) || (r == -1 && errno == EINTR));
-  eddy__signal_dispatch(loop);
-  eddy__async_dispatch(loop);
-  eddy__work_dispatch(loop);
+  eddy__wakeup_dispatch(loop);
 }
 
 int eddy__wakeup_open(eddy_loop_t *loop) {
@@ -76,22 +102,92 @@ void eddy__wakeup_close(eddy_loop_t *loop) {
   loop->priv.wakeup_wfd = -1;
 }
 
-/* Any thread, and signal handlers: write(2) is async-signal-safe. A full
- * pipe or a saturated eventfd already means "wake up", so errors are
- * ignored. errno is preserved for the interrupted code. */
+/* Any thread, and signal handlers: atomics and write(2) are
+ * async-signal-safe. A full pipe or a saturated eventfd already means "wake
+ * up", so errors are ignored. errno is preserved for the interrupted
+ * code. */
 void eddy__wakeup_signal(eddy_loop_t *loop) {
-  int saved = errno;
+  int saved;
   ssize_t r;
+
+  /* Already pending: the loop has yet to look, and will see ours too. */
+  if (__atomic_exchange_n(&loop->priv.wakeup_pending, 1, __ATOMIC_SEQ_CST) !=
+      0)
+    return;
+  if (!__atomic_load_n(&loop->priv.wakeup_sleeping, __ATOMIC_SEQ_CST))
+    return;
+  saved = errno;
 #ifdef __linux__
-  uint64_t one = 1;
-  do
-    r = write(loop->priv.wakeup_wfd, &one, sizeof(one));
-  while (r == -1 && errno == EINTR);
+  {
+    uint64_t one = 1;
+    do
+      r = write(loop->priv.wakeup_wfd, &one, sizeof(one));
+    while (r == -1 && errno == EINTR);
+  }
 #else
-  char one = 1;
-  do
-    r = write(loop->priv.wakeup_wfd, &one, 1);
-  while (r == -1 && errno == EINTR);
+  {
+    char one = 1;
+    do
+      r = write(loop->priv.wakeup_wfd, &one, 1);
+    while (r == -1 && errno == EINTR);
+  }
 #endif
   errno = saved;
+}
+
+static int eddy__wakeup_spin_allowed(void) {
+  static int cpus; /* 0: not asked yet */
+  int n = __atomic_load_n(&cpus, __ATOMIC_RELAXED);
+
+  if (n == 0) {
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+
+    n = online > 0 ? (int)online : 1;
+    __atomic_store_n(&cpus, n, __ATOMIC_RELAXED);
+  }
+  return n > 1;
+}
+
+static inline void eddy__cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+/* Watch the pending flag for a short while. Returns non-zero if it was
+ * set. */
+static int eddy__wakeup_spin(eddy_loop_t *loop) {
+  uint64_t deadline = eddy_hrtime() + EDDY__WAKEUP_SPIN_NS;
+  unsigned i;
+
+  for (i = 1;; i++) {
+    if (__atomic_load_n(&loop->priv.wakeup_pending, __ATOMIC_RELAXED))
+      return 1;
+    if ((i & 63) == 0 && eddy_hrtime() >= deadline)
+      return 0;
+    eddy__cpu_relax();
+  }
+}
+
+int eddy__wakeup_before_wait(eddy_loop_t *loop, int timeout) {
+  int hot = loop->priv.wakeup_hot;
+
+  loop->priv.wakeup_hot = 0;
+  if (loop->priv.wakeup_io.fd == -1 || timeout == 0)
+    return timeout;
+  if (hot && eddy__wakeup_spin_allowed() && eddy__wakeup_spin(loop))
+    return 0;
+  __atomic_store_n(&loop->priv.wakeup_sleeping, 1, __ATOMIC_SEQ_CST);
+  if (__atomic_load_n(&loop->priv.wakeup_pending, __ATOMIC_SEQ_CST))
+    return 0;
+  return timeout;
+}
+
+void eddy__wakeup_after_wait(eddy_loop_t *loop) {
+  if (loop->priv.wakeup_io.fd == -1)
+    return;
+  __atomic_store_n(&loop->priv.wakeup_sleeping, 0, __ATOMIC_RELAXED);
+  eddy__wakeup_dispatch(loop);
 }

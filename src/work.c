@@ -10,7 +10,9 @@
  * list; the push that finds the stack empty writes the loop's wake-up
  * descriptor, so a burst of completions costs the loop one wake-up. The loop
  * takes the whole stack with one exchange and runs the callbacks in
- * completion order. */
+ * completion order. Jobs those callbacks queue (the usual way to keep N
+ * jobs in flight) are collected and handed to the pool under one lock
+ * when the callbacks are done, instead of one lock round trip each. */
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -202,6 +204,17 @@ int eddy_threadpool_size(void) {
   return err != 0 ? err : (int)eddy__pool.nthreads;
 }
 
+/* The loop whose completions this thread is running, if any. */
+static _Thread_local eddy_loop_t *eddy__dispatching;
+
+/* Put a job on the pool's queues. Pool lock held. */
+static void eddy__pool_enqueue(eddy__work_t *w) {
+  w->seq = eddy__pool.seq++;
+  eddy__queue_insert_tail(
+      w->kind == EDDY__WORK_SLOW_IO ? &eddy__pool.slow : &eddy__pool.queue,
+      &w->node);
+}
+
 int eddy__work_submit(eddy_loop_t *loop, eddy__work_t *w, int kind,
                       void (*work)(eddy__work_t *w),
                       void (*done)(eddy__work_t *w, int status)) {
@@ -214,17 +227,43 @@ int eddy__work_submit(eddy_loop_t *loop, eddy__work_t *w, int kind,
   w->loop = loop;
   w->kind = kind;
   w->next_done = NULL;
-  eddy__req_register(loop);
-  pthread_mutex_lock(&eddy__pool.lock);
-  w->seq = eddy__pool.seq++;
   w->state = EDDY__JOB_QUEUED;
-  eddy__queue_insert_tail(
-      kind == EDDY__WORK_SLOW_IO ? &eddy__pool.slow : &eddy__pool.queue,
-      &w->node);
+  eddy__req_register(loop);
+  if (eddy__dispatching == loop) {
+    /* From a completion callback: joins the batch eddy__work_dispatch
+     * hands over when the callbacks are done. Only this thread touches
+     * the batch; eddy__work_cancel may unlink it (same thread). */
+    eddy__queue_insert_tail(&loop->priv.work_batch, &w->node);
+    return 0;
+  }
+  pthread_mutex_lock(&eddy__pool.lock);
+  eddy__pool_enqueue(w);
   if (eddy__pool.idle > 0)
     pthread_cond_signal(&eddy__pool.cond);
   pthread_mutex_unlock(&eddy__pool.lock);
   return 0;
+}
+
+/* Hand the batch to the pool, in order, waking as many sleeping threads
+ * as there are new jobs. */
+static void eddy__work_flush_batch(eddy_loop_t *loop) {
+  unsigned n = 0;
+
+  pthread_mutex_lock(&eddy__pool.lock);
+  while (!eddy__queue_empty(&loop->priv.work_batch)) {
+    eddy__work_t *w = eddy__container_of(loop->priv.work_batch.next,
+                                         eddy__work_t, node);
+
+    eddy__queue_remove(&w->node);
+    eddy__pool_enqueue(w);
+    n++;
+  }
+  if (n >= eddy__pool.idle)
+    pthread_cond_broadcast(&eddy__pool.cond);
+  else
+    while (n-- > 0)
+      pthread_cond_signal(&eddy__pool.cond);
+  pthread_mutex_unlock(&eddy__pool.lock);
 }
 
 int eddy__work_cancel(eddy__work_t *w) {
@@ -247,6 +286,7 @@ void eddy__work_dispatch(eddy_loop_t *loop) {
                                         __ATOMIC_ACQUIRE);
   eddy__work_t *ordered = NULL;
   eddy__work_t *next;
+  eddy_loop_t *outer = eddy__dispatching; /* a loop run from a callback */
 
   while (w != NULL) { /* the stack is newest first: reverse it */
     next = w->next_done;
@@ -254,6 +294,9 @@ void eddy__work_dispatch(eddy_loop_t *loop) {
     ordered = w;
     w = next;
   }
+  if (ordered == NULL)
+    return;
+  eddy__dispatching = loop;
   for (w = ordered; w != NULL; w = next) {
     int status = w->state == EDDY__JOB_CANCELLED ? EDDY_ECANCELED : 0;
 
@@ -263,6 +306,9 @@ void eddy__work_dispatch(eddy_loop_t *loop) {
     w->done(w, status);
     eddy__after_callback(loop);
   }
+  eddy__dispatching = outer;
+  if (!eddy__queue_empty(&loop->priv.work_batch))
+    eddy__work_flush_batch(loop);
 }
 
 /* eddy_loop_close runs only with no request in flight, but a pool thread

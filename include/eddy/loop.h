@@ -189,11 +189,15 @@ struct eddy_loop_s {
     /* cross-thread and signal wake-ups */
     eddy_io_t wakeup_io;
     int wakeup_wfd;
+    unsigned wakeup_pending;  /* atomic: something asked for a dispatch */
+    unsigned wakeup_sleeping; /* atomic: the loop may be blocked in poll */
+    int wakeup_hot;           /* the last poll phase had a wake-up */
     eddy_queue_t async_handles;
     struct eddy_signal_state *signals;
     /* work-pool completions, pushed by pool threads (a lock-free stack) */
     eddy__work_t *work_done;
     unsigned work_senders; /* pool threads inside a push; close waits */
+    eddy_queue_t work_batch; /* jobs queued by completion callbacks */
   } priv;
 };
 
