@@ -11,6 +11,7 @@
 #include "eddy/signal.h"
 #include "eddy/tick.h"
 #include "eddy/work.h"
+#include "eddy/fs.h"
 #include "eddy/dns.h"
 #include "eddy/crypto.h"
 #include "eddy/http_parser.h"

@@ -19,6 +19,7 @@
 
 #include "eddy/crypto.h"
 #include "eddy/dns.h"
+#include "eddy/fs.h"
 #include "eddy/work.h"
 #include "internal.h"
 
@@ -347,6 +348,8 @@ int eddy_cancel(eddy_req_t *req) {
   switch (req->type) {
   case EDDY_WORK:
     return eddy__work_cancel(&((eddy_work_t *)req)->priv.work);
+  case EDDY_FS:
+    return eddy__work_cancel(&((eddy_fs_t *)req)->priv.work);
   case EDDY_CRYPTO:
     return eddy__work_cancel(&((eddy_crypto_req_t *)req)->priv.work);
   case EDDY_GETADDRINFO:

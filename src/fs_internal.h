@@ -1,0 +1,64 @@
+/* fs_internal.h: what the file-system sources share: fs.c (requests,
+ * dispatch, most operations), fs_dir.c (directory listing), fs_copy.c
+ * (sendfile, copyfile) and fs_file.c (the read_file / write_file chains). */
+#ifndef EDDY_FS_INTERNAL_H
+#define EDDY_FS_INTERNAL_H
+
+#include <errno.h>
+#include <limits.h>
+
+#include "eddy/fs.h"
+#include "internal.h"
+
+/* Evaluate a system call again while a signal interrupts it: EINTR is
+ * never reported to the caller. r receives the call's return value. */
+#define EDDY__FS_RETRY(r, call)                                                \
+  do {                                                                         \
+    (r) = (call);                                                              \
+  } while ((r) == -1 && errno == EINTR)
+
+/* A system call's result, or -errno when it returned -1. */
+static inline ssize_t eddy__fs_ret(ssize_t r) {
+  return r == -1 ? -errno : r;
+}
+
+/* The steps of a read_file / write_file chain (req->priv.step). */
+enum {
+  EDDY__FS_STEP_OPEN = 1,
+  EDDY__FS_STEP_FSTAT,
+  EDDY__FS_STEP_READ,
+  EDDY__FS_STEP_WRITE,
+  EDDY__FS_STEP_CLOSE
+};
+
+/* Reset req for a new operation of the given type and copy path and
+ * new_path (either may be NULL) when the call is asynchronous or the type
+ * writes into its path (mkdtemp). Returns 0, EDDY_EINVAL (req NULL, or a
+ * callback without a loop) or EDDY_ENOMEM; req->result holds the error. */
+int eddy__fs_init(eddy_loop_t *loop, eddy_fs_t *req, eddy_fs_type type,
+                  const char *path, const char *new_path, eddy_fs_cb cb);
+
+/* The return value of a synchronous call: req->result as an int. */
+static inline int eddy__fs_sync_result(const eddy_fs_t *req) {
+  return req->result > INT_MAX ? INT_MAX : (int)req->result;
+}
+
+/* close(2) that treats EINTR as success: on Linux the descriptor is gone
+ * by then, and closing it again could close someone else's. */
+int eddy__fs_close_fd(int fd);
+
+/* Operations run by fs.c's dispatch, on a pool thread or inline: each
+ * returns req->result's value. */
+ssize_t eddy__fs_do_scandir(eddy_fs_t *req);
+ssize_t eddy__fs_do_opendir(eddy_fs_t *req);
+ssize_t eddy__fs_do_readdir(eddy_fs_t *req);
+ssize_t eddy__fs_do_closedir(eddy_fs_t *req);
+ssize_t eddy__fs_do_sendfile(eddy_fs_t *req);
+ssize_t eddy__fs_do_copyfile(eddy_fs_t *req);
+
+/* Cleanup of a finished scandir request's entries; of the first n names
+ * a readdir stored in dir. */
+void eddy__fs_free_scandir(eddy_fs_t *req);
+void eddy__fs_free_names(eddy_dir_t *dir, size_t n);
+
+#endif /* EDDY_FS_INTERNAL_H */
