@@ -13,7 +13,8 @@
 # Environment:
 #   RUNS=3        runs per side and workload
 #   QUICK=1       1 run each, smaller N (well under a minute in all)
-#   WORKLOADS=... subset of "timers_million timers_mod100 loop_empty pbkdf2"
+#   WORKLOADS=... subset of "timers_million timers_mod100 loop_empty pbkdf2
+#                 queue_work async_pingpong fs_stat"
 #   BENCH_OUT=DIR where results.json (every run's key=value pairs, machine,
 #                 date, versions), runs.tsv and table.txt go
 #                 (default BUILD_DIR/bench-out)
@@ -34,7 +35,8 @@ quick=${QUICK:-0}
 [[ $quick == 0 || $quick == "" ]] && quick=0 || quick=1
 runs=${RUNS:-3}
 ((quick)) && runs=1
-workloads=${WORKLOADS:-"timers_million timers_mod100 loop_empty pbkdf2"}
+workloads=${WORKLOADS:-"timers_million timers_mod100 loop_empty pbkdf2 \
+  queue_work async_pingpong fs_stat"}
 out=${BENCH_OUT:-$build/bench-out}
 mkdir -p "$out"
 tsv=$out/runs.tsv
@@ -46,6 +48,9 @@ args_for() {
     timers_million) ((quick)) && echo 1000000 || echo "" ;;
     timers_mod100) ((quick)) && echo 200000 || echo "" ;;
     loop_empty) ((quick)) && echo 0.2 || echo "" ;;
+    queue_work) ((quick)) && echo 100000 || echo "" ;;
+    async_pingpong) ((quick)) && echo 5000 || echo "" ;;
+    fs_stat) ((quick)) && echo 20000 || echo "" ;;
   esac
 }
 pretouch_for() {
@@ -156,7 +161,11 @@ timers_mod100 cpu_s lower uv - -
 timers_mod100 cpu_s lower ev - -
 loop_empty iters_per_s higher uv - -
 loop_empty iters_per_s higher ev - -
-pbkdf2 time_s lower ssl 1.25 <='
+pbkdf2 time_s lower ssl 1.25 <=
+queue_work jobs_per_s higher uv 2 >=
+queue_work cpu_s lower uv - -
+async_pingpong round_trips_per_s higher uv 1.5 >=
+fs_stat stats_per_s higher uv 1.2 >='
 
 awk -F'\t' -v spec="$spec" '
 function fmt(v) {
@@ -189,7 +198,7 @@ ok[$1, $2, $3] && $5 ~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/ {
   val[$1, $2, $4, ++cnt[$1, $2, $4]] = $5 + 0
 }
 END {
-  f = "%-15s %-12s %-7s %-26s %-5s %-26s %-7s %-7s %s\n"
+  f = "%-15s %-17s %-7s %-26s %-5s %-26s %-7s %-7s %s\n"
   printf f, "workload", "metric", "better", "eddy min/med/max", "peer",
     "peer min/med/max", "ratio", "target", "met"
   nrow = split(spec, rows, "\n")
@@ -206,6 +215,7 @@ END {
       tgt = s[6] " " (q[2] == "" ? s[5] : sprintf("%.2f", lim))
       if (ratio == "") met = "n/a"
       else if (s[6] == "<=") met = (ratio <= lim) ? "yes" : "no"
+      else if (s[6] == ">=") met = (ratio >= lim) ? "yes" : "no"
       else met = (ratio < lim) ? "yes" : "no"
     }
     printf f, w, key, s[3], e, peer, p,
