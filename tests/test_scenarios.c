@@ -5,11 +5,14 @@
  * same lines in the same order. Mapping: setTimeout -> eddy_timer_t,
  * setImmediate -> a check handle that runs once, process.nextTick ->
  * eddy_next_tick, promises and queueMicrotask -> eddy_queue_microtask.
- * Where the script reads a file, a pipe watched by a poll handle is the
- * I/O source. */
+ * fs.readFile and fs.stat map onto eddy_fs_read_file and eddy_fs_stat.
+ * Where a script needs some other I/O source, a pipe watched by a poll
+ * handle is it. */
+#include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "test_util.h"
 
 static struct test_log out;
@@ -333,6 +336,59 @@ static void test_11_microtasks_between_immediates(void **state) {
   assert_int_equal(eddy_loop_close(&loop), 0);
 }
 
+/* 07: fs.readFile is several pool round trips (open, fstat, read, close),
+ * fs.stat one, so the stat's callback comes in the first poll phase and the
+ * read_file's last. Node's script busy-waits 2 ms so that the pool has
+ * finished the stat before the loop starts; a loaded machine may not
+ * schedule a pool thread within 2 ms, so the test also waits until the
+ * stat's completion is on the loop's completion stack (what Node's 2 ms
+ * stand for), then runs the loop. */
+static eddy_fs_t stat07, file07;
+
+static void s07_stat_done(eddy_fs_t *req) {
+  assert_int_equal(req->result, 0);
+  test_log_printf(&out, "stat callback (single pool round-trip)\n");
+  eddy_fs_req_cleanup(req);
+}
+
+static void s07_file_done(eddy_fs_t *req) {
+  assert_true(req->result > 0);
+  test_log_printf(&out, "readFile callback\n");
+  eddy_fs_req_cleanup(req);
+}
+
+static int s07_stat_completed(eddy_loop_t *loop) {
+  eddy__work_t *w = __atomic_load_n(&loop->priv.work_done, __ATOMIC_ACQUIRE);
+
+  for (; w != NULL; w = w->next_done)
+    if (w == &stat07.priv.work)
+      return 1;
+  return 0;
+}
+
+static void test_07_readfile_vs_timers(void **state) {
+  const char *path = EDDY_TEST_SCENARIOS "/07_readfile_vs_timers.out";
+  eddy_loop_t loop;
+
+  (void)state;
+  out.len = 0;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_fs_read_file(&loop, &file07, path, s07_file_done), 0);
+  assert_int_equal(eddy_fs_stat(&loop, &stat07, path, s07_stat_done), 0);
+  set_timeout(&loop, say, 0, "timeout 0");
+  set_immediate(&loop, say, "immediate");
+  eddy_next_tick(&loop, say, "nextTick");
+  eddy_queue_microtask(&loop, say, "promise");
+  test_busy_wait_ms(2);
+  while (!s07_stat_completed(&loop))
+    sched_yield();
+  eddy_update_time(&loop);
+  say(&loop, "main end");
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  compare_with("07_readfile_vs_timers.out");
+  assert_int_equal(eddy_loop_close(&loop), 0);
+}
+
 /* 12: a blocking callback delays every later timer. */
 static uint64_t t0_12;
 static void s12_late(eddy_loop_t *loop, void *arg) {
@@ -372,6 +428,7 @@ int main(void) {
       cmocka_unit_test(test_03_timers_equal_deadline_and_nested),
       cmocka_unit_test(test_04_interval_cancel_self),
       cmocka_unit_test(test_05_immediate_queued_in_check),
+      cmocka_unit_test(test_07_readfile_vs_timers),
       cmocka_unit_test(test_11_microtasks_between_immediates),
       cmocka_unit_test(test_12_blocking_delays_timers),
   };
