@@ -10,6 +10,7 @@
 #include <sys/uio.h>
 
 #include "eddy/loop.h"
+#include "eddy/stream.h"
 #include "queue.h"
 
 /* eddy_buf_t arrays are passed to readv/writev as struct iovec arrays. */
@@ -146,6 +147,36 @@ int eddy__work_submit(eddy_loop_t *loop, eddy__work_t *w, int kind,
 int eddy__work_cancel(eddy__work_t *w);
 void eddy__work_dispatch(eddy_loop_t *loop); /* from the wake-up reader */
 void eddy__work_loop_close(eddy_loop_t *loop);
+
+/* Streams (stream.c), the base of tcp.c and pipe.c. */
+enum {
+  EDDY__STREAM_READING = 1 << 0,
+  EDDY__STREAM_READABLE = 1 << 1, /* connected, no EOF yet */
+  EDDY__STREAM_WRITABLE = 1 << 2, /* connected, not shut down */
+  EDDY__STREAM_LISTENING = 1 << 3,
+  EDDY__STREAM_SHUTTING = 1 << 4,
+  EDDY__STREAM_SHUT = 1 << 5,
+  EDDY__STREAM_SOCKET = 1 << 6, /* sendmsg/recvmsg rather than writev/read */
+  EDDY__STREAM_IPC = 1 << 7     /* descriptors travel with the data */
+};
+void eddy__stream_init(eddy_loop_t *loop, eddy_stream_t *s,
+                       eddy_handle_type type);
+/* Give the stream its descriptor; flags: EDDY__STREAM_* it starts with. */
+int eddy__stream_open(eddy_stream_t *s, int fd, unsigned flags);
+int eddy__stream_listen(eddy_stream_t *s, int backlog, eddy_connection_cb cb);
+/* Track a connect(2) that returned err (0, -EINPROGRESS or an error). */
+void eddy__stream_connect(eddy_stream_t *s, eddy_connect_t *req, int err,
+                          eddy_connect_cb cb);
+int eddy__stream_write2(eddy_write_t *req, eddy_stream_t *s,
+                        const eddy_buf_t bufs[], unsigned nbufs, int send_fd,
+                        eddy_write_cb cb);
+void eddy__stream_close(eddy_stream_t *s);
+void eddy__stream_finish_close(eddy_stream_t *s);
+static inline int eddy__stream_fd(const eddy_stream_t *s) {
+  return s->priv.io.fd;
+}
+int eddy__tcp_listen(eddy_stream_t *s, int backlog, eddy_connection_cb cb);
+int eddy__pipe_listen(eddy_stream_t *s, int backlog, eddy_connection_cb cb);
 
 /* Descriptor helpers (io.c). */
 int eddy__set_nonblock(int fd, int on);

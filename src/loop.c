@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "eddy/timer.h"
+#include "eddy/stream.h"
 #include "eddy/tick.h"
 #include "backend/backend.h"
 #include "internal.h"
@@ -52,6 +54,7 @@ int eddy_loop_init(eddy_loop_t *loop) {
   eddy__queue_init(&loop->priv.work_batch);
   loop->priv.wakeup_io.fd = -1;
   loop->priv.wakeup_wfd = -1;
+  loop->priv.reserve_fd = -1;
   loop->priv.backend = eddy__choose_backend();
   err = loop->priv.backend->init(loop);
   if (err != 0)
@@ -68,6 +71,9 @@ int eddy_loop_close(eddy_loop_t *loop) {
   eddy__work_loop_close(loop);
   eddy__signal_loop_close(loop);
   eddy__wakeup_close(loop);
+  if (loop->priv.reserve_fd != -1)
+    close(loop->priv.reserve_fd);
+  loop->priv.reserve_fd = -1;
   loop->priv.backend->close(loop);
   eddy__io_free(loop);
   eddy__tick_free(loop);
@@ -128,6 +134,19 @@ static int eddy__run_pending(eddy_loop_t *loop) {
   return 1;
 }
 
+/* Requests a handle still had when it was closed get their callbacks
+ * (EDDY_ECANCELED for those never done) just before its close callback. */
+static void eddy__finish_close(eddy_handle_t *h) {
+  switch ((eddy_handle_type)h->priv.type) {
+  case EDDY_TCP:
+  case EDDY_NAMED_PIPE:
+    eddy__stream_finish_close((eddy_stream_t *)h);
+    break;
+  default:
+    break;
+  }
+}
+
 /* Close phase: run the close callbacks of handles closed so far. Handles
  * closed from a close callback wait for the next iteration. */
 static void eddy__run_closing(eddy_loop_t *loop) {
@@ -141,6 +160,7 @@ static void eddy__run_closing(eddy_loop_t *loop) {
     eddy__queue_remove(node);
     h = eddy__container_of(node, eddy_handle_t, priv.node);
     assert(h->priv.flags & EDDY__HANDLE_CLOSING);
+    eddy__finish_close(h);
     if (h->priv.close_cb != NULL) {
       h->priv.close_cb(h);
       eddy__after_callback(loop);
@@ -242,6 +262,10 @@ int eddy_close(eddy_handle_t *h, eddy_close_cb close_cb) {
     break;
   case EDDY_SIGNAL:
     eddy__signal_close(h);
+    break;
+  case EDDY_TCP:
+  case EDDY_NAMED_PIPE:
+    eddy__stream_close((eddy_stream_t *)h);
     break;
   default:
     return EDDY_EINVAL;

@@ -194,6 +194,7 @@ struct eddy_loop_s {
     int wakeup_hot;           /* the last poll phase had a wake-up */
     eddy_queue_t async_handles;
     struct eddy_signal_state *signals;
+    int reserve_fd; /* spare descriptor for accepting under EMFILE, or -1 */
     /* work-pool completions, pushed by pool threads (a lock-free stack) */
     eddy__work_t *work_done;
     unsigned work_senders; /* pool threads inside a push; close waits */

@@ -1,0 +1,739 @@
+/* stream.c: the byte-stream base of TCP and Unix pipes.
+ *
+ * One watcher per stream. Its callback serves, in order: a listening
+ * socket's accepts; a connect in progress; reads; then writes, their
+ * callbacks, and a shutdown waiting for the queue to drain. Writes and
+ * connects that finish without waiting still report from the loop's
+ * pending phase (eddy__io_feed), never from inside the call that started
+ * them.
+ *
+ * Writes are tried at once when nothing is queued; what the kernel does
+ * not take stays at the head of the queue and the watcher asks for
+ * writability. A partial write means the socket buffer is full, so the
+ * next attempt waits for the kernel to say so rather than spending a
+ * system call on EAGAIN. Reads stop early for the same reason: a read
+ * that did not fill the buffer drained the socket. */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define EDDY__READ_SIZE 65536
+/* Reads per readiness event, so that one busy stream cannot starve the
+ * others. */
+#define EDDY__READS_PER_EVENT 32
+/* Descriptors one IPC message may carry. */
+#define EDDY__IPC_MAX_FDS 8
+
+#ifndef IOV_MAX
+#define IOV_MAX 1024
+#endif
+
+static void eddy__stream_io(eddy_loop_t *loop, eddy_io_t *io,
+                            unsigned events);
+
+void eddy__stream_init(eddy_loop_t *loop, eddy_stream_t *s,
+                       eddy_handle_type type) {
+  eddy__handle_init(loop, &s->handle, type);
+  memset(&s->priv, 0, sizeof(s->priv));
+  eddy__io_init(&s->priv.io, eddy__stream_io, -1);
+  eddy__queue_init(&s->priv.write_queue);
+  eddy__queue_init(&s->priv.write_done);
+  s->priv.accepted_fd = -1;
+  s->write_queue_size = 0;
+}
+
+int eddy__stream_open(eddy_stream_t *s, int fd, unsigned flags) {
+  if (s->priv.io.fd != -1)
+    return EDDY_EBUSY;
+  s->priv.io.fd = fd;
+  s->priv.flags |= flags;
+  return 0;
+}
+
+/* Active (keeping the loop alive) while reading or listening; requests
+ * count on their own. */
+static void eddy__stream_update_active(eddy_stream_t *s) {
+  if (s->priv.flags & (EDDY__STREAM_READING | EDDY__STREAM_LISTENING))
+    eddy__handle_start(&s->handle);
+  else
+    eddy__handle_stop(&s->handle);
+}
+
+static int eddy__stream_closing(const eddy_stream_t *s) {
+  return eddy__handle_closing(&s->handle);
+}
+
+/* ---- accepting --------------------------------------------------------- */
+
+/* Out of descriptors: give up the reserve, accept every waiting connection
+ * and close it (its client sees the connection end instead of waiting
+ * forever), then take the reserve back. */
+static void eddy__stream_drop_waiting(eddy_loop_t *loop, int listen_fd) {
+  int fd;
+
+  if (loop->priv.reserve_fd == -1)
+    return;
+  close(loop->priv.reserve_fd);
+  loop->priv.reserve_fd = -1;
+  for (;;) {
+    fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd == -1) {
+      if (errno == EINTR || errno == ECONNABORTED)
+        continue;
+      break;
+    }
+    close(fd);
+  }
+  loop->priv.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void eddy__stream_accept_ready(eddy_stream_t *s) {
+  eddy_loop_t *loop = s->handle.loop;
+  int listen_fd = s->priv.io.fd;
+  int fd;
+  int err;
+
+  while (s->priv.accepted_fd == -1 &&
+         (s->priv.flags & EDDY__STREAM_LISTENING)) {
+    fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd == -1) {
+      err = -errno;
+      if (err == EDDY_EINTR || err == EDDY_ECONNABORTED)
+        continue;
+      if (err == EDDY_EAGAIN || err == -EWOULDBLOCK)
+        return;
+      if (err == EDDY_EMFILE || err == EDDY_ENFILE)
+        eddy__stream_drop_waiting(loop, listen_fd);
+      s->priv.connection_cb(s, err);
+      eddy__after_callback(loop);
+      return; /* retried on the next readiness event */
+    }
+    s->priv.accepted_fd = fd;
+    s->priv.connection_cb(s, 0);
+    eddy__after_callback(loop);
+    if (eddy__stream_closing(s))
+      return;
+  }
+  /* A connection was not taken: stop accepting until it is. */
+  if (s->priv.accepted_fd != -1)
+    eddy__io_stop(loop, &s->priv.io, EDDY__IO_READ);
+}
+
+int eddy__stream_listen(eddy_stream_t *s, int backlog, eddy_connection_cb cb) {
+  eddy_loop_t *loop = s->handle.loop;
+  int err;
+
+  if (listen(s->priv.io.fd, backlog) != 0)
+    return -errno;
+  if (loop->priv.reserve_fd == -1)
+    loop->priv.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  err = eddy__io_start(loop, &s->priv.io, EDDY__IO_READ);
+  if (err != 0)
+    return err;
+  s->priv.connection_cb = cb;
+  s->priv.flags |= EDDY__STREAM_LISTENING;
+  eddy__stream_update_active(s);
+  return 0;
+}
+
+int eddy_listen(eddy_stream_t *server, int backlog, eddy_connection_cb cb) {
+  if (cb == NULL || eddy__stream_closing(server))
+    return EDDY_EINVAL;
+  switch ((eddy_handle_type)server->handle.priv.type) {
+  case EDDY_TCP:
+    return eddy__tcp_listen(server, backlog, cb);
+  case EDDY_NAMED_PIPE:
+    return eddy__pipe_listen(server, backlog, cb);
+  default:
+    return EDDY_EINVAL;
+  }
+}
+
+/* The oldest descriptor received over an IPC pipe, or -1. */
+static int eddy__stream_ipc_take(eddy_stream_t *s) {
+  int fd;
+
+  if (s->priv.ipc_nfds == 0)
+    return -1;
+  fd = s->priv.ipc_fds[0];
+  s->priv.ipc_nfds--;
+  memmove(s->priv.ipc_fds, s->priv.ipc_fds + 1,
+          s->priv.ipc_nfds * sizeof(*s->priv.ipc_fds));
+  return fd;
+}
+
+int eddy_accept(eddy_stream_t *server, eddy_stream_t *client) {
+  int fd;
+  int err;
+
+  if (client->priv.io.fd != -1)
+    return EDDY_EBUSY;
+  if (server->priv.flags & EDDY__STREAM_IPC) {
+    if (server->priv.ipc_nfds == 0)
+      return EDDY_EAGAIN;
+    fd = eddy__stream_ipc_take(server);
+    err = eddy__stream_open(client, fd,
+                            EDDY__STREAM_READABLE | EDDY__STREAM_WRITABLE |
+                                EDDY__STREAM_SOCKET);
+    if (err != 0)
+      close(fd);
+    return err;
+  }
+  if (server->handle.priv.type != client->handle.priv.type)
+    return EDDY_EINVAL;
+  if (server->priv.accepted_fd == -1)
+    return EDDY_EAGAIN;
+  err = eddy__stream_open(client, server->priv.accepted_fd,
+                          EDDY__STREAM_READABLE | EDDY__STREAM_WRITABLE |
+                              EDDY__STREAM_SOCKET);
+  if (err != 0)
+    return err;
+  server->priv.accepted_fd = -1;
+  if (server->priv.flags & EDDY__STREAM_LISTENING)
+    eddy__io_start(server->handle.loop, &server->priv.io, EDDY__IO_READ);
+  return 0;
+}
+
+/* ---- connecting -------------------------------------------------------- */
+
+void eddy__stream_connect(eddy_stream_t *s, eddy_connect_t *req, int err,
+                          eddy_connect_cb cb) {
+  eddy_loop_t *loop = s->handle.loop;
+
+  req->req.type = EDDY_CONNECT;
+  req->handle = s;
+  req->priv.cb = cb;
+  s->priv.connect_req = req;
+  eddy__req_register(loop);
+  if (err == -EINPROGRESS) {
+    /* Writable once connected or failed. If the fd table cannot grow,
+     * report that from the pending phase like any other failure. */
+    err = eddy__io_start(loop, &s->priv.io, EDDY__IO_WRITE);
+    if (err == 0)
+      return;
+  }
+  s->priv.delayed_error = err;
+  eddy__io_feed(loop, &s->priv.io);
+}
+
+static void eddy__stream_connect_done(eddy_stream_t *s) {
+  eddy_connect_t *req = s->priv.connect_req;
+  int err = s->priv.delayed_error;
+  socklen_t len = sizeof(err);
+
+  if (err == 0 && (s->priv.flags & EDDY__STREAM_SOCKET)) {
+    if (getsockopt(s->priv.io.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+      err = errno;
+    err = -err;
+    if (err == -EINPROGRESS)
+      return; /* not yet: a spurious wake-up */
+  }
+  s->priv.delayed_error = 0;
+  s->priv.connect_req = NULL;
+  if (err == 0)
+    s->priv.flags |= EDDY__STREAM_READABLE | EDDY__STREAM_WRITABLE;
+  if (eddy__queue_empty(&s->priv.write_queue))
+    eddy__io_stop(s->handle.loop, &s->priv.io, EDDY__IO_WRITE);
+  eddy__req_unregister(s->handle.loop);
+  if (req->priv.cb != NULL) {
+    req->priv.cb(req, err);
+    eddy__after_callback(s->handle.loop);
+  }
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+/* Keep the descriptors that came with a message for eddy_accept. */
+static int eddy__stream_ipc_keep(eddy_stream_t *s, const struct msghdr *msg) {
+  struct cmsghdr *c;
+  int err = 0;
+
+  for (c = CMSG_FIRSTHDR((struct msghdr *)msg); c != NULL;
+       c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+    const unsigned char *data = CMSG_DATA(c);
+    size_t n, i;
+
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+      continue;
+    n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (i = 0; i < n; i++) {
+      int fd;
+
+      memcpy(&fd, data + i * sizeof(int), sizeof(int));
+      if (err == 0 && s->priv.ipc_nfds == s->priv.ipc_cap) {
+        unsigned cap = s->priv.ipc_cap ? s->priv.ipc_cap * 2 : 4;
+        int *grown = realloc(s->priv.ipc_fds, cap * sizeof(*grown));
+
+        if (grown == NULL) {
+          err = EDDY_ENOMEM;
+        } else {
+          s->priv.ipc_fds = grown;
+          s->priv.ipc_cap = cap;
+        }
+      }
+      if (err != 0) {
+        close(fd); /* nowhere to keep it: do not leak it */
+        continue;
+      }
+      eddy__set_cloexec(fd, 1);
+      s->priv.ipc_fds[s->priv.ipc_nfds++] = fd;
+    }
+  }
+  return err;
+}
+
+static ssize_t eddy__stream_read_once(eddy_stream_t *s, eddy_buf_t *buf) {
+  ssize_t n;
+
+  if (s->priv.flags & EDDY__STREAM_IPC) {
+    union {
+      char space[CMSG_SPACE(EDDY__IPC_MAX_FDS * sizeof(int))];
+      struct cmsghdr align;
+    } control;
+    struct msghdr msg;
+    struct iovec iov = {buf->base, buf->len};
+    int err;
+
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.space;
+    msg.msg_controllen = sizeof(control.space);
+    do
+      n = recvmsg(s->priv.io.fd, &msg, MSG_CMSG_CLOEXEC);
+    while (n == -1 && errno == EINTR);
+    if (n == -1)
+      return -errno;
+    if ((err = eddy__stream_ipc_keep(s, &msg)) != 0)
+      return err;
+    if (msg.msg_flags & MSG_CTRUNC)
+      return EDDY_ENOBUFS; /* descriptors were lost: say so */
+    return n;
+  }
+  do
+    n = read(s->priv.io.fd, buf->base, buf->len);
+  while (n == -1 && errno == EINTR);
+  return n == -1 ? -errno : n;
+}
+
+static void eddy__stream_eof(eddy_stream_t *s) {
+  s->priv.flags &= ~(EDDY__STREAM_READING | EDDY__STREAM_READABLE);
+  eddy__io_stop(s->handle.loop, &s->priv.io,
+                EDDY__IO_READ | EDDY__IO_RDHUP);
+  eddy__stream_update_active(s);
+}
+
+static void eddy__stream_read(eddy_stream_t *s) {
+  eddy_loop_t *loop = s->handle.loop;
+  int count = EDDY__READS_PER_EVENT;
+  eddy_buf_t buf;
+  ssize_t n;
+
+  while ((s->priv.flags & EDDY__STREAM_READING) && count-- > 0) {
+    buf = eddy_buf_init(NULL, 0);
+    s->priv.alloc_cb(&s->handle, EDDY__READ_SIZE, &buf);
+    if (buf.base == NULL || buf.len == 0) {
+      s->priv.read_cb(s, EDDY_ENOBUFS, &buf);
+      eddy__after_callback(loop);
+      return;
+    }
+    n = eddy__stream_read_once(s, &buf);
+    if (n == EDDY_EAGAIN || n == -EWOULDBLOCK) {
+      s->priv.read_cb(s, 0, &buf); /* the buffer goes back */
+      eddy__after_callback(loop);
+      return;
+    }
+    if (n == 0) {
+      eddy__stream_eof(s);
+      s->priv.read_cb(s, EDDY_EOF, &buf);
+      eddy__after_callback(loop);
+      return;
+    }
+    s->priv.read_cb(s, n, &buf);
+    eddy__after_callback(loop);
+    if (n < 0 || (size_t)n < buf.len)
+      return; /* an error, or the socket is drained */
+  }
+}
+
+int eddy_read_start(eddy_stream_t *s, eddy_alloc_cb alloc_cb,
+                    eddy_read_cb read_cb) {
+  int err;
+
+  if (alloc_cb == NULL || read_cb == NULL || eddy__stream_closing(s) ||
+      (s->priv.flags & EDDY__STREAM_LISTENING))
+    return EDDY_EINVAL;
+  if (s->priv.io.fd == -1 || !(s->priv.flags & EDDY__STREAM_READABLE))
+    return EDDY_ENOTCONN;
+  err = eddy__io_start(s->handle.loop, &s->priv.io,
+                       EDDY__IO_READ | EDDY__IO_RDHUP);
+  if (err != 0)
+    return err;
+  s->priv.alloc_cb = alloc_cb;
+  s->priv.read_cb = read_cb;
+  s->priv.flags |= EDDY__STREAM_READING;
+  eddy__stream_update_active(s);
+  return 0;
+}
+
+int eddy_read_stop(eddy_stream_t *s) {
+  if (!(s->priv.flags & EDDY__STREAM_READING))
+    return 0;
+  s->priv.flags &= ~EDDY__STREAM_READING;
+  eddy__io_stop(s->handle.loop, &s->priv.io,
+                EDDY__IO_READ | EDDY__IO_RDHUP);
+  eddy__stream_update_active(s);
+  return 0;
+}
+
+/* ---- writing ----------------------------------------------------------- */
+
+/* One attempt at the request's remaining buffers. Sockets use sendmsg with
+ * MSG_NOSIGNAL so a peer that went away is an EPIPE, not a SIGPIPE; a
+ * descriptor to pass rides with the first bytes. */
+static ssize_t eddy__stream_writev(eddy_stream_t *s, eddy_write_t *req) {
+  struct iovec *iov = (struct iovec *)(req->priv.bufs + req->priv.index);
+  unsigned n = req->priv.nbufs - req->priv.index;
+  ssize_t r;
+
+  if (n > IOV_MAX)
+    n = IOV_MAX;
+  if (s->priv.flags & EDDY__STREAM_SOCKET) {
+    union {
+      char space[CMSG_SPACE(sizeof(int))];
+      struct cmsghdr align;
+    } control;
+    struct msghdr msg;
+
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = iov;
+    msg.msg_iovlen = n;
+    if (req->priv.send_fd != -1) {
+      struct cmsghdr *c;
+
+      memset(&control, 0, sizeof(control));
+      msg.msg_control = control.space;
+      msg.msg_controllen = sizeof(control.space);
+      c = CMSG_FIRSTHDR(&msg);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int));
+      memcpy(CMSG_DATA(c), &req->priv.send_fd, sizeof(int));
+    }
+    do
+      r = sendmsg(s->priv.io.fd, &msg, MSG_NOSIGNAL);
+    while (r == -1 && errno == EINTR);
+    if (r >= 0)
+      req->priv.send_fd = -1; /* sent with these bytes */
+  } else {
+    do
+      r = writev(s->priv.io.fd, iov, (int)n);
+    while (r == -1 && errno == EINTR);
+  }
+  return r == -1 ? -errno : r;
+}
+
+static size_t eddy__bufs_size(const eddy_buf_t *bufs, unsigned nbufs) {
+  size_t total = 0;
+  unsigned i;
+
+  for (i = 0; i < nbufs; i++)
+    total += bufs[i].len;
+  return total;
+}
+
+/* Move the request past n written bytes. Returns non-zero when all is
+ * written. */
+static int eddy__write_advance(eddy_write_t *req, size_t n) {
+  while (req->priv.index < req->priv.nbufs) {
+    eddy_buf_t *b = &req->priv.bufs[req->priv.index];
+
+    if (n < b->len) {
+      b->base = (char *)b->base + n;
+      b->len -= n;
+      return 0;
+    }
+    n -= b->len;
+    req->priv.index++;
+  }
+  return 1;
+}
+
+static void eddy__write_finish(eddy_stream_t *s, eddy_write_t *req, int err) {
+  if (err != 0)
+    s->write_queue_size -= eddy__bufs_size(req->priv.bufs + req->priv.index,
+                                           req->priv.nbufs - req->priv.index);
+  req->priv.error = err;
+  eddy__queue_remove(&req->priv.node);
+  eddy__queue_insert_tail(&s->priv.write_done, &req->priv.node);
+}
+
+/* Write as much of the queue as the kernel takes. Returns non-zero if a
+ * request finished (its callback is due). */
+static int eddy__stream_write(eddy_stream_t *s) {
+  eddy_loop_t *loop = s->handle.loop;
+  int finished = 0;
+
+  while (!eddy__queue_empty(&s->priv.write_queue)) {
+    eddy_write_t *req = eddy__container_of(s->priv.write_queue.next,
+                                           eddy_write_t, priv.node);
+    ssize_t n = eddy__stream_writev(s, req);
+
+    if (n == EDDY_EAGAIN || n == -EWOULDBLOCK)
+      break;
+    if (n < 0) {
+      eddy__write_finish(s, req, (int)n);
+      finished = 1;
+      continue;
+    }
+    s->write_queue_size -= (size_t)n;
+    if (!eddy__write_advance(req, (size_t)n))
+      break; /* partial: the socket buffer is full */
+    eddy__write_finish(s, req, 0);
+    finished = 1;
+  }
+  if (eddy__queue_empty(&s->priv.write_queue)) {
+    if (s->priv.connect_req == NULL)
+      eddy__io_stop(loop, &s->priv.io, EDDY__IO_WRITE);
+  } else if (eddy__io_start(loop, &s->priv.io, EDDY__IO_WRITE) != 0) {
+    /* Cannot wait for writability: fail what is queued. */
+    while (!eddy__queue_empty(&s->priv.write_queue))
+      eddy__write_finish(s, eddy__container_of(s->priv.write_queue.next,
+                                               eddy_write_t, priv.node),
+                         EDDY_ENOMEM);
+    finished = 1;
+  }
+  return finished;
+}
+
+static void eddy__write_release(eddy_write_t *req) {
+  if (req->priv.bufs != req->priv.bufsml)
+    free(req->priv.bufs);
+  req->priv.bufs = NULL;
+}
+
+/* Run the callbacks of finished writes, oldest first. */
+static void eddy__stream_write_callbacks(eddy_stream_t *s) {
+  eddy_loop_t *loop = s->handle.loop;
+
+  while (!eddy__queue_empty(&s->priv.write_done)) {
+    eddy_write_t *req = eddy__container_of(s->priv.write_done.next,
+                                           eddy_write_t, priv.node);
+
+    eddy__queue_remove(&req->priv.node);
+    eddy__write_release(req);
+    eddy__req_unregister(loop);
+    if (req->priv.cb != NULL) {
+      req->priv.cb(req, req->priv.error);
+      eddy__after_callback(loop);
+    }
+  }
+}
+
+int eddy__stream_write2(eddy_write_t *req, eddy_stream_t *s,
+                        const eddy_buf_t bufs[], unsigned nbufs, int send_fd,
+                        eddy_write_cb cb) {
+  eddy_loop_t *loop = s->handle.loop;
+  int was_empty;
+
+  if (nbufs == 0 || bufs == NULL)
+    return EDDY_EINVAL;
+  if (s->priv.io.fd == -1)
+    return EDDY_EBADF;
+  if (!(s->priv.flags & EDDY__STREAM_WRITABLE) && s->priv.connect_req == NULL)
+    return EDDY_EPIPE;
+  req->priv.bufs = req->priv.bufsml;
+  if (nbufs > sizeof(req->priv.bufsml) / sizeof(req->priv.bufsml[0])) {
+    req->priv.bufs = malloc(nbufs * sizeof(*bufs));
+    if (req->priv.bufs == NULL)
+      return EDDY_ENOMEM;
+  }
+  memcpy(req->priv.bufs, bufs, nbufs * sizeof(*bufs));
+  req->req.type = EDDY_WRITE;
+  req->handle = s;
+  req->priv.cb = cb;
+  req->priv.nbufs = nbufs;
+  req->priv.index = 0;
+  req->priv.error = 0;
+  req->priv.send_fd = send_fd;
+  s->write_queue_size += eddy__bufs_size(bufs, nbufs);
+  eddy__req_register(loop);
+  was_empty = eddy__queue_empty(&s->priv.write_queue);
+  eddy__queue_insert_tail(&s->priv.write_queue, &req->priv.node);
+  /* Behind other writes or a connect, it waits for its turn. */
+  if (was_empty && s->priv.connect_req == NULL && eddy__stream_write(s))
+    eddy__io_feed(loop, &s->priv.io);
+  return 0;
+}
+
+int eddy_write(eddy_write_t *req, eddy_stream_t *s, const eddy_buf_t bufs[],
+               unsigned nbufs, eddy_write_cb cb) {
+  return eddy__stream_write2(req, s, bufs, nbufs, -1, cb);
+}
+
+ssize_t eddy_try_write(eddy_stream_t *s, const eddy_buf_t bufs[],
+                       unsigned nbufs) {
+  eddy_write_t probe;
+  ssize_t n;
+
+  if (s->priv.io.fd == -1)
+    return EDDY_EBADF;
+  if (!(s->priv.flags & EDDY__STREAM_WRITABLE))
+    return EDDY_EPIPE;
+  if (!eddy__queue_empty(&s->priv.write_queue) || s->priv.connect_req != NULL)
+    return EDDY_EAGAIN;
+  if (nbufs == 0)
+    return 0;
+  probe.priv.bufs = (eddy_buf_t *)bufs; /* read only: index stays 0 */
+  probe.priv.nbufs = nbufs;
+  probe.priv.index = 0;
+  probe.priv.send_fd = -1;
+  n = eddy__stream_writev(s, &probe);
+  return n == -EWOULDBLOCK ? EDDY_EAGAIN : n;
+}
+
+/* ---- shutdown ---------------------------------------------------------- */
+
+/* Once the queue is empty, a pending shutdown goes out. */
+static void eddy__stream_drain(eddy_stream_t *s) {
+  eddy_shutdown_t *req = s->priv.shutdown_req;
+  int err = 0;
+
+  if (req == NULL || !eddy__queue_empty(&s->priv.write_queue) ||
+      s->priv.connect_req != NULL)
+    return;
+  s->priv.shutdown_req = NULL;
+  s->priv.flags &= ~EDDY__STREAM_SHUTTING;
+  s->priv.flags |= EDDY__STREAM_SHUT;
+  if (shutdown(s->priv.io.fd, SHUT_WR) != 0)
+    err = -errno;
+  eddy__req_unregister(s->handle.loop);
+  if (req->priv.cb != NULL) {
+    req->priv.cb(req, err);
+    eddy__after_callback(s->handle.loop);
+  }
+}
+
+int eddy_shutdown(eddy_shutdown_t *req, eddy_stream_t *s,
+                  eddy_shutdown_cb cb) {
+  if (s->priv.io.fd == -1 || eddy__stream_closing(s) ||
+      (s->priv.flags & (EDDY__STREAM_SHUTTING | EDDY__STREAM_SHUT)) ||
+      (!(s->priv.flags & EDDY__STREAM_WRITABLE) && s->priv.connect_req == NULL))
+    return EDDY_ENOTCONN;
+  req->req.type = EDDY_SHUTDOWN;
+  req->handle = s;
+  req->priv.cb = cb;
+  s->priv.shutdown_req = req;
+  s->priv.flags |= EDDY__STREAM_SHUTTING;
+  s->priv.flags &= ~EDDY__STREAM_WRITABLE;
+  eddy__req_register(s->handle.loop);
+  eddy__io_feed(s->handle.loop, &s->priv.io);
+  return 0;
+}
+
+/* ---- the watcher ------------------------------------------------------- */
+
+static void eddy__stream_io(eddy_loop_t *loop, eddy_io_t *io,
+                            unsigned events) {
+  eddy_stream_t *s = eddy__container_of(io, eddy_stream_t, priv.io);
+
+  (void)loop;
+  if (s->priv.flags & EDDY__STREAM_LISTENING) {
+    eddy__stream_accept_ready(s);
+    return;
+  }
+  if (s->priv.connect_req != NULL) {
+    eddy__stream_connect_done(s);
+    if (s->priv.connect_req != NULL || eddy__stream_closing(s))
+      return;
+  }
+  if (events & (EDDY__IO_READ | EDDY__IO_RDHUP | EDDY__IO_ERROR)) {
+    eddy__stream_read(s);
+    if (eddy__stream_closing(s))
+      return;
+  }
+  if (events & (EDDY__IO_WRITE | EDDY__IO_ERROR)) {
+    if (s->priv.io.fd != -1)
+      eddy__stream_write(s);
+    eddy__stream_write_callbacks(s);
+    if (eddy__stream_closing(s))
+      return;
+    eddy__stream_drain(s);
+  }
+}
+
+/* ---- queries and close ------------------------------------------------- */
+
+int eddy_is_readable(const eddy_stream_t *s) {
+  return (s->priv.flags & EDDY__STREAM_READABLE) != 0;
+}
+
+int eddy_is_writable(const eddy_stream_t *s) {
+  return (s->priv.flags & EDDY__STREAM_WRITABLE) != 0;
+}
+
+size_t eddy_stream_get_write_queue_size(const eddy_stream_t *s) {
+  return s->write_queue_size;
+}
+
+int eddy_stream_fileno(const eddy_stream_t *s, int *fd) {
+  if (s->priv.io.fd == -1)
+    return EDDY_EBADF;
+  *fd = s->priv.io.fd;
+  return 0;
+}
+
+void eddy__stream_close(eddy_stream_t *s) {
+  eddy_loop_t *loop = s->handle.loop;
+
+  eddy__io_close(loop, &s->priv.io);
+  if (s->priv.io.fd != -1)
+    close(s->priv.io.fd);
+  s->priv.io.fd = -1;
+  if (s->priv.accepted_fd != -1)
+    close(s->priv.accepted_fd);
+  s->priv.accepted_fd = -1;
+  while (s->priv.ipc_nfds > 0)
+    close(eddy__stream_ipc_take(s));
+  free(s->priv.ipc_fds);
+  s->priv.ipc_fds = NULL;
+  s->priv.ipc_cap = 0;
+  s->priv.flags &= ~(EDDY__STREAM_READING | EDDY__STREAM_LISTENING |
+                     EDDY__STREAM_READABLE | EDDY__STREAM_WRITABLE);
+}
+
+/* Close phase, before the close callback: writes finished earlier report
+ * their own status; writes still queued, a connect and a shutdown report
+ * EDDY_ECANCELED. */
+void eddy__stream_finish_close(eddy_stream_t *s) {
+  eddy_loop_t *loop = s->handle.loop;
+  eddy_connect_t *creq = s->priv.connect_req;
+  eddy_shutdown_t *sreq = s->priv.shutdown_req;
+
+  while (!eddy__queue_empty(&s->priv.write_queue))
+    eddy__write_finish(s, eddy__container_of(s->priv.write_queue.next,
+                                             eddy_write_t, priv.node),
+                       EDDY_ECANCELED);
+  eddy__stream_write_callbacks(s);
+  s->priv.connect_req = NULL;
+  s->priv.shutdown_req = NULL;
+  if (creq != NULL) {
+    eddy__req_unregister(loop);
+    if (creq->priv.cb != NULL) {
+      creq->priv.cb(creq, EDDY_ECANCELED);
+      eddy__after_callback(loop);
+    }
+  }
+  if (sreq != NULL) {
+    eddy__req_unregister(loop);
+    if (sreq->priv.cb != NULL) {
+      sreq->priv.cb(sreq, EDDY_ECANCELED);
+      eddy__after_callback(loop);
+    }
+  }
+}

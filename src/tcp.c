@@ -1,0 +1,255 @@
+/* tcp.c: TCP streams: sockets, bind, connect, listen and options. The
+ * reading and writing are stream.c's. */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "eddy/tcp.h"
+#include "internal.h"
+
+/* Options remembered until the socket exists (priv.options). */
+enum { EDDY__TCP_NODELAY = 1, EDDY__TCP_KEEPALIVE = 2 };
+
+static int eddy__tcp_fd(const eddy_tcp_t *tcp) {
+  return eddy__stream_fd(&tcp->stream);
+}
+
+static int eddy__setsockopt_int(int fd, int level, int name, int value) {
+  return setsockopt(fd, level, name, &value, sizeof(value)) != 0 ? -errno : 0;
+}
+
+static int eddy__tcp_apply_nodelay(int fd, int on) {
+  return eddy__setsockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, on != 0);
+}
+
+/* Keep-alive as libuv >= 1.49 sets it: first probe after delay_s idle
+ * seconds, then every second, ten probes before the connection is dead. */
+static int eddy__tcp_apply_keepalive(int fd, int on, unsigned delay_s) {
+  int err = eddy__setsockopt_int(fd, SOL_SOCKET, SO_KEEPALIVE, on != 0);
+
+  if (err != 0 || !on)
+    return err;
+#ifdef TCP_KEEPIDLE
+  if ((err = eddy__setsockopt_int(fd, IPPROTO_TCP, TCP_KEEPIDLE,
+                                  (int)delay_s)) != 0)
+    return err;
+#endif
+#ifdef TCP_KEEPINTVL
+  if ((err = eddy__setsockopt_int(fd, IPPROTO_TCP, TCP_KEEPINTVL, 1)) != 0)
+    return err;
+#endif
+#ifdef TCP_KEEPCNT
+  err = eddy__setsockopt_int(fd, IPPROTO_TCP, TCP_KEEPCNT, 10);
+#endif
+  return err;
+}
+
+/* Give the handle a socket of this family if it has none. */
+static int eddy__tcp_socket(eddy_tcp_t *tcp, int family, unsigned flags) {
+  int fd;
+  int err;
+
+  if (eddy__tcp_fd(tcp) != -1)
+    return 0;
+  fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd == -1)
+    return -errno;
+  err = 0;
+  if (tcp->priv.options & EDDY__TCP_NODELAY)
+    err = eddy__tcp_apply_nodelay(fd, 1);
+  if (err == 0 && (tcp->priv.options & EDDY__TCP_KEEPALIVE))
+    err = eddy__tcp_apply_keepalive(fd, 1, tcp->priv.keepalive_delay);
+  if (err == 0)
+    err = eddy__stream_open(&tcp->stream, fd, EDDY__STREAM_SOCKET | flags);
+  if (err != 0)
+    close(fd);
+  return err;
+}
+
+int eddy_tcp_init(eddy_loop_t *loop, eddy_tcp_t *tcp) {
+  eddy__stream_init(loop, &tcp->stream, EDDY_TCP);
+  tcp->priv.options = 0;
+  tcp->priv.keepalive_delay = 0;
+  return 0;
+}
+
+int eddy_tcp_init_ex(eddy_loop_t *loop, eddy_tcp_t *tcp, int family) {
+  int fd;
+
+  if (family == AF_UNSPEC)
+    return eddy_tcp_init(loop, tcp);
+  if (family != AF_INET && family != AF_INET6)
+    return EDDY_EINVAL;
+  fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd == -1)
+    return -errno;
+  eddy_tcp_init(loop, tcp);
+  eddy__stream_open(&tcp->stream, fd, EDDY__STREAM_SOCKET);
+  return 0;
+}
+
+int eddy_tcp_open(eddy_tcp_t *tcp, int fd) {
+  int err;
+
+  if (eddy__tcp_fd(tcp) != -1)
+    return EDDY_EBUSY;
+  if ((err = eddy__set_nonblock(fd, 1)) != 0)
+    return err;
+  eddy__set_cloexec(fd, 1);
+  /* An adopted socket may be connected already; if not, reads and writes
+   * fail with the kernel's ENOTCONN. */
+  return eddy__stream_open(&tcp->stream, fd,
+                           EDDY__STREAM_SOCKET | EDDY__STREAM_READABLE |
+                               EDDY__STREAM_WRITABLE);
+}
+
+static socklen_t eddy__tcp_addr_len(const struct sockaddr *addr) {
+  if (addr == NULL)
+    return 0;
+  if (addr->sa_family == AF_INET)
+    return sizeof(struct sockaddr_in);
+  if (addr->sa_family == AF_INET6)
+    return sizeof(struct sockaddr_in6);
+  return 0;
+}
+
+int eddy_tcp_bind(eddy_tcp_t *tcp, const struct sockaddr *addr,
+                  unsigned flags) {
+  socklen_t len = eddy__tcp_addr_len(addr);
+  int fd;
+  int err;
+
+  if (len == 0 || (flags & ~(unsigned)(EDDY_TCP_IPV6ONLY | EDDY_TCP_REUSEPORT)))
+    return EDDY_EINVAL;
+  if ((flags & EDDY_TCP_IPV6ONLY) && addr->sa_family != AF_INET6)
+    return EDDY_EINVAL;
+  if ((err = eddy__tcp_socket(tcp, addr->sa_family, 0)) != 0)
+    return err;
+  fd = eddy__tcp_fd(tcp);
+  if ((err = eddy__setsockopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1)) != 0)
+    return err;
+  if (addr->sa_family == AF_INET6 &&
+      (err = eddy__setsockopt_int(fd, IPPROTO_IPV6, IPV6_V6ONLY,
+                                  (flags & EDDY_TCP_IPV6ONLY) != 0)) != 0)
+    return err;
+  if (flags & EDDY_TCP_REUSEPORT) {
+#ifdef SO_REUSEPORT
+    if ((err = eddy__setsockopt_int(fd, SOL_SOCKET, SO_REUSEPORT, 1)) != 0)
+      return err;
+#else
+    return EDDY_ENOTSUP;
+#endif
+  }
+  if (bind(fd, addr, len) != 0)
+    return -errno;
+  return 0;
+}
+
+int eddy_tcp_connect(eddy_connect_t *req, eddy_tcp_t *tcp,
+                     const struct sockaddr *addr, eddy_connect_cb cb) {
+  socklen_t len = eddy__tcp_addr_len(addr);
+  int err;
+  int r;
+
+  if (len == 0 || eddy__handle_closing(&tcp->stream.handle))
+    return EDDY_EINVAL;
+  if (tcp->stream.priv.connect_req != NULL)
+    return EDDY_EALREADY;
+  if (tcp->stream.priv.flags &
+      (EDDY__STREAM_LISTENING | EDDY__STREAM_READABLE | EDDY__STREAM_WRITABLE))
+    return EDDY_EISCONN;
+  if ((err = eddy__tcp_socket(tcp, addr->sa_family, 0)) != 0)
+    return err;
+  do
+    r = connect(eddy__tcp_fd(tcp), addr, len);
+  while (r == -1 && errno == EINTR);
+  err = r == 0 ? 0 : -errno;
+  if (err == EDDY_EISCONN || err == EDDY_EALREADY)
+    return err;
+  eddy__stream_connect(&tcp->stream, req, err, cb);
+  return 0;
+}
+
+int eddy__tcp_listen(eddy_stream_t *s, int backlog, eddy_connection_cb cb) {
+  eddy_tcp_t *tcp = (eddy_tcp_t *)s;
+  int err;
+
+  /* Listening without a bind takes an ephemeral IPv4 port, as listen(2)
+   * does on an unbound socket. */
+  if ((err = eddy__tcp_socket(tcp, AF_INET, 0)) != 0)
+    return err;
+  return eddy__stream_listen(s, backlog, cb);
+}
+
+int eddy_tcp_nodelay(eddy_tcp_t *tcp, int on) {
+  int err = 0;
+
+  if (eddy__tcp_fd(tcp) != -1)
+    err = eddy__tcp_apply_nodelay(eddy__tcp_fd(tcp), on);
+  if (err == 0) {
+    if (on)
+      tcp->priv.options |= EDDY__TCP_NODELAY;
+    else
+      tcp->priv.options &= ~(unsigned)EDDY__TCP_NODELAY;
+  }
+  return err;
+}
+
+int eddy_tcp_keepalive(eddy_tcp_t *tcp, int on, unsigned delay_s) {
+  int err = 0;
+
+  if (on && delay_s < 1)
+    return EDDY_EINVAL;
+  if (eddy__tcp_fd(tcp) != -1)
+    err = eddy__tcp_apply_keepalive(eddy__tcp_fd(tcp), on, delay_s);
+  if (err == 0) {
+    if (on)
+      tcp->priv.options |= EDDY__TCP_KEEPALIVE;
+    else
+      tcp->priv.options &= ~(unsigned)EDDY__TCP_KEEPALIVE;
+    tcp->priv.keepalive_delay = delay_s;
+  }
+  return err;
+}
+
+static int eddy__tcp_name(const eddy_tcp_t *tcp, struct sockaddr *name,
+                          int *namelen, int peer) {
+  socklen_t len;
+  int r;
+
+  if (name == NULL || namelen == NULL || *namelen < 0)
+    return EDDY_EINVAL;
+  if (eddy__tcp_fd(tcp) == -1)
+    return EDDY_EBADF;
+  len = (socklen_t)*namelen;
+  r = peer ? getpeername(eddy__tcp_fd(tcp), name, &len)
+           : getsockname(eddy__tcp_fd(tcp), name, &len);
+  if (r != 0)
+    return -errno;
+  *namelen = (int)len;
+  return 0;
+}
+
+int eddy_tcp_getsockname(const eddy_tcp_t *tcp, struct sockaddr *name,
+                         int *namelen) {
+  return eddy__tcp_name(tcp, name, namelen, 0);
+}
+
+int eddy_tcp_getpeername(const eddy_tcp_t *tcp, struct sockaddr *name,
+                         int *namelen) {
+  return eddy__tcp_name(tcp, name, namelen, 1);
+}
+
+int eddy_tcp_close_reset(eddy_tcp_t *tcp, eddy_close_cb close_cb) {
+  struct linger l = {1, 0};
+  int fd = eddy__tcp_fd(tcp);
+
+  if (eddy__handle_closing(&tcp->stream.handle) ||
+      tcp->stream.priv.shutdown_req != NULL)
+    return EDDY_EINVAL;
+  /* A zero linger turns close(2) into a reset. */
+  if (fd != -1 && setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) != 0)
+    return -errno;
+  return eddy_close(&tcp->stream.handle, close_cb);
+}
