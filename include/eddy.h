@@ -12,6 +12,8 @@
 #include "eddy/stream.h"
 #include "eddy/tcp.h"
 #include "eddy/pipe.h"
+#include "eddy/addr.h"
+#include "eddy/udp.h"
 #include "eddy/tick.h"
 #include "eddy/work.h"
 #include "eddy/fs.h"

@@ -73,6 +73,8 @@ void eddy__loopwatch_close(eddy_handle_t *h);
 void eddy__async_close(eddy_handle_t *h);
 void eddy__poll_close(eddy_handle_t *h);
 void eddy__signal_close(eddy_handle_t *h);
+void eddy__udp_close(eddy_handle_t *h);
+void eddy__udp_finish_close(eddy_handle_t *h); /* close phase, udp.c */
 
 /* Timers (timer.c). Start sequence numbers have this many bits; when they
  * run out, eddy__timer_renumber compacts them (exposed for tests). */

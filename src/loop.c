@@ -142,6 +142,9 @@ static void eddy__finish_close(eddy_handle_t *h) {
   case EDDY_NAMED_PIPE:
     eddy__stream_finish_close((eddy_stream_t *)h);
     break;
+  case EDDY_UDP:
+    eddy__udp_finish_close(h);
+    break;
   default:
     break;
   }
@@ -262,6 +265,9 @@ int eddy_close(eddy_handle_t *h, eddy_close_cb close_cb) {
     break;
   case EDDY_SIGNAL:
     eddy__signal_close(h);
+    break;
+  case EDDY_UDP:
+    eddy__udp_close(h);
     break;
   case EDDY_TCP:
   case EDDY_NAMED_PIPE:
