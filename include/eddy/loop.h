@@ -36,6 +36,7 @@ typedef enum {
   EDDY_TCP,
   EDDY_NAMED_PIPE,
   EDDY_UDP,
+  EDDY_PROCESS,
   EDDY_HANDLE_TYPE_MAX
 } eddy_handle_type;
 
