@@ -14,6 +14,7 @@
 #include "eddy/pipe.h"
 #include "eddy/addr.h"
 #include "eddy/udp.h"
+#include "eddy/process.h"
 #include "eddy/tick.h"
 #include "eddy/work.h"
 #include "eddy/fs.h"

@@ -73,6 +73,8 @@ void eddy__loopwatch_close(eddy_handle_t *h);
 void eddy__async_close(eddy_handle_t *h);
 void eddy__poll_close(eddy_handle_t *h);
 void eddy__signal_close(eddy_handle_t *h);
+void eddy__process_close(eddy_handle_t *h);
+void eddy__process_loop_close(eddy_loop_t *loop);
 void eddy__udp_close(eddy_handle_t *h);
 void eddy__udp_finish_close(eddy_handle_t *h); /* close phase, udp.c */
 

@@ -69,6 +69,7 @@ int eddy_loop_close(eddy_loop_t *loop) {
       !eddy__queue_empty(&loop->priv.closing) || eddy__reqs_active(loop) != 0)
     return EDDY_EBUSY;
   eddy__work_loop_close(loop);
+  eddy__process_loop_close(loop);
   eddy__signal_loop_close(loop);
   eddy__wakeup_close(loop);
   if (loop->priv.reserve_fd != -1)
@@ -272,6 +273,9 @@ int eddy_close(eddy_handle_t *h, eddy_close_cb close_cb) {
   case EDDY_TCP:
   case EDDY_NAMED_PIPE:
     eddy__stream_close((eddy_stream_t *)h);
+    break;
+  case EDDY_PROCESS:
+    eddy__process_close(h);
     break;
   default:
     return EDDY_EINVAL;

@@ -146,6 +146,7 @@ struct eddy_timer_slot;
 struct eddy_task;
 struct eddy_backend;
 struct eddy_signal_state;
+struct eddy_process_state;
 
 /* A ring of deferred callbacks (next-tick or microtask queue). */
 struct eddy_task_ring {
@@ -195,6 +196,7 @@ struct eddy_loop_s {
     int wakeup_hot;           /* the last poll phase had a wake-up */
     eddy_queue_t async_handles;
     struct eddy_signal_state *signals;
+    struct eddy_process_state *processes; /* children, SIGCHLD watcher */
     int reserve_fd; /* spare descriptor for accepting under EMFILE, or -1 */
     /* work-pool completions, pushed by pool threads (a lock-free stack) */
     eddy__work_t *work_done;

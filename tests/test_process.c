@@ -1,0 +1,628 @@
+/* test_process.c: child processes: exit codes and signals, stdio pipes
+ * (10 MB without a deadlock), closed stdin, env and cwd, ENOENT/EACCES
+ * from eddy_spawn itself, 100 children reaped, several loops, descriptors
+ * a child inherits, detached sessions, setuid, and no leaks. */
+#include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "test_util.h"
+
+static int count_fds(void) {
+  DIR *d = opendir("/proc/self/fd");
+  struct dirent *e;
+  int n = 0;
+
+  assert_non_null(d);
+  while ((e = readdir(d)) != NULL)
+    if (e->d_name[0] != '.')
+      n++;
+  closedir(d);
+  return n - 1; /* the directory's own descriptor */
+}
+
+static int fds_before;
+
+static int check_setup(void **state) {
+  (void)state;
+  fds_before = count_fds();
+  return 0;
+}
+
+static int check_teardown(void **state) {
+  (void)state;
+  assert_int_equal(count_fds(), fds_before);
+  return 0;
+}
+
+/* ---- exit status and signals ---------------------------------------------- */
+
+struct exit_record {
+  int calls;
+  int64_t status;
+  int signal;
+};
+
+static void record_exit(eddy_process_t *p, int64_t status, int sig) {
+  struct exit_record *r = p->handle.data;
+
+  assert_int_equal(p->pid, 0);
+  r->calls++;
+  r->status = status;
+  r->signal = sig;
+  eddy_close(&p->handle, NULL);
+}
+
+static void run_sh(eddy_loop_t *loop, const char *script,
+                   struct exit_record *r) {
+  char *args[] = {"/bin/sh", "-c", (char *)script, NULL};
+  eddy_process_options_t o;
+  eddy_process_t p;
+
+  memset(&o, 0, sizeof(o));
+  memset(r, 0, sizeof(*r));
+  o.file = "/bin/sh";
+  o.args = args;
+  o.exit_cb = record_exit;
+  p.handle.data = r;
+  assert_int_equal(eddy_spawn(loop, &p, &o), 0);
+  assert_true(p.pid > 0);
+  assert_int_equal(eddy_process_get_pid(&p), p.pid);
+  assert_int_equal(eddy_handle_get_type(&p.handle), EDDY_PROCESS);
+  assert_true(eddy_is_active(&p.handle));
+  assert_int_equal(eddy_run(loop, EDDY_RUN_DEFAULT), 0);
+}
+
+static void test_exit_codes_and_signals(void **state) {
+  eddy_loop_t loop;
+  struct exit_record r;
+
+  (void)state;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  run_sh(&loop, "exit 3", &r);
+  assert_int_equal(r.calls, 1);
+  assert_int_equal(r.status, 3);
+  assert_int_equal(r.signal, 0);
+  run_sh(&loop, "exit 0", &r);
+  assert_int_equal(r.status, 0);
+  run_sh(&loop, "kill -TERM $$", &r);
+  assert_int_equal(r.status, 0);
+  assert_int_equal(r.signal, SIGTERM);
+  test_assert_loop_clean(&loop);
+}
+
+static void test_kill(void **state) {
+  char *args[] = {"sleep", "30", NULL};
+  eddy_loop_t loop;
+  eddy_process_options_t o;
+  eddy_process_t p;
+  struct exit_record r = {0};
+
+  (void)state;
+  memset(&o, 0, sizeof(o));
+  o.file = "sleep"; /* found in the parent's PATH */
+  o.args = args;
+  o.exit_cb = record_exit;
+  p.handle.data = &r;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_spawn(&loop, &p, &o), 0);
+  assert_int_equal(eddy_process_kill(&p, 0), 0); /* alive */
+  assert_int_equal(eddy_process_kill(&p, SIGKILL), 0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(r.signal, SIGKILL);
+  assert_int_equal(eddy_process_kill(&p, SIGTERM), EDDY_ESRCH);
+  assert_int_equal(eddy_kill(getpid(), 0), 0);
+  assert_int_equal(eddy_kill(getpid(), -1), EDDY_EINVAL);
+  test_assert_loop_clean(&loop);
+}
+
+/* ---- stdio ------------------------------------------------------------------ */
+
+struct capture {
+  char *data;
+  size_t len;
+  size_t cap;
+  int eof;
+};
+
+static void alloc_heap(eddy_handle_t *h, size_t suggested, eddy_buf_t *buf) {
+  (void)h;
+  *buf = eddy_buf_init(malloc(suggested), suggested);
+}
+
+static void capture_read(eddy_stream_t *s, ssize_t nread,
+                         const eddy_buf_t *buf) {
+  struct capture *c = s->handle.data;
+
+  if (nread > 0) {
+    if (c->len + (size_t)nread + 1 > c->cap) {
+      c->cap = (c->len + (size_t)nread + 1) * 2;
+      c->data = realloc(c->data, c->cap);
+      assert_non_null(c->data);
+    }
+    memcpy(c->data + c->len, buf->base, (size_t)nread);
+    c->len += (size_t)nread;
+    c->data[c->len] = '\0';
+  } else if (nread < 0) {
+    assert_int_equal(nread, EDDY_EOF);
+    c->eof = 1;
+    eddy_close(&s->handle, NULL);
+  }
+  free(buf->base);
+}
+
+/* Run args with stdout captured through a pipe; stdin as given. */
+static void run_capture(eddy_loop_t *loop, eddy_process_options_t *o,
+                        struct capture *out, struct exit_record *r) {
+  eddy_pipe_t pipe_out;
+  eddy_stdio_container_t stdio[3];
+  eddy_process_t p;
+
+  memset(out, 0, sizeof(*out));
+  memset(r, 0, sizeof(*r));
+  assert_int_equal(eddy_pipe_init(loop, &pipe_out, 0), 0);
+  pipe_out.stream.handle.data = out;
+  stdio[0].flags = EDDY_IGNORE;
+  stdio[1].flags = EDDY_CREATE_PIPE | EDDY_WRITABLE_PIPE;
+  stdio[1].data.stream = &pipe_out.stream;
+  stdio[2].flags = EDDY_INHERIT_FD;
+  stdio[2].data.fd = 2;
+  o->stdio = stdio;
+  o->stdio_count = 3;
+  o->exit_cb = record_exit;
+  p.handle.data = r;
+  assert_int_equal(eddy_spawn(loop, &p, o), 0);
+  assert_int_equal(eddy_read_start(&pipe_out.stream, alloc_heap,
+                                   capture_read),
+                   0);
+  assert_int_equal(eddy_run(loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(out->eof, 1);
+  assert_int_equal(r->calls, 1);
+}
+
+static void test_stdout_pipe(void **state) {
+  char *args[] = {"echo", "hello", NULL};
+  eddy_loop_t loop;
+  eddy_process_options_t o;
+  struct capture out;
+  struct exit_record r;
+
+  (void)state;
+  memset(&o, 0, sizeof(o));
+  o.file = "echo";
+  o.args = args;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  run_capture(&loop, &o, &out, &r);
+  assert_string_equal(out.data, "hello\n");
+  assert_int_equal(r.status, 0);
+  free(out.data);
+  test_assert_loop_clean(&loop);
+}
+
+/* 10 MB through stdout: the parent reads while the child writes, so
+ * neither waits on the other. */
+static void test_10mb_stdout(void **state) {
+  char *args[] = {"head", "-c", "10000000", "/dev/zero", NULL};
+  eddy_loop_t loop;
+  eddy_process_options_t o;
+  struct capture out;
+  struct exit_record r;
+  size_t i;
+
+  (void)state;
+  memset(&o, 0, sizeof(o));
+  o.file = "head";
+  o.args = args;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  run_capture(&loop, &o, &out, &r);
+  assert_int_equal(out.len, 10000000);
+  for (i = 0; i < out.len; i++)
+    if (out.data[i] != 0)
+      fail();
+  assert_int_equal(r.status, 0);
+  free(out.data);
+  test_assert_loop_clean(&loop);
+}
+
+/* stdin ignored (/dev/null): cat sees end of file at once. */
+static void test_closed_stdin(void **state) {
+  char *args[] = {"cat", NULL};
+  eddy_loop_t loop;
+  eddy_process_options_t o;
+  struct capture out;
+  struct exit_record r;
+
+  (void)state;
+  memset(&o, 0, sizeof(o));
+  o.file = "cat";
+  o.args = args;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  run_capture(&loop, &o, &out, &r);
+  assert_int_equal(out.len, 0);
+  assert_int_equal(r.status, 0);
+  free(out.data);
+  test_assert_loop_clean(&loop);
+}
+
+/* A stdin pipe: what the parent writes, the child reads; shutting the
+ * parent's side ends the child's input. */
+static eddy_write_t stdin_write;
+static eddy_shutdown_t stdin_shutdown;
+
+static void stdin_shut(eddy_shutdown_t *req, int status) {
+  assert_int_equal(status, 0);
+  eddy_close(&req->handle->handle, NULL);
+}
+
+static void test_stdin_pipe(void **state) {
+  char *args[] = {"tr", "a-z", "A-Z", NULL};
+  eddy_loop_t loop;
+  eddy_pipe_t in, out_pipe;
+  eddy_stdio_container_t stdio[2];
+  eddy_process_options_t o;
+  eddy_process_t p;
+  struct capture out = {0};
+  struct exit_record r = {0};
+  eddy_buf_t buf = eddy_buf_init("shout", 5);
+
+  (void)state;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_pipe_init(&loop, &in, 0), 0);
+  assert_int_equal(eddy_pipe_init(&loop, &out_pipe, 0), 0);
+  out_pipe.stream.handle.data = &out;
+  stdio[0].flags = EDDY_CREATE_PIPE | EDDY_READABLE_PIPE;
+  stdio[0].data.stream = &in.stream;
+  stdio[1].flags = EDDY_CREATE_PIPE | EDDY_WRITABLE_PIPE;
+  stdio[1].data.stream = &out_pipe.stream;
+  memset(&o, 0, sizeof(o));
+  o.file = "tr";
+  o.args = args;
+  o.stdio = stdio;
+  o.stdio_count = 2; /* stderr: /dev/null */
+  o.exit_cb = record_exit;
+  p.handle.data = &r;
+  assert_int_equal(eddy_spawn(&loop, &p, &o), 0);
+  assert_int_equal(eddy_write(&stdin_write, &in.stream, &buf, 1, NULL), 0);
+  assert_int_equal(eddy_shutdown(&stdin_shutdown, &in.stream, stdin_shut), 0);
+  assert_int_equal(eddy_read_start(&out_pipe.stream, alloc_heap,
+                                   capture_read),
+                   0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_string_equal(out.data, "SHOUT");
+  assert_int_equal(r.status, 0);
+  free(out.data);
+  test_assert_loop_clean(&loop);
+}
+
+/* ---- env, cwd, inherited descriptors ------------------------------------ */
+
+static void test_env_and_cwd(void **state) {
+  char *args[] = {"sh", "-c", "echo \"$FOO\"; pwd", NULL};
+  char *env[] = {"FOO=bar baz", "PATH=/usr/bin:/bin", NULL};
+  eddy_loop_t loop;
+  eddy_process_options_t o;
+  struct capture out;
+  struct exit_record r;
+
+  (void)state;
+  memset(&o, 0, sizeof(o));
+  o.file = "sh"; /* found through the child's PATH */
+  o.args = args;
+  o.env = env;
+  o.cwd = "/";
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  run_capture(&loop, &o, &out, &r);
+  assert_string_equal(out.data, "bar baz\n/\n");
+  free(out.data);
+  test_assert_loop_clean(&loop);
+}
+
+/* The child gets exactly its slots: an inheritable descriptor the parent
+ * happens to have open does not leak into it. Slot 1 inherits a pipe(2)
+ * end by descriptor. */
+static void test_child_gets_only_its_slots(void **state) {
+  char script[64];
+  char *args[] = {"sh", "-c", script, NULL};
+  eddy_loop_t loop;
+  eddy_process_options_t o;
+  eddy_stdio_container_t stdio[3];
+  eddy_process_t p;
+  struct exit_record r = {0};
+  char answer[16] = {0};
+  int fds[2];
+  int stray;
+
+  (void)state;
+  stray = dup(0); /* inheritable: no close-on-exec */
+  assert_true(stray > 2);
+  snprintf(script, sizeof(script), "test -e /proc/self/fd/%d && echo leak "
+           "|| echo ok", stray);
+  assert_int_equal(pipe(fds), 0);
+  stdio[0].flags = EDDY_IGNORE;
+  stdio[1].flags = EDDY_INHERIT_FD;
+  stdio[1].data.fd = fds[1];
+  stdio[2].flags = EDDY_IGNORE;
+  memset(&o, 0, sizeof(o));
+  o.file = "sh";
+  o.args = args;
+  o.stdio = stdio;
+  o.stdio_count = 3;
+  o.exit_cb = record_exit;
+  p.handle.data = &r;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_spawn(&loop, &p, &o), 0);
+  close(fds[1]);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_true(read(fds[0], answer, sizeof(answer) - 1) > 0);
+  assert_string_equal(answer, "ok\n");
+  close(fds[0]);
+  close(stray);
+  test_assert_loop_clean(&loop);
+}
+
+/* ---- errors come from eddy_spawn, with nothing left behind -------------- */
+
+static void test_spawn_errors(void **state) {
+  char *env[] = {"PATH=/nonexistent", NULL};
+  char path[] = "/tmp/eddy-noexec-XXXXXX";
+  eddy_loop_t loop;
+  eddy_process_options_t o;
+  eddy_pipe_t out;
+  eddy_stdio_container_t stdio[2];
+  eddy_process_t p;
+  int fd;
+
+  (void)state;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  memset(&o, 0, sizeof(o));
+  assert_int_equal(eddy_spawn(&loop, &p, &o), EDDY_EINVAL); /* no file */
+  o.file = "/nonexistent/program";
+  assert_int_equal(eddy_spawn(&loop, &p, &o), EDDY_ENOENT);
+  o.file = "no-such-program-anywhere";
+  assert_int_equal(eddy_spawn(&loop, &p, &o), EDDY_ENOENT);
+  o.file = "sh";
+  o.env = env; /* the child's PATH has no sh */
+  assert_int_equal(eddy_spawn(&loop, &p, &o), EDDY_ENOENT);
+  o.env = NULL;
+  o.flags = 1u << 10;
+  assert_int_equal(eddy_spawn(&loop, &p, &o), EDDY_EINVAL);
+  o.flags = 0;
+  fd = mkstemp(path);
+  assert_true(fd >= 0);
+  close(fd); /* mode 0600: not executable */
+  o.file = path;
+  assert_int_equal(eddy_spawn(&loop, &p, &o), EDDY_EACCES);
+  unlink(path);
+  /* A pipe slot whose handle is not a pipe, or already open. */
+  assert_int_equal(eddy_pipe_init(&loop, &out, 0), 0);
+  stdio[0].flags = EDDY_IGNORE;
+  stdio[1].flags = EDDY_CREATE_PIPE | EDDY_WRITABLE_PIPE;
+  stdio[1].data.stream = (eddy_stream_t *)&p; /* not a pipe */
+  o.file = "true";
+  o.stdio = stdio;
+  o.stdio_count = 2;
+  assert_int_equal(eddy_spawn(&loop, &p, &o), EDDY_EINVAL);
+  /* A failed spawn leaves the pipe unopened and reusable. */
+  stdio[1].data.stream = &out.stream;
+  o.file = "/nonexistent/program";
+  assert_int_equal(eddy_spawn(&loop, &p, &o), EDDY_ENOENT);
+  assert_int_equal(eddy_read_start(&out.stream, alloc_heap, capture_read),
+                   EDDY_ENOTCONN);
+  eddy_close(&out.stream.handle, NULL);
+  test_assert_loop_clean(&loop); /* no process handle was left behind */
+}
+
+/* ---- many children, several loops --------------------------------------- */
+
+#define MANY 100
+
+static int many_exits;
+
+static void count_exit(eddy_process_t *p, int64_t status, int sig) {
+  assert_int_equal(status, 0);
+  assert_int_equal(sig, 0);
+  many_exits++;
+  eddy_close(&p->handle, (eddy_close_cb)free);
+}
+
+static void test_100_children_reaped(void **state) {
+  char *args[] = {"true", NULL};
+  eddy_loop_t loop;
+  eddy_process_options_t o;
+  int i;
+
+  (void)state;
+  many_exits = 0;
+  memset(&o, 0, sizeof(o));
+  o.file = "true";
+  o.args = args;
+  o.exit_cb = count_exit;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  for (i = 0; i < MANY; i++) {
+    eddy_process_t *p = malloc(sizeof(*p));
+
+    assert_non_null(p);
+    assert_int_equal(eddy_spawn(&loop, p, &o), 0);
+  }
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(many_exits, MANY);
+  /* No zombie left: this process has no children at all. */
+  assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+  assert_int_equal(errno, ECHILD);
+  test_assert_loop_clean(&loop);
+}
+
+#define LOOPS 3
+#define PER_LOOP 20
+
+struct loop_job {
+  pthread_t thread;
+  int exits;
+  int wrong_loop;
+  eddy_loop_t loop;
+};
+
+static void loop_job_exit(eddy_process_t *p, int64_t status, int sig) {
+  struct loop_job *job = p->handle.data;
+
+  if (p->handle.loop != &job->loop || status != 0 || sig != 0)
+    job->wrong_loop++;
+  job->exits++;
+  eddy_close(&p->handle, (eddy_close_cb)free);
+}
+
+static void *loop_job_main(void *arg) {
+  char *args[] = {"true", NULL};
+  struct loop_job *job = arg;
+  eddy_process_options_t o;
+  int i;
+
+  memset(&o, 0, sizeof(o));
+  o.file = "true";
+  o.args = args;
+  o.exit_cb = loop_job_exit;
+  if (eddy_loop_init(&job->loop) != 0)
+    return (void *)1;
+  for (i = 0; i < PER_LOOP; i++) {
+    eddy_process_t *p = malloc(sizeof(*p));
+
+    p->handle.data = job;
+    if (eddy_spawn(&job->loop, p, &o) != 0)
+      return (void *)1;
+  }
+  eddy_run(&job->loop, EDDY_RUN_DEFAULT);
+  return (void *)(intptr_t)eddy_loop_close(&job->loop);
+}
+
+/* Three loops on three threads, each reaping exactly its own children. */
+static void test_several_loops(void **state) {
+  struct loop_job jobs[LOOPS];
+  void *ret;
+  int i;
+
+  (void)state;
+  memset(jobs, 0, sizeof(jobs));
+  for (i = 0; i < LOOPS; i++)
+    assert_int_equal(pthread_create(&jobs[i].thread, NULL, loop_job_main,
+                                    &jobs[i]),
+                     0);
+  for (i = 0; i < LOOPS; i++) {
+    assert_int_equal(pthread_join(jobs[i].thread, &ret), 0);
+    assert_null(ret);
+    assert_int_equal(jobs[i].exits, PER_LOOP);
+    assert_int_equal(jobs[i].wrong_loop, 0);
+  }
+}
+
+/* A closed handle's child is still reaped (no callback, no zombie). */
+static void test_closed_handle_still_reaped(void **state) {
+  char *quick[] = {"true", NULL};
+  char *slow[] = {"sleep", "0.2", NULL};
+  eddy_loop_t loop;
+  eddy_process_options_t o;
+  eddy_process_t a, b;
+  struct exit_record ra = {0}, rb = {0};
+  int a_pid;
+
+  (void)state;
+  memset(&o, 0, sizeof(o));
+  o.file = "true";
+  o.args = quick;
+  o.exit_cb = record_exit;
+  a.handle.data = &ra;
+  b.handle.data = &rb;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_spawn(&loop, &a, &o), 0);
+  a_pid = a.pid;
+  eddy_close(&a.handle, NULL);
+  o.file = "sleep";
+  o.args = slow;
+  assert_int_equal(eddy_spawn(&loop, &b, &o), 0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(ra.calls, 0);
+  assert_int_equal(rb.calls, 1);
+  assert_int_equal(waitpid(a_pid, NULL, WNOHANG), -1);
+  assert_int_equal(errno, ECHILD);
+  test_assert_loop_clean(&loop);
+}
+
+/* ---- detached, setuid ---------------------------------------------------- */
+
+static void test_detached_new_session(void **state) {
+  char *args[] = {"sleep", "5", NULL};
+  eddy_loop_t loop;
+  eddy_process_options_t o;
+  eddy_process_t p;
+  struct exit_record r = {0};
+
+  (void)state;
+  memset(&o, 0, sizeof(o));
+  o.file = "sleep";
+  o.args = args;
+  o.flags = EDDY_PROCESS_DETACHED;
+  o.exit_cb = record_exit;
+  p.handle.data = &r;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_spawn(&loop, &p, &o), 0);
+  assert_int_equal(getsid(p.pid), p.pid); /* a session leader */
+  assert_true(getsid(0) != p.pid);
+  assert_int_equal(eddy_process_kill(&p, SIGTERM), 0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(r.signal, SIGTERM);
+  test_assert_loop_clean(&loop);
+}
+
+static void test_setuid(void **state) {
+  char *args[] = {"id", "-u", NULL};
+  eddy_loop_t loop;
+  eddy_process_options_t o;
+  eddy_process_t p;
+  struct capture out;
+  struct exit_record r;
+
+  (void)state;
+  if (getuid() != 0)
+    skip(); /* only root may switch users */
+  memset(&o, 0, sizeof(o));
+  o.file = "id";
+  o.args = args;
+  o.flags = EDDY_PROCESS_SETUID | EDDY_PROCESS_SETGID;
+  o.uid = 65534;
+  o.gid = 65534;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  run_capture(&loop, &o, &out, &r);
+  assert_string_equal(out.data, "65534\n");
+  free(out.data);
+  /* The fork path reports exec errors from eddy_spawn too. */
+  o.file = "/nonexistent/program";
+  o.stdio_count = 0;
+  assert_int_equal(eddy_spawn(&loop, &p, &o), EDDY_ENOENT);
+  test_assert_loop_clean(&loop);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, check_setup, \
+                                                check_teardown)
+      T(test_exit_codes_and_signals),
+      T(test_kill),
+      T(test_stdout_pipe),
+      T(test_10mb_stdout),
+      T(test_closed_stdin),
+      T(test_stdin_pipe),
+      T(test_env_and_cwd),
+      T(test_child_gets_only_its_slots),
+      T(test_spawn_errors),
+      T(test_100_children_reaped),
+      T(test_several_loops),
+      T(test_closed_handle_still_reaped),
+      T(test_detached_new_session),
+      T(test_setuid),
+#undef T
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
