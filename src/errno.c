@@ -13,6 +13,8 @@ const char *eddy_err_name(int err) {
     return #name;
     EDDY_EAI_LIST(EDDY__EAI_NAME_CASE)
 #undef EDDY__EAI_NAME_CASE
+  case EDDY_EMAXBUFFER:
+    return "EMAXBUFFER";
   case EDDY_EOF:
     return "EOF";
   default:
@@ -32,6 +34,8 @@ const char *eddy_strerror(int err) {
     return msg;
     EDDY_EAI_LIST(EDDY__EAI_MSG_CASE)
 #undef EDDY__EAI_MSG_CASE
+  case EDDY_EMAXBUFFER:
+    return "maximum buffer size exceeded";
   case EDDY_EOF:
     return "end of file";
   default:

@@ -366,6 +366,9 @@ static void test_error_names(void **state) {
   assert_string_equal(eddy_err_name(EDDY_ECANCELED), "ECANCELED");
   assert_string_equal(eddy_err_name(EDDY_EOF), "EOF");
   assert_string_equal(eddy_strerror(EDDY_EOF), "end of file");
+  assert_string_equal(eddy_err_name(EDDY_EMAXBUFFER), "EMAXBUFFER");
+  assert_string_equal(eddy_strerror(EDDY_EMAXBUFFER),
+                      "maximum buffer size exceeded");
   assert_string_equal(eddy_err_name(EDDY_EAI_NONAME), "EAI_NONAME");
   assert_string_equal(eddy_strerror(EDDY_EAI_NONAME),
                       "unknown host name or service");

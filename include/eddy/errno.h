@@ -96,6 +96,7 @@ enum {
 #define EDDY_EAI_DEFINE(name, value, msg) EDDY_##name = value,
   EDDY_EAI_LIST(EDDY_EAI_DEFINE)
 #undef EDDY_EAI_DEFINE
+  EDDY_EMAXBUFFER = -4094, /* exec output over its limit; not an errno */
   /* End of file or stream; not an errno value. */
   EDDY_EOF = -4095
 };

@@ -52,6 +52,7 @@ typedef enum {
   EDDY_WRITE,       /* eddy_write, eddy_write2 */
   EDDY_SHUTDOWN,    /* eddy_shutdown */
   EDDY_UDP_SEND,    /* eddy_udp_send */
+  EDDY_EXEC,        /* eddy_exec, eddy_execfile */
   EDDY_REQ_TYPE_MAX
 } eddy_req_type;
 
