@@ -15,6 +15,7 @@
 #include "eddy/addr.h"
 #include "eddy/udp.h"
 #include "eddy/process.h"
+#include "eddy/channel.h"
 #include "eddy/exec.h"
 #include "eddy/tick.h"
 #include "eddy/work.h"
