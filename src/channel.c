@@ -308,12 +308,19 @@ static int eddy__channel_start(eddy_channel_t *ch) {
 
 /* ---- the public API ------------------------------------------------------ */
 
+/* Close phase, however the pipe was closed (eddy_channel_close, or
+ * eddy_close on the handle, as eddy_walk-based teardown does). */
+static void eddy__channel_release(eddy_stream_t *s) {
+  eddy__channel_free_buf((eddy_channel_t *)s);
+}
+
 int eddy_channel_init(eddy_loop_t *loop, eddy_channel_t *ch,
                       eddy_channel_message_cb message_cb,
                       eddy_channel_disconnect_cb disconnect_cb) {
   if (loop == NULL || ch == NULL)
     return EDDY_EINVAL;
   eddy_pipe_init(loop, &ch->pipe, 1);
+  ch->pipe.stream.priv.close_hook = eddy__channel_release;
   memset(&ch->priv, 0, sizeof(ch->priv));
   ch->data = NULL;
   ch->priv.message_cb = message_cb;
@@ -409,10 +416,10 @@ size_t eddy_channel_get_max_message(const eddy_channel_t *ch) {
 static void eddy__channel_closed(eddy_handle_t *h) {
   eddy_channel_t *ch = (eddy_channel_t *)h;
 
-  eddy__channel_free_buf(ch);
   if (ch->priv.close_cb != NULL)
     ch->priv.close_cb(h);
 }
+
 
 void eddy_channel_close(eddy_channel_t *ch, eddy_close_cb close_cb) {
   if (ch == NULL || eddy__channel_closing(ch))

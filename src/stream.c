@@ -736,4 +736,6 @@ void eddy__stream_finish_close(eddy_stream_t *s) {
       eddy__after_callback(loop);
     }
   }
+  if (s->priv.close_hook != NULL)
+    s->priv.close_hook(s);
 }

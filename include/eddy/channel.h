@@ -136,8 +136,8 @@ struct eddy_channel_send_s {
 /* Initialise a channel without a descriptor. message_cb and disconnect_cb
  * may be NULL (messages are then dropped, their handles closed). Returns
  * 0 or EDDY_EINVAL (loop or channel NULL). The channel is a handle: close
- * it with eddy_channel_close, never with eddy_close on its pipe (that
- * would leak the receive buffer). */
+ * it with eddy_channel_close (eddy_close on its handle, as a teardown by
+ * eddy_walk does, releases everything too). */
 int eddy_channel_init(eddy_loop_t *loop, eddy_channel_t *channel,
                       eddy_channel_message_cb message_cb,
                       eddy_channel_disconnect_cb disconnect_cb);

@@ -61,6 +61,8 @@ struct eddy_stream_s {
     int accepted_fd; /* a connection waiting for eddy_accept, or -1 */
     int delayed_error;
     unsigned flags;
+    /* what a layer built on the stream (a channel) releases at close */
+    void (*close_hook)(eddy_stream_t *stream);
     /* pipes in IPC mode: descriptors received, waiting for eddy_accept */
     int *ipc_fds;
     unsigned ipc_nfds;
