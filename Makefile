@@ -1,7 +1,7 @@
 # Thin wrapper over CMake. The two commands a user needs:
 #   make test    install missing tools, build, run the whole suite
 #   make bench   build and run the benchmarks against libuv and libev
-.PHONY: all test asan tsan bench deps install clean
+.PHONY: all test asan tsan fuzz bench deps install clean
 
 all:
 	scripts/test.sh build
@@ -14,6 +14,9 @@ asan:
 
 tsan:
 	EDDY_SANITIZE=thread scripts/test.sh
+
+fuzz:
+	scripts/fuzz.sh
 
 bench:
 	scripts/bench.sh
