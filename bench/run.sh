@@ -14,7 +14,8 @@
 #   RUNS=3        runs per side and workload
 #   QUICK=1       1 run each, smaller N (well under a minute in all)
 #   WORKLOADS=... subset of "timers_million timers_mod100 loop_empty pbkdf2
-#                 queue_work async_pingpong fs_stat"
+#                 queue_work async_pingpong fs_stat tcp_pingpong tcp_pump
+#                 tcp_pound tcp_idle_rss pipe_pingpong udp_pingpong spawn"
 #   BENCH_OUT=DIR where results.json (every run's key=value pairs, machine,
 #                 date, versions), runs.tsv and table.txt go
 #                 (default BUILD_DIR/bench-out)
@@ -36,7 +37,8 @@ quick=${QUICK:-0}
 runs=${RUNS:-3}
 ((quick)) && runs=1
 workloads=${WORKLOADS:-"timers_million timers_mod100 loop_empty pbkdf2 \
-  queue_work async_pingpong fs_stat"}
+  queue_work async_pingpong fs_stat tcp_pingpong tcp_pump tcp_pound \
+  tcp_idle_rss pipe_pingpong udp_pingpong spawn"}
 out=${BENCH_OUT:-$build/bench-out}
 mkdir -p "$out"
 tsv=$out/runs.tsv
@@ -51,6 +53,10 @@ args_for() {
     queue_work) ((quick)) && echo 100000 || echo "" ;;
     async_pingpong) ((quick)) && echo 5000 || echo "" ;;
     fs_stat) ((quick)) && echo 20000 || echo "" ;;
+    tcp_pingpong | pipe_pingpong | udp_pingpong | tcp_pump | tcp_pound)
+      ((quick)) && echo 0.5 || echo "" ;;
+    tcp_idle_rss) ((quick)) && echo 2000 || echo "" ;;
+    spawn) ((quick)) && echo 200 || echo "" ;;
   esac
 }
 pretouch_for() {
@@ -165,7 +171,14 @@ pbkdf2 time_s lower ssl 1.25 <=
 queue_work jobs_per_s higher uv 2 >=
 queue_work cpu_s lower uv - -
 async_pingpong round_trips_per_s higher uv 1.5 >=
-fs_stat stats_per_s higher uv 1.2 >='
+fs_stat stats_per_s higher uv 1.2 >=
+tcp_pingpong round_trips_per_s higher uv 1.2 >=
+tcp_pump mb_per_s higher uv 1 >=
+tcp_pound connections_per_s higher uv 1.2 >=
+tcp_idle_rss conn_rss_bytes lower uv 1 <=
+pipe_pingpong round_trips_per_s higher uv - -
+udp_pingpong round_trips_per_s higher uv - -
+spawn spawns_per_s higher uv 1 >='
 
 awk -F'\t' -v spec="$spec" '
 function fmt(v) {
@@ -180,7 +193,9 @@ function stats(w, impl, key,   i, j, m, a, t) {
   m = 0
   for (i = 1; i <= cnt[w, impl, key]; i++) a[++m] = val[w, impl, key, i]
   med = ""
-  if (m == 0) return ((w, impl) in nrun) ? "FAILED" : "n/a"
+  if (m == 0)
+    return ((w, impl) in skip) ? "skipped" : ((w, impl) in nrun) ? "FAILED" \
+                                                                 : "n/a"
   for (i = 2; i <= m; i++)
     for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
       t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
@@ -188,6 +203,7 @@ function stats(w, impl, key,   i, j, m, a, t) {
   med = (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
   return fmt(a[1]) "/" fmt(med) "/" fmt(a[m])
 }
+$4 == "skipped" && $5 == 1 { skip[$1, $2] = 1 }
 $4 == "rc" {
   ok[$1, $2, $3] = ($5 == 0)
   nrun[$1, $2]++
@@ -205,7 +221,8 @@ END {
   for (r = 1; r <= nrow; r++) {
     split(rows[r], s, " ")
     w = s[1]; key = s[2]; peer = s[4]
-    if (!((w, "eddy", key) in cnt) && !((w, peer, key) in cnt)) continue
+    if (!((w, "eddy", key) in cnt) && !((w, peer, key) in cnt) &&
+        !((w, "eddy") in skip) && !((w, peer) in skip)) continue
     e = stats(w, "eddy", key); em = med
     p = stats(w, peer, key); pm = med
     ratio = (em != "" && pm != "" && pm > 0) ? em / pm : ""
