@@ -73,21 +73,22 @@
 /* The resolver's errors (getaddrinfo/getnameinfo's EAI_* codes, see
  * eddy/dns.h), as (name, value, message). EAI_* values differ between
  * systems and collide with small errno values, so each gets a fixed value of
- * its own, from -3000 down: far from errno's range and from EDDY_EOF. A
+ * its own, from -3100 down: far from errno's range, from EDDY_EOF and from
+ * the HTTP parser's results (-3000 to -3099, eddy/http_parser.h). A
  * clash with any other code fails to compile (duplicate case in errno.c).
  * EAI_SYSTEM has no entry: it is reported as the errno it carries. */
 #define EDDY_EAI_LIST(X)                                                \
-  X(EAI_ADDRFAMILY, -3000, "host name has no address in that family")   \
-  X(EAI_AGAIN, -3001, "temporary failure in name resolution")           \
-  X(EAI_BADFLAGS, -3002, "bad flags for name resolution")               \
-  X(EAI_FAIL, -3003, "permanent failure in name resolution")            \
-  X(EAI_FAMILY, -3004, "address family not supported by resolver")      \
-  X(EAI_MEMORY, -3005, "out of memory in name resolution")              \
-  X(EAI_NODATA, -3006, "no address for host name")                      \
-  X(EAI_NONAME, -3007, "unknown host name or service")                  \
-  X(EAI_OVERFLOW, -3008, "resolver buffer too small")                   \
-  X(EAI_SERVICE, -3009, "service not available for socket type")        \
-  X(EAI_SOCKTYPE, -3010, "socket type not supported by resolver")
+  X(EAI_ADDRFAMILY, -3100, "host name has no address in that family")   \
+  X(EAI_AGAIN, -3101, "temporary failure in name resolution")           \
+  X(EAI_BADFLAGS, -3102, "bad flags for name resolution")               \
+  X(EAI_FAIL, -3103, "permanent failure in name resolution")            \
+  X(EAI_FAMILY, -3104, "address family not supported by resolver")      \
+  X(EAI_MEMORY, -3105, "out of memory in name resolution")              \
+  X(EAI_NODATA, -3106, "no address for host name")                      \
+  X(EAI_NONAME, -3107, "unknown host name or service")                  \
+  X(EAI_OVERFLOW, -3108, "resolver buffer too small")                   \
+  X(EAI_SERVICE, -3109, "service not available for socket type")        \
+  X(EAI_SOCKTYPE, -3110, "socket type not supported by resolver")
 
 enum {
 #define EDDY_ERRNO_DEFINE(name, msg) EDDY_##name = -name,
