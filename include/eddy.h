@@ -23,6 +23,7 @@
 #include "eddy/dns.h"
 #include "eddy/crypto.h"
 #include "eddy/http_parser.h"
+#include "eddy/http_server.h"
 #include "eddy/version.h"
 
 #endif /* EDDY_H */

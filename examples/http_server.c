@@ -1,0 +1,176 @@
+/* http_server.c: the Node course's demo server, on one event loop.
+ *
+ *   http_server [PORT]      (default 3000; 0 picks a free port)
+ *
+ * Prints "listening on http://127.0.0.1:PORT/" and serves until SIGINT or
+ * SIGTERM. Three routes tell the story of the event loop:
+ *
+ *   /              answers at once.
+ *   /timer?ms=N    busy-waits N ms ON THE LOOP before answering (N <= 10000,
+ *                  default 1000). While it spins, every other client waits,
+ *                  even those asking for "/": one blocking handler stalls the
+ *                  whole server. Try it with two terminals:
+ *                    curl localhost:3000/timer?ms=5000 & time curl
+ * localhost:3000/ /hash          runs PBKDF2 (SHA-512, 100,000 iterations) on
+ * the work pool and answers when it is done. The loop stays free meanwhile:
+ *                  "/" keeps answering at once. Four requests run in parallel
+ *                  (the pool has 4 threads, EDDY_THREADPOOL_SIZE changes it);
+ *                  the fifth waits for a free thread.
+ *
+ * Anything else is a 404. Each answer says how long it took, so
+ *   curl -s localhost:3000/hash
+ * prints something like "pbkdf2 done in 45 ms: 3a5f...". */
+#include <arpa/inet.h>
+#include <eddy.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HASH_ITERATIONS 100000
+#define HASH_BYTES 64
+
+struct hash_job {
+  eddy_crypto_req_t req;
+  eddy_http_exchange_t *ex;
+  uint64_t start_ns;
+  uint8_t out[HASH_BYTES];
+};
+
+static eddy_http_server_t server;
+static eddy_signal_t sigint, sigterm;
+static const eddy_http_field_t text_plain[] = {{"Content-Type", "text/plain"}};
+
+static void reply(eddy_http_exchange_t *ex, int status, const char *text) {
+  eddy_http_respond(ex, status, text_plain, 1, text, strlen(text));
+}
+
+/* True if the request-target's path is exactly path. */
+static int path_is(const eddy_http_request_t *req, const char *path) {
+  size_t n = strlen(path), len = req->target_len;
+  const char *q = memchr(req->target, '?', len);
+
+  if (q != NULL)
+    len = (size_t)(q - req->target);
+  return len == n && memcmp(req->target, path, n) == 0;
+}
+
+/* The value of ?ms=N in the target, or def. */
+static long query_ms(const eddy_http_request_t *req, long def) {
+  const char *end = req->target + req->target_len;
+  const char *p = memchr(req->target, '?', req->target_len);
+  long v = 0;
+
+  if (p == NULL || end - p < 5 || memcmp(p, "?ms=", 4) != 0)
+    return def;
+  for (p += 4; p < end && *p >= '0' && *p <= '9'; p++)
+    if (v < 1000000)
+      v = v * 10 + (*p - '0');
+  return v;
+}
+
+static void on_hash_done(eddy_crypto_req_t *req, int status) {
+  struct hash_job *job = (struct hash_job *)req;
+  char text[256];
+  int n, i;
+
+  if (status != 0) {
+    reply(job->ex, 500, "pbkdf2 failed\n");
+    free(job);
+    return;
+  }
+  n = snprintf(
+      text, sizeof(text), "pbkdf2 done in %llu ms: ",
+      (unsigned long long)((eddy_hrtime() - job->start_ns) / 1000000u));
+  for (i = 0; i < 16; i++)
+    n += snprintf(text + n, sizeof(text) - (size_t)n, "%02x", job->out[i]);
+  snprintf(text + n, sizeof(text) - (size_t)n, "...\n");
+  reply(job->ex, 200, text); /* the client may be gone: that is fine */
+  free(job);
+}
+
+static void start_hash(eddy_http_server_t *srv, eddy_http_exchange_t *ex) {
+  struct hash_job *job = malloc(sizeof(*job));
+
+  if (job == NULL) {
+    reply(ex, 503, "out of memory\n");
+    return;
+  }
+  job->ex = ex;
+  job->start_ns = eddy_hrtime();
+  if (eddy_queue_pbkdf2(srv->loop, &job->req, EDDY_HASH_SHA512, "password", 8,
+                        "salt", 4, HASH_ITERATIONS, job->out, HASH_BYTES,
+                        on_hash_done) != 0) {
+    free(job);
+    reply(ex, 500, "cannot queue pbkdf2\n");
+  }
+}
+
+static void on_request(eddy_http_server_t *srv, eddy_http_exchange_t *ex) {
+  const eddy_http_request_t *req = ex->req;
+  char text[128];
+
+  if (path_is(req, "/")) {
+    reply(ex, 200, "hello from eddy\n");
+  } else if (path_is(req, "/timer")) {
+    long ms = query_ms(req, 1000);
+    uint64_t end;
+
+    if (ms > 10000)
+      ms = 10000;
+    end = eddy_hrtime() + (uint64_t)ms * 1000000u;
+    while (eddy_hrtime() < end)
+      ; /* blocking the loop on purpose: the point of the demo */
+    snprintf(text, sizeof(text), "blocked the loop for %ld ms\n", ms);
+    reply(ex, 200, text);
+  } else if (path_is(req, "/hash")) {
+    start_hash(srv, ex);
+  } else {
+    reply(ex, 404, "not found\n");
+  }
+}
+
+static void on_client_error(eddy_http_server_t *srv, int err, int status) {
+  (void)srv;
+  if (status != 0)
+    fprintf(stderr, "client error: %s (answered %d)\n",
+            err <= -3001 && err >= -3024 ? eddy_http_strerror(err)
+                                         : eddy_strerror(err),
+            status);
+}
+
+static void on_signal(eddy_signal_t *sig, int signum) {
+  (void)sig;
+  printf("signal %d: closing\n", signum);
+  fflush(stdout);
+  eddy_http_server_close(&server, NULL);
+  eddy_close(&sigint.handle, NULL);
+  eddy_close(&sigterm.handle, NULL);
+}
+
+int main(int argc, char **argv) {
+  eddy_loop_t *loop = eddy_default_loop();
+  struct sockaddr_in addr;
+  int port = argc > 1 ? atoi(argv[1]) : 3000;
+  int len = sizeof(addr);
+  int err;
+
+  eddy_ip4_addr("127.0.0.1", port, &addr);
+  if ((err = eddy_http_server_init(loop, &server, NULL, on_request)) != 0 ||
+      (err = eddy_http_server_listen(&server, (struct sockaddr *)&addr, 0)) !=
+          0 ||
+      (err = eddy_http_server_getsockname(&server, (struct sockaddr *)&addr,
+                                          &len)) != 0) {
+    fprintf(stderr, "http server: %s\n", eddy_strerror(err));
+    return 1;
+  }
+  server.on_client_error = on_client_error;
+  eddy_signal_init(loop, &sigint);
+  eddy_signal_start(&sigint, on_signal, SIGINT);
+  eddy_signal_init(loop, &sigterm);
+  eddy_signal_start(&sigterm, on_signal, SIGTERM);
+  printf("listening on http://127.0.0.1:%d/\n", ntohs(addr.sin_port));
+  fflush(stdout);
+  eddy_run(loop, EDDY_RUN_DEFAULT);
+  return eddy_loop_close(loop) == 0 ? 0 : 1;
+}

@@ -1,0 +1,707 @@
+/* server.c: the HTTP/1.1 server: accepting, reading, parsing in place,
+ * dispatching, deadlines and graceful closing. request.c hands out request
+ * bodies, response.c writes responses.
+ *
+ * One connection runs one exchange at a time. Its read buffer holds the
+ * current request head (pinned: the handler reads it in place until it ends
+ * the response), then unconsumed input: body bytes and any pipelined
+ * requests, which are parsed once the exchange is done. So the buffer is
+ * the only per-request memory, responses cannot be reordered, and a client
+ * can make a connection hold at most one buffer and one exchange.
+ *
+ * conn_process() is the one place that parses and dispatches; it never
+ * re-enters itself. Work that a handler's call makes possible while no
+ * conn_process() is running (ending a response from a timer, asking for the
+ * body later) is queued as a next tick, so handler callbacks never run
+ * inside a call of the API.
+ *
+ * Deadlines share one timer per connection. The timer may be armed for an
+ * earlier time than the deadline and then re-arms itself, so moving a
+ * deadline later (every keep-alive request does) costs no heap operation. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "eddy/tick.h"
+#include "server_internal.h"
+
+/* A body buffer bigger than this is freed after its exchange. */
+#define BODY_BUFFER_KEEP 65536
+
+static const eddy_http_server_options_t default_options =
+    EDDY_HTTP_SERVER_OPTIONS_INIT;
+
+eddy_http_server_options_t eddy_http_server_options_default(void) {
+  return default_options;
+}
+
+static void conn_process(struct eddy__http_conn *c);
+static void update_reading(struct eddy__http_conn *c);
+static void close_graceful(struct eddy__http_conn *c);
+
+/* ---- small helpers ------------------------------------------------------ */
+
+void eddy__http_client_error(struct eddy__http_conn *c, int err, int status) {
+  eddy_http_server_t *server = c->server;
+
+  if (server->on_client_error != NULL)
+    server->on_client_error(server, err, status);
+}
+
+static void server_error(eddy_http_server_t *server, int err) {
+  if (server->on_client_error != NULL)
+    server->on_client_error(server, err, 0);
+}
+
+static uint64_t loop_now(const struct eddy__http_conn *c) {
+  return eddy_now(c->server->loop);
+}
+
+static void on_timer(eddy_timer_t *timer);
+
+/* Sets the deadline; re-arms the timer only if it would fire too late. */
+void eddy__http_set_deadline(struct eddy__http_conn *c, int kind, uint64_t at) {
+  uint64_t now;
+
+  if (c->flags & EDDY__HC_DEAD)
+    return;
+  c->deadline = at;
+  c->deadline_kind = kind;
+  if (c->timer_due != 0 && c->timer_due <= at)
+    return;
+  now = loop_now(c);
+  if (eddy_timer_start(&c->timer, on_timer, at > now ? at - now : 0, 0) == 0)
+    c->timer_due = at;
+}
+
+void eddy__http_clear_deadline(struct eddy__http_conn *c, int kind) {
+  if (c->deadline_kind == kind)
+    c->deadline = 0;
+}
+
+/* Runs conn_process from the loop, not from inside the caller's call. */
+static void process_tick(eddy_loop_t *loop, void *arg) {
+  struct eddy__http_conn *c = arg;
+
+  (void)loop;
+  c->flags &= ~EDDY__HC_TICK;
+  conn_process(c);
+}
+
+void eddy__http_kick(struct eddy__http_conn *c) {
+  if (c->flags & (EDDY__HC_PROCESSING | EDDY__HC_TICK | EDDY__HC_DEAD))
+    return;
+  if (eddy_next_tick(c->server->loop, process_tick, c) == 0)
+    c->flags |= EDDY__HC_TICK;
+  else
+    conn_process(c); /* no memory for a tick: do it now */
+}
+
+/* ---- freeing ------------------------------------------------------------ */
+
+static void server_maybe_closed(eddy_http_server_t *server) {
+  if (!server->priv.closing || !server->priv.listener_closed ||
+      server->priv.nconns != 0 || server->priv.reject_busy)
+    return;
+  eddy__http_blocks_free(server);
+  server->priv.closing = 2; /* done: the callback runs once */
+  if (server->priv.close_cb != NULL)
+    server->priv.close_cb(server);
+}
+
+/* Memory goes once both handles have closed and the handler let go. */
+static void conn_maybe_free(struct eddy__http_conn *c) {
+  eddy_http_server_t *server = c->server;
+
+  if (c->refs != 0 || (c->flags & EDDY__HC_USER))
+    return;
+  eddy__queue_remove(&c->node);
+  server->priv.nconns--;
+  free(c->rbuf);
+  free(c->bbuf);
+  if (c->hbuf != c->hsmall)
+    free(c->hbuf);
+  free(c);
+  server_maybe_closed(server);
+}
+
+/* Tell a handler that still holds the exchange that the connection is
+ * gone: body end, drain, abort, in that order, each at most once. */
+static void notify_lost(struct eddy__http_conn *c) {
+  eddy_http_exchange_t *ex = &c->ex;
+  int err = c->error != 0 ? c->error : EDDY_ECONNRESET;
+
+  if ((c->flags & EDDY__HC_USER) &&
+      (c->body_mode == EDDY__HB_STREAM || c->body_mode == EDDY__HB_BUFFER) &&
+      (!(c->flags & EDDY__HC_BODY_DONE) || (c->flags & EDDY__HC_END_PENDING))) {
+    c->flags |= EDDY__HC_BODY_DONE;
+    c->flags &= ~EDDY__HC_END_PENDING;
+    c->on_end(ex, err);
+  }
+  if ((c->flags & (EDDY__HC_USER | EDDY__HC_DRAIN_WANTED)) ==
+      (EDDY__HC_USER | EDDY__HC_DRAIN_WANTED)) {
+    c->flags &= ~EDDY__HC_DRAIN_WANTED;
+    if (c->on_drain != NULL)
+      c->on_drain(ex, err);
+  }
+  if ((c->flags & EDDY__HC_USER) && c->on_abort != NULL) {
+    eddy_http_abort_cb cb = c->on_abort;
+    c->on_abort = NULL;
+    cb(ex, err);
+  }
+}
+
+static void on_handle_closed(eddy_handle_t *h) {
+  struct eddy__http_conn *c = h->data;
+
+  if (--c->refs != 0)
+    return;
+  c->refs = 1; /* the handler may end the exchange from these callbacks */
+  notify_lost(c);
+  c->refs = 0;
+  conn_maybe_free(c);
+}
+
+/* Close both handles now; err says why (0: a normal close). */
+static void conn_destroy(struct eddy__http_conn *c, int err) {
+  if (c->flags & EDDY__HC_DEAD)
+    return;
+  c->flags |= EDDY__HC_DEAD;
+  c->flags &= ~EDDY__HC_READING;
+  c->error = err != 0 ? err : EDDY_EPIPE;
+  c->deadline = 0;
+  eddy_close(&c->tcp.stream.handle, on_handle_closed);
+  eddy_close(&c->timer.handle, on_handle_closed);
+}
+
+void eddy__http_conn_fail(struct eddy__http_conn *c, int err) {
+  if (c->flags & EDDY__HC_DEAD)
+    return;
+  eddy__http_client_error(c, err, 0);
+  conn_destroy(c, err);
+}
+
+/* ---- graceful close ----------------------------------------------------- */
+
+static void on_shutdown(eddy_shutdown_t *req, int status) {
+  struct eddy__http_conn *c =
+      eddy__container_of(req, struct eddy__http_conn, shutdown_req);
+  uint64_t linger = c->server->opts.linger_timeout;
+
+  if (c->flags & EDDY__HC_DEAD)
+    return;
+  c->flags |= EDDY__HC_SHUT;
+  if (status != 0 || (c->flags & EDDY__HC_PEER_EOF) || linger == 0) {
+    conn_destroy(c, status);
+    return;
+  }
+  eddy__http_set_deadline(c, EDDY__HDL_LINGER, loop_now(c) + linger);
+}
+
+/* Shut the write side once the queue is written, read and drop input until
+ * the peer closes or linger_timeout passes, then close (RFC 9112 §9.6). */
+static void close_graceful(struct eddy__http_conn *c) {
+  if (c->flags & (EDDY__HC_CLOSING | EDDY__HC_DEAD))
+    return;
+  c->flags |= EDDY__HC_CLOSING;
+  c->flags &= ~EDDY__HC_PAUSED_WQ;
+  c->deadline = 0;
+  c->rpos = c->rlen = c->pin = 0;
+  if (eddy_shutdown(&c->shutdown_req, &c->tcp.stream, on_shutdown) != 0) {
+    conn_destroy(c, 0);
+    return;
+  }
+  update_reading(c);
+}
+
+/* Answer a bad request with status and "Connection: close", then close. */
+static void fail_request(struct eddy__http_conn *c, int err, int status) {
+  eddy__http_client_error(c, err, status);
+  c->flags |= EDDY__HC_CLOSE_AFTER;
+  eddy__http_send_error(c, status);
+  close_graceful(c);
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+static void on_alloc(eddy_handle_t *h, size_t suggested, eddy_buf_t *buf) {
+  struct eddy__http_conn *c = h->data;
+
+  (void)suggested;
+  if (c->flags & EDDY__HC_CLOSING)
+    *buf = eddy_buf_init(c->rbuf, c->rcap); /* input is dropped */
+  else
+    *buf = eddy_buf_init(c->rbuf + c->rlen, c->rcap - c->rlen);
+}
+
+static void on_read(eddy_stream_t *s, ssize_t nread, const eddy_buf_t *buf);
+
+/* Read while there is room, the write queue is below the high water mark,
+ * and the connection is not done; during a graceful close, always. */
+static void update_reading(struct eddy__http_conn *c) {
+  int want;
+
+  if (c->flags & (EDDY__HC_DEAD | EDDY__HC_PEER_EOF))
+    return;
+  if (c->flags & EDDY__HC_CLOSING) {
+    want = 1;
+  } else {
+    if (c->rpos == c->rlen)
+      c->rpos = c->rlen = c->pin;
+    want = !(c->flags & EDDY__HC_PAUSED_WQ) && c->rlen < c->rcap;
+  }
+  if (want && !(c->flags & EDDY__HC_READING)) {
+    int err = eddy_read_start(&c->tcp.stream, on_alloc, on_read);
+    if (err != 0) {
+      eddy__http_conn_fail(c, err);
+      return;
+    }
+    c->flags |= EDDY__HC_READING;
+  } else if (!want && (c->flags & EDDY__HC_READING)) {
+    eddy_read_stop(&c->tcp.stream);
+    c->flags &= ~EDDY__HC_READING;
+  }
+}
+
+static void on_read(eddy_stream_t *s, ssize_t nread, const eddy_buf_t *buf) {
+  struct eddy__http_conn *c = s->handle.data;
+
+  (void)buf;
+  if (nread == 0 || (c->flags & EDDY__HC_DEAD))
+    return;
+  if (nread > 0) {
+    if (c->flags & EDDY__HC_CLOSING)
+      return; /* lingering: dropped */
+    if (!(c->flags & EDDY__HC_EXCHANGE) && c->rpos == c->rlen)
+      c->head_start = loop_now(c);
+    c->rlen += (size_t)nread;
+    conn_process(c);
+    return;
+  }
+  if (nread == EDDY_EOF) {
+    c->flags |= EDDY__HC_PEER_EOF;
+    c->flags &= ~EDDY__HC_READING; /* the stream stopped by itself */
+    if (c->flags & EDDY__HC_CLOSING) {
+      if (c->flags & EDDY__HC_SHUT)
+        conn_destroy(c, 0);
+      return;
+    }
+    /* Requests already buffered are still answered (conn_process). */
+    conn_process(c);
+    return;
+  }
+  if (c->flags & EDDY__HC_CLOSING) {
+    conn_destroy(c, (int)nread);
+    return;
+  }
+  eddy__http_conn_fail(c, (int)nread);
+}
+
+/* The head being parsed does not fit: compact, or grow up to rmax. Only
+ * called between exchanges, when nothing in the buffer is pinned. */
+static int make_room(struct eddy__http_conn *c) {
+  size_t cap;
+  char *p;
+
+  if (c->rlen < c->rcap)
+    return 0;
+  if (c->rpos > 0) {
+    memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
+    c->rlen -= c->rpos;
+    c->rpos = 0;
+    return 0;
+  }
+  if (c->rcap >= c->rmax)
+    return EDDY_EINVAL; /* the parser refuses a head this long first */
+  cap = c->rcap * 2 < c->rmax ? c->rcap * 2 : c->rmax;
+  p = realloc(c->rbuf, cap);
+  if (p == NULL)
+    return EDDY_ENOMEM;
+  c->rbuf = p;
+  c->rcap = cap;
+  return 0;
+}
+
+/* ---- exchanges ---------------------------------------------------------- */
+
+/* The response is ended and the body is in: ready for the next request. */
+static void exchange_finish(struct eddy__http_conn *c) {
+  c->flags &= ~(EDDY__HC_EXCHANGE | EDDY__HC_HEAD | EDDY__HC_CONTINUE_SENT |
+                EDDY__HC_BODY_PAUSED | EDDY__HC_HEAD_PENDING |
+                EDDY__HC_DRAIN_WANTED | EDDY__HC_END_PENDING);
+  c->pin = 0;
+  if (c->rpos == c->rlen)
+    c->rpos = c->rlen = 0;
+  c->head_start = loop_now(c);
+  c->body_mode = EDDY__HB_WAIT;
+  c->res_state = EDDY__HR_NONE;
+  c->on_data = NULL;
+  c->on_end = NULL;
+  c->on_drain = NULL;
+  c->on_abort = NULL;
+  c->ex.data = NULL;
+  c->ex.body = NULL;
+  c->ex.body_len = 0;
+  c->blen = 0;
+  if (c->bcap > BODY_BUFFER_KEEP) {
+    free(c->bbuf);
+    c->bbuf = NULL;
+    c->bcap = 0;
+  }
+  c->deadline = 0;
+  if (c->flags & EDDY__HC_CLOSE_AFTER) {
+    close_graceful(c);
+    return;
+  }
+  eddy__http_kick(c);
+}
+
+void eddy__http_exchange_maybe_finish(struct eddy__http_conn *c) {
+  if ((c->flags & (EDDY__HC_EXCHANGE | EDDY__HC_USER | EDDY__HC_BODY_DONE |
+                   EDDY__HC_DEAD)) == (EDDY__HC_EXCHANGE | EDDY__HC_BODY_DONE))
+    exchange_finish(c);
+}
+
+/* The handler ended the response (response.c). A body it did not read is
+ * dropped, unless the client still waits for "100 Continue": then the
+ * connection closes instead of reading a body that may never come. */
+void eddy__http_response_ended(struct eddy__http_conn *c) {
+  c->flags &= ~(EDDY__HC_USER | EDDY__HC_DRAIN_WANTED | EDDY__HC_BODY_PAUSED);
+  c->res_state = EDDY__HR_ENDED;
+  if (c->flags & EDDY__HC_DEAD) {
+    conn_maybe_free(c);
+    return;
+  }
+  if (!(c->flags & EDDY__HC_BODY_DONE)) {
+    if ((c->flags & EDDY__HC_CLOSE_AFTER) ||
+        (c->body_mode == EDDY__HB_WAIT && c->preq.expect_continue &&
+         !(c->flags & EDDY__HC_CONTINUE_SENT))) {
+      c->flags |= EDDY__HC_BODY_DONE | EDDY__HC_CLOSE_AFTER;
+    } else {
+      uint64_t timeout = c->server->opts.request_timeout;
+
+      /* The rest is dropped, within the same time a reader would get. */
+      if (timeout != 0)
+        eddy__http_set_deadline(c, EDDY__HDL_BODY, loop_now(c) + timeout);
+      c->body_mode = EDDY__HB_DISCARD;
+      eddy__http_kick(c);
+      return;
+    }
+  }
+  eddy__http_exchange_maybe_finish(c);
+}
+
+static void dispatch(struct eddy__http_conn *c, size_t head_len) {
+  eddy_http_server_t *server = c->server;
+  const eddy_http_request_t *q = &c->preq;
+  unsigned max = server->opts.max_requests;
+
+  c->rpos += head_len;
+  c->pin = c->rpos;
+  c->requests++;
+  c->flags |= EDDY__HC_EXCHANGE | EDDY__HC_USER;
+  c->flags &= ~EDDY__HC_BODY_DONE;
+  if (q->method == EDDY_HTTP_HEAD)
+    c->flags |= EDDY__HC_HEAD;
+  if (!q->keep_alive || (max != 0 && c->requests >= max) ||
+      server->priv.closing)
+    c->flags |= EDDY__HC_CLOSE_AFTER;
+  c->body_error = 0;
+  c->body_left = 0;
+  if (q->body == EDDY_HTTP_BODY_LENGTH && q->content_length > 0)
+    c->body_left = q->content_length;
+  else if (q->body == EDDY_HTTP_BODY_CHUNKED)
+    eddy_http_chunked_init(&c->dec, &server->opts.limits);
+  else
+    c->flags |= EDDY__HC_BODY_DONE;
+  c->deadline = 0;
+  c->ex.data = NULL;
+  c->ex.server = server;
+  c->ex.req = q;
+  c->ex.body = NULL;
+  c->ex.body_len = 0;
+  server->on_request(server, &c->ex);
+}
+
+/* Parse the next request out of the buffer. Returns 1 if one was
+ * dispatched, 0 when there is nothing more to do now. */
+static int next_request(struct eddy__http_conn *c) {
+  const eddy_http_server_options_t *o = &c->server->opts;
+  size_t avail = c->rlen - c->rpos;
+  int r;
+
+  if (avail == 0) {
+    c->rpos = c->rlen = 0;
+    if (c->flags & EDDY__HC_PEER_EOF)
+      close_graceful(c);
+    else if (c->requests > 0 && o->keepalive_timeout != 0)
+      eddy__http_set_deadline(c, EDDY__HDL_IDLE,
+                              loop_now(c) + o->keepalive_timeout);
+    return 0;
+  }
+  r = eddy_http_parse_request(c->rbuf + c->rpos, avail, &c->preq, &o->limits);
+  if (r == EDDY_HTTP_INCOMPLETE) {
+    if (c->flags & EDDY__HC_PEER_EOF) {
+      fail_request(c, EDDY_EOF, 400); /* the peer stopped mid-head */
+      return 0;
+    }
+    if (o->header_timeout != 0)
+      eddy__http_set_deadline(c, EDDY__HDL_HEAD,
+                              c->head_start + o->header_timeout);
+    r = make_room(c);
+    if (r != 0)
+      fail_request(c, r, r == EDDY_ENOMEM ? 503 : 431);
+    return 0;
+  }
+  if (r < 0) {
+    fail_request(c, r, eddy_http_error_status(r));
+    return 0;
+  }
+  dispatch(c, (size_t)r);
+  return 1;
+}
+
+/* The connection's engine: feed the current exchange's body, or parse and
+ * dispatch the next request, until it must wait for something. */
+static void conn_process(struct eddy__http_conn *c) {
+  if (c->flags & EDDY__HC_PROCESSING)
+    return;
+  c->flags |= EDDY__HC_PROCESSING;
+  while (!(c->flags & (EDDY__HC_DEAD | EDDY__HC_CLOSING))) {
+    if (c->flags & EDDY__HC_EXCHANGE) {
+      if (c->flags & EDDY__HC_END_PENDING) {
+        c->flags &= ~EDDY__HC_END_PENDING;
+        eddy__http_body_done(
+            c); /* a body that had ended before it was asked for */
+      } else {
+        eddy__http_feed_body(c);
+      }
+      if (c->flags & EDDY__HC_EXCHANGE)
+        break;
+      continue;
+    }
+    if ((c->flags & EDDY__HC_PAUSED_WQ) || !next_request(c))
+      break;
+  }
+  c->flags &= ~EDDY__HC_PROCESSING;
+  update_reading(c);
+}
+
+/* A queued write finished (response.c). Below half the high water mark,
+ * the handler may write again and the connection may read again. */
+void eddy__http_wrote(struct eddy__http_conn *c, int status) {
+  if ((c->flags & EDDY__HC_DEAD) || status == EDDY_ECANCELED)
+    return;
+  if (status != 0) {
+    eddy__http_conn_fail(c, status);
+    return;
+  }
+  if (c->tcp.stream.write_queue_size > c->server->opts.write_high_water / 2)
+    return;
+  if (c->flags & EDDY__HC_DRAIN_WANTED) {
+    c->flags &= ~EDDY__HC_DRAIN_WANTED;
+    if (c->on_drain != NULL)
+      c->on_drain(&c->ex, 0);
+  }
+  if ((c->flags & EDDY__HC_PAUSED_WQ) && !(c->flags & EDDY__HC_DEAD)) {
+    c->flags &= ~EDDY__HC_PAUSED_WQ;
+    conn_process(c);
+  }
+}
+
+/* ---- deadlines ---------------------------------------------------------- */
+
+static void on_timer(eddy_timer_t *timer) {
+  struct eddy__http_conn *c = timer->handle.data;
+  uint64_t now = loop_now(c);
+  int kind = c->deadline_kind;
+
+  c->timer_due = 0;
+  if (c->deadline == 0 || (c->flags & EDDY__HC_DEAD))
+    return;
+  if (now < c->deadline) {
+    eddy__http_set_deadline(c, kind, c->deadline);
+    return;
+  }
+  c->deadline = 0;
+  switch (kind) {
+  case EDDY__HDL_IDLE:
+    close_graceful(c); /* nothing to answer */
+    break;
+  case EDDY__HDL_HEAD:
+    fail_request(c, EDDY_ETIMEDOUT, 408);
+    break;
+  case EDDY__HDL_BODY:
+    if ((c->flags & (EDDY__HC_EXCHANGE | EDDY__HC_BODY_DONE)) ==
+        EDDY__HC_EXCHANGE)
+      eddy__http_body_fail(c, EDDY_ETIMEDOUT);
+    break;
+  case EDDY__HDL_LINGER:
+    conn_destroy(c, 0);
+    break;
+  }
+  if (!(c->flags & EDDY__HC_DEAD))
+    update_reading(c);
+}
+
+/* ---- accepting ---------------------------------------------------------- */
+
+static void on_reject_closed(eddy_handle_t *h) {
+  eddy_http_server_t *server = h->data;
+
+  server->priv.reject_busy = 0;
+  server_maybe_closed(server);
+}
+
+/* No memory for a connection: take it anyway and close it, so the
+ * listener keeps accepting (a connection left waiting stops it). */
+static void reject_connection(eddy_http_server_t *server) {
+  server_error(server, EDDY_ENOMEM);
+  if (server->priv.reject_busy)
+    return;
+  eddy_tcp_init(server->loop, &server->priv.reject);
+  server->priv.reject.stream.handle.data = server;
+  eddy_accept(&server->tcp.stream, &server->priv.reject.stream);
+  server->priv.reject_busy = 1;
+  eddy_close(&server->priv.reject.stream.handle, on_reject_closed);
+}
+
+static struct eddy__http_conn *conn_new(eddy_http_server_t *server) {
+  size_t nh = server->opts.limits.headers_max;
+  struct eddy__http_conn *c;
+
+  if (nh > 100000)
+    nh = 100000;
+  c = malloc(sizeof(*c) + nh * sizeof(eddy_http_header_t));
+  if (c == NULL)
+    return NULL;
+  memset(c, 0, sizeof(*c));
+  c->rbuf = malloc(EDDY__HTTP_RBUF_INIT);
+  if (c->rbuf == NULL) {
+    free(c);
+    return NULL;
+  }
+  c->rcap = EDDY__HTTP_RBUF_INIT;
+  c->rmax =
+      server->opts.limits.header_max + 4096 + 2 * EDDY_HTTP_MAX_EMPTY_LINES;
+  if (c->rmax < c->rcap)
+    c->rmax = c->rcap;
+  c->server = server;
+  c->hbuf = c->hsmall;
+  c->hcap = sizeof(c->hsmall);
+  eddy_http_request_init(&c->preq, c->headers, nh);
+  c->ex.server = server;
+  c->ex.req = &c->preq;
+  return c;
+}
+
+static void on_connection(eddy_stream_t *listener, int status) {
+  eddy_http_server_t *server = listener->handle.data;
+  struct eddy__http_conn *c;
+  int err;
+
+  if (status != 0) {
+    server_error(server, status);
+    return; /* EMFILE and friends: the stream layer keeps listening */
+  }
+  c = conn_new(server);
+  if (c == NULL) {
+    reject_connection(server);
+    return;
+  }
+  eddy__queue_insert_tail(&server->priv.conns, &c->node);
+  server->priv.nconns++;
+  eddy_tcp_init(server->loop, &c->tcp);
+  eddy_timer_init(server->loop, &c->timer);
+  c->tcp.stream.handle.data = c;
+  c->timer.handle.data = c;
+  c->refs = 2;
+  err = eddy_accept(listener, &c->tcp.stream);
+  if (err != 0) {
+    eddy__http_conn_fail(c, err);
+    return;
+  }
+  eddy_tcp_nodelay(&c->tcp, 1); /* responses go out at once */
+  c->head_start = loop_now(c);
+  if (server->opts.header_timeout != 0)
+    eddy__http_set_deadline(c, EDDY__HDL_IDLE,
+                            c->head_start + server->opts.header_timeout);
+  update_reading(c);
+}
+
+/* ---- the server --------------------------------------------------------- */
+
+int eddy_http_server_init(eddy_loop_t *loop, eddy_http_server_t *server,
+                          const eddy_http_server_options_t *opts,
+                          eddy_http_request_cb on_request) {
+  int err;
+
+  if (loop == NULL || server == NULL || on_request == NULL)
+    return EDDY_EINVAL;
+  if (opts == NULL)
+    opts = &default_options;
+  if (opts->write_high_water == 0 || opts->limits.header_max == 0 ||
+      opts->limits.target_max == 0 || opts->limits.headers_max == 0)
+    return EDDY_EINVAL;
+  memset(server, 0, sizeof(*server));
+  server->loop = loop;
+  server->opts = *opts;
+  if (server->opts.backlog <= 0)
+    server->opts.backlog = 511;
+  /* The read buffer must hold a whole head: keep it within reason. */
+  if (server->opts.limits.header_max > ((size_t)1 << 30))
+    server->opts.limits.header_max = (size_t)1 << 30;
+  server->on_request = on_request;
+  eddy__queue_init(&server->priv.conns);
+  err = eddy_tcp_init(loop, &server->tcp);
+  if (err != 0)
+    return err;
+  server->tcp.stream.handle.data = server;
+  return 0;
+}
+
+int eddy_http_server_listen(eddy_http_server_t *server,
+                            const struct sockaddr *addr, unsigned flags) {
+  int err;
+
+  if (server->priv.closing || addr == NULL)
+    return EDDY_EINVAL;
+  err = eddy_tcp_bind(&server->tcp, addr, flags);
+  if (err != 0)
+    return err;
+  return eddy_listen(&server->tcp.stream, server->opts.backlog, on_connection);
+}
+
+int eddy_http_server_getsockname(const eddy_http_server_t *server,
+                                 struct sockaddr *name, int *namelen) {
+  return eddy_tcp_getsockname(&server->tcp, name, namelen);
+}
+
+static void on_listener_closed(eddy_handle_t *h) {
+  eddy_http_server_t *server = h->data;
+
+  server->priv.listener_closed = 1;
+  server_maybe_closed(server);
+}
+
+int eddy_http_server_close(eddy_http_server_t *server,
+                           eddy_http_server_close_cb cb) {
+  eddy_queue_t *q;
+
+  if (server->priv.closing)
+    return EDDY_EINVAL;
+  server->priv.closing = 1;
+  server->priv.close_cb = cb;
+  eddy_close(&server->tcp.stream.handle, on_listener_closed);
+  for (q = server->priv.conns.next; q != &server->priv.conns; q = q->next) {
+    struct eddy__http_conn *c =
+        eddy__container_of(q, struct eddy__http_conn, node);
+
+    if (c->flags & (EDDY__HC_DEAD | EDDY__HC_CLOSING))
+      continue;
+    if (c->flags & EDDY__HC_EXCHANGE)
+      c->flags |= EDDY__HC_CLOSE_AFTER;
+    else
+      close_graceful(c);
+  }
+  return 0;
+}
