@@ -1,0 +1,51 @@
+/* bench/http/eddy_server.c: the eddy side of the HTTP benchmark.
+ *
+ *   eddy_server PORT
+ *
+ * Answers every request with "200 OK", Content-Type text/plain and the
+ * 6-byte body "hello\n" (nginx's and Node's programs in this directory
+ * answer the same), keep-alive, one loop, default options. Prints
+ * "listening PORT" once ready; SIGTERM or SIGINT stops it. */
+#include <eddy.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static eddy_http_server_t server;
+static eddy_signal_t sigint, sigterm;
+static const eddy_http_field_t fields[] = {{"Content-Type", "text/plain"}};
+
+static void on_request(eddy_http_server_t *srv, eddy_http_exchange_t *ex) {
+  (void)srv;
+  eddy_http_respond(ex, 200, fields, 1, "hello\n", 6);
+}
+
+static void on_signal(eddy_signal_t *sig, int signum) {
+  (void)sig;
+  (void)signum;
+  eddy_http_server_close(&server, NULL);
+  eddy_close(&sigint.handle, NULL);
+  eddy_close(&sigterm.handle, NULL);
+}
+
+int main(int argc, char **argv) {
+  eddy_loop_t *loop = eddy_default_loop();
+  struct sockaddr_in addr;
+  int port = argc > 1 ? atoi(argv[1]) : 8080;
+  int err;
+
+  eddy_ip4_addr("127.0.0.1", port, &addr);
+  if ((err = eddy_http_server_init(loop, &server, NULL, on_request)) != 0 ||
+      (err = eddy_http_server_listen(&server, (struct sockaddr *)&addr, 0))) {
+    fprintf(stderr, "eddy_server: %s\n", eddy_strerror(err));
+    return 1;
+  }
+  eddy_signal_init(loop, &sigint);
+  eddy_signal_start(&sigint, on_signal, SIGINT);
+  eddy_signal_init(loop, &sigterm);
+  eddy_signal_start(&sigterm, on_signal, SIGTERM);
+  printf("listening %d\n", port);
+  fflush(stdout);
+  eddy_run(loop, EDDY_RUN_DEFAULT);
+  return eddy_loop_close(loop) == 0 ? 0 : 1;
+}
