@@ -1296,6 +1296,69 @@ static void test_cancel_running(void **state) {
   assert_int_equal(unlink(tp("fifo")), 0);
 }
 
+/* Node's saturation experiment with FIFOs: `blocked` opens of FIFOs that
+ * have no writer hold `blocked` pool threads. With all n threads held, a
+ * stat queued after them cannot start (start order is FIFO) until a writer
+ * releases one; with n - 1 held, it completes while the others still
+ * wait. */
+static void fifo_saturation(eddy_loop_t *loop, int blocked, int stat_waits) {
+  eddy_fs_t opens[64], st;
+  char name[32];
+  int wfd[64];
+  int i;
+
+  assert_true(blocked <= 64);
+  fs_calls = 0;
+  for (i = 0; i < blocked; i++) {
+    snprintf(name, sizeof(name), "sat-fifo-%d", i);
+    assert_int_equal(mkfifo(tp(name), 0600), 0);
+    assert_int_equal(eddy_fs_open(loop, &opens[i], tp(name), O_RDONLY, 0,
+                                  on_fs),
+                     0);
+  }
+  assert_int_equal(eddy_fs_stat(loop, &st, tp("sat-fifo-0"), on_fs), 0);
+  if (stat_waits) {
+    for (i = 0; i < 20; i++)
+      eddy_run(loop, EDDY_RUN_NOWAIT);
+    assert_int_equal(fs_calls, 0); /* no thread could take the stat */
+  } else {
+    while (fs_calls == 0)
+      eddy_run(loop, EDDY_RUN_ONCE);
+    assert_int_equal(st.result, 0); /* done while the opens still wait */
+  }
+  /* A writer releases each reader (blocking until the reader is there). */
+  for (i = 0; i < blocked; i++) {
+    snprintf(name, sizeof(name), "sat-fifo-%d", i);
+    wfd[i] = open(tp(name), O_WRONLY | O_CLOEXEC);
+    assert_true(wfd[i] >= 0);
+  }
+  assert_int_equal(eddy_run(loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(fs_calls, blocked + 1);
+  assert_int_equal(st.result, 0);
+  for (i = 0; i < blocked; i++) {
+    assert_true(opens[i].result >= 0);
+    close((int)opens[i].result);
+    close(wfd[i]);
+    eddy_fs_req_cleanup(&opens[i]);
+    snprintf(name, sizeof(name), "sat-fifo-%d", i);
+    assert_int_equal(unlink(tp(name)), 0);
+  }
+  eddy_fs_req_cleanup(&st);
+}
+
+static void test_blocked_pool_stalls_stat(void **state) {
+  fifo_saturation(&((struct fixture *)*state)->loop, eddy_threadpool_size(),
+                  1);
+}
+
+static void test_one_free_thread_serves_stat(void **state) {
+  int n = eddy_threadpool_size();
+
+  if (n < 2)
+    skip();
+  fifo_saturation(&((struct fixture *)*state)->loop, n - 1, 0);
+}
+
 /* Cancel a read_file after its open: the chain still closes the file, on
  * the pool (close_on_pool) or, if the close step is cancelled too, on the
  * loop thread. Either way no descriptor is left and the callback reports
@@ -1395,6 +1458,8 @@ int main(void) {
       T(test_read_file_steps_interleave),
       T(test_cancel_queued),
       T(test_cancel_running),
+      T(test_blocked_pool_stalls_stat),
+      T(test_one_free_thread_serves_stat),
       T(test_cancel_read_file_mid_chain),
       T(test_cancel_read_file_close_step),
       T(test_async_path_copied),
