@@ -26,33 +26,6 @@
 
 /* ---- shared helpers ------------------------------------------------------ */
 
-static int count_fds(void) {
-  DIR *d = opendir("/proc/self/fd");
-  struct dirent *e;
-  int n = 0;
-
-  assert_non_null(d);
-  while ((e = readdir(d)) != NULL)
-    if (e->d_name[0] != '.')
-      n++;
-  closedir(d);
-  return n - 1; /* the directory's own descriptor */
-}
-
-static int fds_before;
-
-static int check_setup(void **state) {
-  (void)state;
-  fds_before = count_fds();
-  return 0;
-}
-
-static int check_teardown(void **state) {
-  (void)state;
-  assert_int_equal(count_fds(), fds_before);
-  return 0;
-}
-
 static void guard_fired(eddy_timer_t *t) {
   (void)t;
   fail_msg("test timed out");
@@ -63,16 +36,6 @@ static void guard_start(eddy_loop_t *loop, eddy_timer_t *guard) {
   assert_int_equal(eddy_timer_init(loop, guard), 0);
   assert_int_equal(eddy_timer_start(guard, guard_fired, GUARD_MS, 0), 0);
   eddy_unref(&guard->handle);
-}
-
-static struct sockaddr_in loopback4(int port) {
-  struct sockaddr_in a;
-
-  memset(&a, 0, sizeof(a));
-  a.sin_family = AF_INET;
-  a.sin_port = htons((uint16_t)port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
 }
 
 static void put_be32(unsigned char *p, uint32_t v) {
@@ -597,7 +560,7 @@ static void client_connected(eddy_connect_t *req, int status) {
 }
 
 static void client_start(eddy_loop_t *loop) {
-  struct sockaddr_in addr = loopback4(tc.port);
+  struct sockaddr_in addr = test_loopback4(tc.port);
 
   assert_int_equal(eddy_tcp_init(loop, &tc.client), 0);
   assert_int_equal(eddy_tcp_connect(&tc.connect_req, &tc.client,
@@ -607,7 +570,7 @@ static void client_start(eddy_loop_t *loop) {
 }
 
 static void server_start(eddy_loop_t *loop, eddy_connection_cb cb) {
-  struct sockaddr_in addr = loopback4(0);
+  struct sockaddr_in addr = test_loopback4(0);
   struct sockaddr_storage ss;
   int len = sizeof(ss);
 
@@ -1397,7 +1360,7 @@ static void test_fork_serves_tcp(void **state) {
   fork_options(&o, &e, &p);
   assert_int_equal(eddy_fork(&loop, &p, &tc.a, &o), 0);
   server_start(&loop, fork_on_connection);
-  addr = loopback4(tc.port);
+  addr = test_loopback4(tc.port);
   assert_int_equal(eddy_tcp_init(&loop, &tc.client), 0);
   assert_int_equal(eddy_tcp_connect(&tc.connect_req, &tc.client,
                                     (struct sockaddr *)&addr,
@@ -1499,7 +1462,7 @@ static void test_fork_errors(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, check_setup, check_teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, test_fd_setup, test_fd_teardown)
       T(test_api_errors),
       T(test_sizes),
       T(test_receiver_max),

@@ -13,33 +13,6 @@
 
 #include "test_util.h"
 
-static int count_fds(void) {
-  DIR *d = opendir("/proc/self/fd");
-  struct dirent *e;
-  int n = 0;
-
-  assert_non_null(d);
-  while ((e = readdir(d)) != NULL)
-    if (e->d_name[0] != '.')
-      n++;
-  closedir(d);
-  return n - 1; /* the directory's own descriptor */
-}
-
-static int fds_before;
-
-static int check_setup(void **state) {
-  (void)state;
-  fds_before = count_fds();
-  return 0;
-}
-
-static int check_teardown(void **state) {
-  (void)state;
-  assert_int_equal(count_fds(), fds_before);
-  return 0;
-}
-
 /* ---- one request on a fresh loop ----------------------------------------- */
 
 struct result {
@@ -581,35 +554,35 @@ static void test_teardown_in_flight(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_echo, check_setup, check_teardown),
-      cmocka_unit_test_setup_teardown(test_stderr, check_setup, check_teardown),
-      cmocka_unit_test_setup_teardown(test_stdin_is_null, check_setup,
-                                      check_teardown),
-      cmocka_unit_test_setup_teardown(test_exit_codes_and_signals, check_setup,
-                                      check_teardown),
-      cmocka_unit_test_setup_teardown(test_cwd_and_env, check_setup,
-                                      check_teardown),
-      cmocka_unit_test_setup_teardown(test_max_buffer_stdout, check_setup,
-                                      check_teardown),
+      cmocka_unit_test_setup_teardown(test_echo, test_fd_setup, test_fd_teardown),
+      cmocka_unit_test_setup_teardown(test_stderr, test_fd_setup, test_fd_teardown),
+      cmocka_unit_test_setup_teardown(test_stdin_is_null, test_fd_setup,
+                                      test_fd_teardown),
+      cmocka_unit_test_setup_teardown(test_exit_codes_and_signals, test_fd_setup,
+                                      test_fd_teardown),
+      cmocka_unit_test_setup_teardown(test_cwd_and_env, test_fd_setup,
+                                      test_fd_teardown),
+      cmocka_unit_test_setup_teardown(test_max_buffer_stdout, test_fd_setup,
+                                      test_fd_teardown),
       cmocka_unit_test_setup_teardown(test_max_buffer_stderr_kill_signal,
-                                      check_setup, check_teardown),
-      cmocka_unit_test_setup_teardown(test_max_buffer_edges, check_setup,
-                                      check_teardown),
-      cmocka_unit_test_setup_teardown(test_ten_megabytes, check_setup,
-                                      check_teardown),
-      cmocka_unit_test_setup_teardown(test_timeout, check_setup,
-                                      check_teardown),
-      cmocka_unit_test_setup_teardown(test_enoent, check_setup, check_teardown),
-      cmocka_unit_test_setup_teardown(test_grandchild_holds_stdout, check_setup,
-                                      check_teardown),
-      cmocka_unit_test_setup_teardown(test_grandchild_timeout, check_setup,
-                                      check_teardown),
-      cmocka_unit_test_setup_teardown(test_free_in_callback, check_setup,
-                                      check_teardown),
-      cmocka_unit_test_setup_teardown(test_bad_arguments, check_setup,
-                                      check_teardown),
-      cmocka_unit_test_setup_teardown(test_teardown_in_flight, check_setup,
-                                      check_teardown),
+                                      test_fd_setup, test_fd_teardown),
+      cmocka_unit_test_setup_teardown(test_max_buffer_edges, test_fd_setup,
+                                      test_fd_teardown),
+      cmocka_unit_test_setup_teardown(test_ten_megabytes, test_fd_setup,
+                                      test_fd_teardown),
+      cmocka_unit_test_setup_teardown(test_timeout, test_fd_setup,
+                                      test_fd_teardown),
+      cmocka_unit_test_setup_teardown(test_enoent, test_fd_setup, test_fd_teardown),
+      cmocka_unit_test_setup_teardown(test_grandchild_holds_stdout, test_fd_setup,
+                                      test_fd_teardown),
+      cmocka_unit_test_setup_teardown(test_grandchild_timeout, test_fd_setup,
+                                      test_fd_teardown),
+      cmocka_unit_test_setup_teardown(test_free_in_callback, test_fd_setup,
+                                      test_fd_teardown),
+      cmocka_unit_test_setup_teardown(test_bad_arguments, test_fd_setup,
+                                      test_fd_teardown),
+      cmocka_unit_test_setup_teardown(test_teardown_in_flight, test_fd_setup,
+                                      test_fd_teardown),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,17 +34,6 @@ static const char *tp(const char *name) {
   return buf;
 }
 
-static int count_fds(void) {
-  DIR *d = opendir("/proc/self/fd");
-  int n = 0;
-
-  assert_non_null(d);
-  while (readdir(d) != NULL)
-    n++;
-  closedir(d);
-  return n;
-}
-
 static void make_file(const char *path, const char *data) {
   FILE *f = fopen(path, "w");
 
@@ -156,7 +145,7 @@ struct fixture {
 static int fixture_setup(void **state) {
   static struct fixture fx;
 
-  fx.fds = count_fds();
+  fx.fds = test_count_fds();
   assert_int_equal(eddy_loop_init(&fx.loop), 0);
   fs_calls = 0;
   *state = &fx;
@@ -168,7 +157,7 @@ static int fixture_teardown(void **state) {
 
   gate_open(); /* a failed test may have left pool threads held */
   test_assert_loop_clean(&fx->loop);
-  assert_int_equal(count_fds(), fx->fds);
+  assert_int_equal(test_count_fds(), fx->fds);
   return 0;
 }
 
@@ -1374,7 +1363,7 @@ static void cancel_mid_chain(eddy_loop_t *loop, int cancel_close) {
       ASYNC(loop, &req, eddy_fs_stat(loop, &req, tp("mid"), on_fs)), 0);
   eddy_fs_req_cleanup(&req);
   fs_calls = 0;
-  fds = count_fds();
+  fds = test_count_fds();
   gate_close(loop, n - 1);
   assert_int_equal(eddy_fs_read_file(loop, &req, tp("mid"), on_fs), 0);
   /* Queued behind the open step: takes the last thread once open is done,
@@ -1384,7 +1373,7 @@ static void cancel_mid_chain(eddy_loop_t *loop, int cancel_close) {
   while (req.priv.file < 0)
     eddy_run(loop, EDDY_RUN_ONCE);
   assert_int_equal(req.priv.step, EDDY__FS_STEP_FSTAT);
-  assert_int_equal(count_fds(), fds + 1);
+  assert_int_equal(test_count_fds(), fds + 1);
   assert_int_equal(eddy_cancel(&req.req), 0);
   while (req.priv.step != EDDY__FS_STEP_CLOSE)
     eddy_run(loop, EDDY_RUN_ONCE);
@@ -1396,7 +1385,7 @@ static void cancel_mid_chain(eddy_loop_t *loop, int cancel_close) {
   assert_int_equal(fs_calls, 1);
   assert_int_equal(req.result, EDDY_ECANCELED);
   assert_null(req.ptr);
-  assert_int_equal(count_fds(), fds);
+  assert_int_equal(test_count_fds(), fds);
   eddy_fs_req_cleanup(&req);
 }
 

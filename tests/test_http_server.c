@@ -87,20 +87,6 @@ static void fail_at(int line, const char *fmt, ...) {
       fail_at(__LINE__, __VA_ARGS__);                                          \
   } while (0)
 
-static int count_fds(void) {
-  DIR *d = opendir("/proc/self/fd");
-  struct dirent *e;
-  int n = 0;
-
-  if (d == NULL)
-    return -1;
-  while ((e = readdir(d)) != NULL)
-    if (e->d_name[0] != '.')
-      n++;
-  closedir(d);
-  return n;
-}
-
 static void on_server_closed(eddy_http_server_t *server) {
   (void)server;
   fx.closed_cb++;
@@ -144,7 +130,7 @@ static void run_with(const eddy_http_server_options_t *opts,
                      void (*client)(void)) {
   struct sockaddr_in addr;
   int len = sizeof(addr);
-  int fds = count_fds();
+  int fds = test_count_fds();
 
   memset(&fx, 0, sizeof(fx));
   pthread_mutex_init(&fx.lock, NULL);
@@ -170,7 +156,7 @@ static void run_with(const eddy_http_server_options_t *opts,
   assert_int_equal(fx.closed_cb, 1);
   test_assert_loop_clean(&fx.loop);
   pthread_mutex_destroy(&fx.lock);
-  assert_int_equal(count_fds(), fds);
+  assert_int_equal(test_count_fds(), fds);
 }
 
 /* ---- the client side (second thread) ------------------------------------ */
@@ -1752,7 +1738,7 @@ static void test_server_api(void **state) {
   eddy_http_server_options_t o = EDDY_HTTP_SERVER_OPTIONS_INIT;
   eddy_http_server_t a, b;
   struct sockaddr_in addr;
-  int len = sizeof(addr), closes = 0, fds = count_fds();
+  int len = sizeof(addr), closes = 0, fds = test_count_fds();
   eddy_loop_t loop;
 
   (void)state;
@@ -1789,7 +1775,7 @@ static void test_server_api(void **state) {
   assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
   assert_int_equal(closes, 2);
   test_assert_loop_clean(&loop);
-  assert_int_equal(count_fds(), fds);
+  assert_int_equal(test_count_fds(), fds);
 }
 
 int main(void) {

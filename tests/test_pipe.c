@@ -296,16 +296,6 @@ struct ipc_state {
 
 static struct ipc_state is;
 
-static struct sockaddr_in loopback4(int port) {
-  struct sockaddr_in a;
-
-  memset(&a, 0, sizeof(a));
-  a.sin_family = AF_INET;
-  a.sin_port = htons((uint16_t)port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
-
 static void served_read(eddy_stream_t *s, ssize_t nread,
                         const eddy_buf_t *buf) {
   static char answer[32];
@@ -386,7 +376,7 @@ static void client_connected(eddy_connect_t *req, int status) {
 
 static void test_ipc_pass_tcp_connection(void **state) {
   eddy_loop_t loop;
-  struct sockaddr_in addr = loopback4(0);
+  struct sockaddr_in addr = test_loopback4(0);
   eddy_write_t req;
   eddy_buf_t buf = eddy_buf_init("x", 1);
   struct sockaddr_storage ss;
@@ -419,7 +409,7 @@ static void test_ipc_pass_tcp_connection(void **state) {
   assert_int_equal(eddy_tcp_getsockname(&is.server, (struct sockaddr *)&ss,
                                         &len),
                    0);
-  addr = loopback4(ntohs(((struct sockaddr_in *)&ss)->sin_port));
+  addr = test_loopback4(ntohs(((struct sockaddr_in *)&ss)->sin_port));
   assert_int_equal(eddy_tcp_connect(&is.connect_req, &is.client,
                                     (struct sockaddr *)&addr,
                                     client_connected),

@@ -12,33 +12,6 @@
 
 #include "test_util.h"
 
-static int count_fds(void) {
-  DIR *d = opendir("/proc/self/fd");
-  struct dirent *e;
-  int n = 0;
-
-  assert_non_null(d);
-  while ((e = readdir(d)) != NULL)
-    if (e->d_name[0] != '.')
-      n++;
-  closedir(d);
-  return n - 1; /* the directory's own descriptor */
-}
-
-static int fds_before;
-
-static int check_setup(void **state) {
-  (void)state;
-  fds_before = count_fds();
-  return 0;
-}
-
-static int check_teardown(void **state) {
-  (void)state;
-  assert_int_equal(count_fds(), fds_before);
-  return 0;
-}
-
 /* ---- exit status and signals ---------------------------------------------- */
 
 struct exit_record {
@@ -606,8 +579,8 @@ static void test_setuid(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, check_setup, \
-                                                check_teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, test_fd_setup, \
+                                                test_fd_teardown)
       T(test_exit_codes_and_signals),
       T(test_kill),
       T(test_stdout_pipe),

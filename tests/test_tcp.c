@@ -12,16 +12,6 @@
 
 /* ---- shared pieces ----------------------------------------------------- */
 
-static struct sockaddr_in loopback4(int port) {
-  struct sockaddr_in a;
-
-  memset(&a, 0, sizeof(a));
-  a.sin_family = AF_INET;
-  a.sin_port = htons((uint16_t)port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
-
 static int bound_port(eddy_tcp_t *tcp) {
   struct sockaddr_storage ss;
   int len = sizeof(ss);
@@ -35,7 +25,7 @@ static int bound_port(eddy_tcp_t *tcp) {
 /* Listen on 127.0.0.1 at an ephemeral port; returns the port. */
 static int listen_loopback(eddy_loop_t *loop, eddy_tcp_t *server,
                            eddy_connection_cb cb) {
-  struct sockaddr_in a = loopback4(0);
+  struct sockaddr_in a = test_loopback4(0);
 
   assert_int_equal(eddy_tcp_init(loop, server), 0);
   assert_int_equal(eddy_tcp_bind(server, (struct sockaddr *)&a, 0), 0);
@@ -173,7 +163,7 @@ static void test_echo_round_trip(void **state) {
   port = listen_loopback(&loop, &es.server, echo_on_connection);
   assert_int_equal(eddy_handle_get_type(&es.server.stream.handle), EDDY_TCP);
   assert_int_equal(eddy_tcp_init(&loop, &es.client), 0);
-  addr = loopback4(port);
+  addr = test_loopback4(port);
   assert_int_equal(eddy_tcp_connect(&es.connect_req, &es.client,
                                     (struct sockaddr *)&addr, echo_connected),
                    0);
@@ -332,7 +322,7 @@ static void test_64mib_slow_reader(void **state) {
     bs.data[i] = (unsigned char)(i * 31 + (i >> 16));
   assert_int_equal(eddy_loop_init(&loop), 0);
   assert_int_equal(eddy_timer_init(&loop, &bs.resume), 0);
-  addr = loopback4(listen_loopback(&loop, &bs.server, bulk_on_connection));
+  addr = test_loopback4(listen_loopback(&loop, &bs.server, bulk_on_connection));
   assert_int_equal(eddy_tcp_init(&loop, &bs.client), 0);
   assert_int_equal(eddy_tcp_connect(&bs.connect_req, &bs.client,
                                     (struct sockaddr *)&addr, bulk_connected),
@@ -394,7 +384,7 @@ static void pair_start(eddy_loop_t *loop, void (*on_ready)(void)) {
 
   memset(&ps, 0, sizeof(ps));
   ps.on_ready = on_ready;
-  addr = loopback4(listen_loopback(loop, &ps.server, pair_on_connection));
+  addr = test_loopback4(listen_loopback(loop, &ps.server, pair_on_connection));
   assert_int_equal(eddy_tcp_init(loop, &ps.client), 0);
   assert_int_equal(eddy_tcp_connect(&ps.connect_req, &ps.client,
                                     (struct sockaddr *)&addr, pair_connected),
@@ -613,7 +603,7 @@ static void test_errors(void **state) {
   eddy_connect_t req;
   eddy_write_t wreq;
   eddy_shutdown_t sreq;
-  struct sockaddr_in addr = loopback4(0), bad = loopback4(0);
+  struct sockaddr_in addr = test_loopback4(0), bad = test_loopback4(0);
   struct sockaddr_storage ss;
   int len = sizeof(ss);
   int port, closed_port;
@@ -651,7 +641,7 @@ static void test_errors(void **state) {
   assert_int_equal(eddy_tcp_bind(&a, (struct sockaddr *)&addr, 0), 0);
   assert_int_equal(eddy_listen(&a.stream, 8, noop_connection), 0);
   port = bound_port(&a);
-  addr = loopback4(port);
+  addr = test_loopback4(port);
   assert_int_equal(eddy_tcp_bind(&b, (struct sockaddr *)&addr, 0),
                    EDDY_EADDRINUSE);
   assert_int_equal(eddy_tcp_getpeername(&a, (struct sockaddr *)&ss, &len),
@@ -665,11 +655,11 @@ static void test_errors(void **state) {
 
   assert_int_equal(eddy_tcp_init_ex(&loop, &a, AF_INET), 0);
   assert_int_equal(eddy_tcp_init_ex(&loop, &b, AF_INET), 0);
-  addr = loopback4(0);
+  addr = test_loopback4(0);
   assert_int_equal(eddy_tcp_bind(&a, (struct sockaddr *)&addr,
                                  EDDY_TCP_REUSEPORT),
                    0);
-  addr = loopback4(bound_port(&a));
+  addr = test_loopback4(bound_port(&a));
   assert_int_equal(eddy_tcp_bind(&b, (struct sockaddr *)&addr,
                                  EDDY_TCP_REUSEPORT),
                    0);
@@ -679,7 +669,7 @@ static void test_errors(void **state) {
 
   /* Connecting to a port nobody listens on: ECONNREFUSED, from the loop. */
   refused_status = 1;
-  addr = loopback4(closed_port);
+  addr = test_loopback4(closed_port);
   eddy_close(&b.stream.handle, NULL);
   assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
   assert_int_equal(eddy_tcp_connect(&req, &lazy, (struct sockaddr *)&addr,
@@ -722,7 +712,7 @@ static void emfile_on_connection(eddy_stream_t *server, int status) {
 /* A blocking client: connect, then wait for the server to react. Returns
  * what read(2) saw: 0 for EOF, -ECONNRESET, or 1 if data. */
 static int blocking_connect(int port) {
-  struct sockaddr_in addr = loopback4(port);
+  struct sockaddr_in addr = test_loopback4(port);
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
   assert_true(fd >= 0);
@@ -830,7 +820,7 @@ static void s08_connected(eddy_connect_t *req, int status) {
 }
 
 static void s08_listening(eddy_loop_t *loop, void *arg) {
-  struct sockaddr_in addr = loopback4(bound_port(&s08_server));
+  struct sockaddr_in addr = test_loopback4(bound_port(&s08_server));
 
   (void)arg;
   s08_say(loop, "listening");

@@ -48,15 +48,6 @@ static void reset(void) {
 }
 
 /* Open descriptors of the process, to catch leaks. */
-static int count_fds(void) {
-  int fd, n = 0;
-
-  for (fd = 0; fd < 4096; fd++)
-    if (fcntl(fd, F_GETFD) != -1)
-      n++;
-  return n;
-}
-
 static void on_close(eddy_handle_t *h) {
   (void)h;
   st.closed++;
@@ -219,7 +210,7 @@ static void test_roundtrip_ip4(void **state) {
   struct sockaddr_in saddr;
   struct sockaddr_in *from;
   eddy_buf_t bufs[2];
-  int fds = count_fds();
+  int fds = test_count_fds();
 
   (void)state;
   reset();
@@ -264,7 +255,7 @@ static void test_roundtrip_ip4(void **state) {
   assert_int_equal(ntohl(from->sin_addr.s_addr), 0x7f000001);
   assert_int_equal(ntohs(from->sin_port), sock_port(&client));
   test_teardown_loop(&loop);
-  assert_int_equal(count_fds(), fds);
+  assert_int_equal(test_count_fds(), fds);
 }
 
 /* IPv6 on ::1, a socket made by init_ex, the server closing itself from
@@ -278,7 +269,7 @@ static void test_roundtrip_ip6(void **state) {
   char name[EDDY_IP6_NAMELEN];
   int len = sizeof(saddr);
   int err;
-  int fds = count_fds();
+  int fds = test_count_fds();
 
   (void)state;
   reset();
@@ -314,7 +305,7 @@ static void test_roundtrip_ip6(void **state) {
   assert_int_equal(st.sends_done, 1);
   assert_int_equal(st.send_status[0], 0);
   test_teardown_loop(&loop);
-  assert_int_equal(count_fds(), fds);
+  assert_int_equal(test_count_fds(), fds);
 }
 
 static void test_empty_datagram(void **state) {
@@ -728,7 +719,7 @@ static void test_recvmmsg(void **state) {
   struct sockaddr_in saddr;
   char msg[32];
   int i, rcvbuf = 1 << 20;
-  int fds = count_fds();
+  int fds = test_count_fds();
 
   (void)state;
   reset();
@@ -773,7 +764,7 @@ static void test_recvmmsg(void **state) {
   assert_true(st.max_batch <= EDDY_UDP_MMSG_SLOTS);
 #endif
   test_teardown_loop(&loop);
-  assert_int_equal(count_fds(), fds);
+  assert_int_equal(test_count_fds(), fds);
 }
 
 /* ---- the send queue ------------------------------------------------- */
@@ -803,7 +794,7 @@ static void test_send_queue_drains_in_order(void **state) {
   char msgs[N][16];
   size_t bytes = 0;
   int i, nfill;
-  int fds = count_fds();
+  int fds = test_count_fds();
 
   (void)state;
   reset();
@@ -840,7 +831,7 @@ static void test_send_queue_drains_in_order(void **state) {
   assert_int_equal(writer.send_queue_size, 0);
   assert_false(eddy_is_active(&writer.handle));
   test_teardown_loop(&loop);
-  assert_int_equal(count_fds(), fds);
+  assert_int_equal(test_count_fds(), fds);
 }
 
 /* One send queued with more buffers than the request holds inline: the
@@ -934,7 +925,7 @@ static void close_with_queue(int from_callback) {
   eddy_udp_send_t reqs[4];
   int sv[2];
   int i;
-  int fds = count_fds();
+  int fds = test_count_fds();
 
   reset();
   st.close_in_send = from_callback;
@@ -963,7 +954,7 @@ static void close_with_queue(int from_callback) {
                                   "close\n");
   assert_int_equal(eddy_loop_close(&loop), 0);
   close(sv[1]);
-  assert_int_equal(count_fds(), fds);
+  assert_int_equal(test_count_fds(), fds);
 }
 
 static void test_close_cancels_queued(void **state) {
@@ -1216,7 +1207,7 @@ static void test_init_open_errors(void **state) {
   struct sockaddr_storage unix_addr;
   eddy_buf_t b = eddy_buf_init("x", 1);
   int p[2], tcp;
-  int fds = count_fds();
+  int fds = test_count_fds();
 
   (void)state;
   reset();
@@ -1272,7 +1263,7 @@ static void test_init_open_errors(void **state) {
       EDDY_EINVAL);
   test_teardown_loop(&loop);
   assert_int_equal(st.closed, 1);
-  assert_int_equal(count_fds(), fds);
+  assert_int_equal(test_count_fds(), fds);
 }
 
 /* Sockets made lazily are non-blocking and close-on-exec too, and every
@@ -1281,7 +1272,7 @@ static void test_descriptors(void **state) {
   eddy_loop_t loop;
   eddy_udp_t lazy, ex6, opened, member;
   struct sockaddr_in to;
-  int fd, fds = count_fds();
+  int fd, fds = test_count_fds();
 
   (void)state;
   reset();
@@ -1299,7 +1290,7 @@ static void test_descriptors(void **state) {
   assert_int_equal(eddy_udp_set_multicast_loop(&member, 1), EDDY_EBADF);
   test_teardown_loop(&loop);
   assert_int_equal(fcntl(fd, F_GETFD), -1);
-  assert_int_equal(count_fds(), fds);
+  assert_int_equal(test_count_fds(), fds);
 }
 
 int main(void) {

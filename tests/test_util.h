@@ -3,6 +3,9 @@
 #ifndef EDDY_TEST_UTIL_H
 #define EDDY_TEST_UTIL_H
 
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -74,6 +77,47 @@ static inline size_t test_read_scenario(const char *name, char *buf,
   fclose(f);
   buf[n] = '\0';
   return n;
+}
+
+/* The number of descriptors this process has open. */
+static inline int test_count_fds(void) {
+  DIR *d = opendir("/proc/self/fd");
+  struct dirent *e;
+  int n = 0;
+
+  assert_non_null(d);
+  while ((e = readdir(d)) != NULL)
+    if (e->d_name[0] != '.')
+      n++;
+  closedir(d);
+  return n - 1; /* the directory's own descriptor */
+}
+
+/* cmocka setup/teardown pair: a test must leave as many descriptors open
+ * as it found. */
+static int test_fds_before;
+
+static inline int test_fd_setup(void **state) {
+  (void)state;
+  test_fds_before = test_count_fds();
+  return 0;
+}
+
+static inline int test_fd_teardown(void **state) {
+  (void)state;
+  assert_int_equal(test_count_fds(), test_fds_before);
+  return 0;
+}
+
+/* 127.0.0.1:port. */
+static inline struct sockaddr_in test_loopback4(int port) {
+  struct sockaddr_in a;
+
+  memset(&a, 0, sizeof(a));
+  a.sin_family = AF_INET;
+  a.sin_port = htons((uint16_t)port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return a;
 }
 
 #endif /* EDDY_TEST_UTIL_H */
