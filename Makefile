@@ -1,7 +1,8 @@
 # Thin wrapper over CMake. The two commands a user needs:
 #   make test    install missing tools, build, run the whole suite
 #   make bench   build and run the benchmarks against libuv and libev
-.PHONY: all test asan tsan fuzz bench deps install clean
+# (make bench-scaling: cost per timer and per idle connection as N grows)
+.PHONY: all test asan tsan fuzz bench bench-scaling deps install clean
 
 all:
 	scripts/test.sh build
@@ -20,6 +21,9 @@ fuzz:
 
 bench:
 	scripts/bench.sh
+
+bench-scaling:
+	scripts/bench.sh scaling
 
 deps:
 	scripts/deps.sh

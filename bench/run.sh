@@ -17,7 +17,7 @@
 #                 queue_work async_pingpong fs_stat tcp_pingpong tcp_pump
 #                 tcp_pound tcp_idle_rss pipe_pingpong udp_pingpong spawn"
 #   BENCH_OUT=DIR where results.json (every run's key=value pairs, machine,
-#                 date, versions), runs.tsv and table.txt go
+#                 date, versions), runs.tsv, table.txt and chart.svg go
 #                 (default BUILD_DIR/bench-out)
 # Exits 1 if any program failed its own checks or crashed.
 set -euo pipefail
@@ -248,4 +248,11 @@ END {
 }' "$tsv" | tee "$out/table.txt"
 
 echo "[bench] raw runs: $out/results.json" >&2
+# The same table as a bar chart (bench/chart.sh); a chart that cannot be
+# drawn does not fail the run.
+if chart=$("$(dirname "${BASH_SOURCE[0]}")/chart.sh" "$out"); then
+  echo "[bench] chart: $chart" >&2
+else
+  echo "[bench] chart not drawn" >&2
+fi
 exit "$failed"

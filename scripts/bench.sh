@@ -5,6 +5,8 @@
 # a Release build with -DEDDY_BUILD_BENCH=ON in build-bench/ (BUILD_DIR
 # overrides), builds the bench programs and runs bench/run.sh on them.
 # RUNS, QUICK, WORKLOADS and BENCH_OUT pass through to bench/run.sh.
+# `scripts/bench.sh scaling` (make bench-scaling) runs bench/scaling.sh
+# instead (RUNS, SCALING_MAX, CONN_MAX, BENCH_OUT pass through).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -62,4 +64,7 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" -DEDDY_SANITIZE= \
   -DEDDY_BUILD_TESTS=OFF -DEDDY_BUILD_EXAMPLES=OFF -DEDDY_BUILD_BENCH=ON >&2
 cmake --build "$build" --target eddy_bench -j "$(nproc)" >&2
+if [[ ${1:-} == scaling ]]; then
+  exec "$root/bench/scaling.sh" "$build"
+fi
 exec "$root/bench/run.sh" "$build"

@@ -60,7 +60,7 @@ int main(int argc, char **argv) {
   BENCH_CHECK(closed == n, errs);
   BENCH_CHECK(eddy_loop_close(&loop) == 0, errs);
   printf("impl=eddy\nversion=%s\nn=%ld\n", eddy_version_string(), n);
-  printf("start_s=%.4f\ncpu_s=%.4f\nrss_mib=%.1f\nwall_s=%.4f\n", w1 - w0,
+  printf("start_s=%.6f\ncpu_s=%.6f\nrss_mib=%.3f\nwall_s=%.6f\n", w1 - w0,
          cpu1 - cpu0, bench_maxrss_mib(), w2 - w0);
   free(timers);
   return errs ? 1 : 0;

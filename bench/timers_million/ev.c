@@ -61,7 +61,7 @@ int main(int argc, char **argv) {
   ev_loop_destroy(loop);
   printf("impl=ev\nversion=%d.%d\nn=%ld\n", ev_version_major(),
          ev_version_minor(), n);
-  printf("start_s=%.4f\ncpu_s=%.4f\nrss_mib=%.1f\nwall_s=%.4f\n", w1 - w0,
+  printf("start_s=%.6f\ncpu_s=%.6f\nrss_mib=%.3f\nwall_s=%.6f\n", w1 - w0,
          cpu1 - cpu0, bench_maxrss_mib(), w2 - w0);
   free(timers);
   return errs ? 1 : 0;
