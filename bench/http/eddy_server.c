@@ -1,11 +1,14 @@
 /* bench/http/eddy_server.c: the eddy side of the HTTP benchmark.
  *
- *   eddy_server PORT
+ *   eddy_server PORT [KEEPALIVE_MS]
  *
  * Answers every request with "200 OK", Content-Type text/plain and the
  * 6-byte body "hello\n" (nginx's and Node's programs in this directory
- * answer the same), keep-alive, one loop, default options. Prints
- * "listening PORT" once ready; SIGTERM or SIGINT stops it. */
+ * answer the same), keep-alive, one loop, default options except the
+ * keep-alive idle timeout when KEEPALIVE_MS is given (run.sh's idle_rss
+ * mode raises it above the default 5 s so idle connections stay open while
+ * it measures). Prints "listening PORT" once ready; SIGTERM or SIGINT stops
+ * it. */
 #include <eddy.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,11 +34,14 @@ static void on_signal(eddy_signal_t *sig, int signum) {
 int main(int argc, char **argv) {
   eddy_loop_t *loop = eddy_default_loop();
   struct sockaddr_in addr;
+  eddy_http_server_options_t opts = eddy_http_server_options_default();
   int port = argc > 1 ? atoi(argv[1]) : 8080;
   int err;
 
+  if (argc > 2) opts.keepalive_timeout = strtoull(argv[2], NULL, 10);
+
   eddy_ip4_addr("127.0.0.1", port, &addr);
-  if ((err = eddy_http_server_init(loop, &server, NULL, on_request)) != 0 ||
+  if ((err = eddy_http_server_init(loop, &server, &opts, on_request)) != 0 ||
       (err = eddy_http_server_listen(&server, (struct sockaddr *)&addr, 0))) {
     fprintf(stderr, "eddy_server: %s\n", eddy_strerror(err));
     return 1;

@@ -1,48 +1,114 @@
 #!/usr/bin/env bash
-# bench/http/run.sh [BUILD_DIR]: HTTP requests per second, eddy vs nginx vs
-# Node, with wrk -t1 -c50 (keep-alive), a 6-byte body.
+# bench/http/run.sh [BUILD_DIR]: eddy's HTTP server vs nginx vs Node, a
+# 6-byte body, keep-alive. MODE picks what is measured:
+#
+#   MODE=c50 (default)  requests per second, wrk -t1 -c50 (CONNS=N changes
+#                       the 50)
+#   MODE=c1000          the same with wrk -t1 -c1000
+#   MODE=idle_rss       resident memory per idle keep-alive connection
+#   MODE=all            the three, one table each
 #
 # Builds bench/http/eddy_server.c against BUILD_DIR's libeddy.a (default
 # build-bench; configure and build the library there first, Release or
-# RelWithDebInfo, no sanitizers). Runs the servers alternately (eddy nginx
-# node eddy ...), RUNS times each (default 5), DURATION seconds each
-# (default 10), and prints min/median/max and the ratios of the medians
-# (shared/BENCHMARKING.md: only same-run ratios mean anything). The server
-# is pinned to CPU 0 and wrk to CPU 1 (PIN=0 turns that off). Beside req/s
-# it reports the server's CPU time per request (user + system, from
-# /proc/PID/stat; nginx: its worker), which still compares the servers when
-# wrk is the bottleneck. A missing peer (nginx, node) is skipped with a
-# message; wrk is required.
+# RelWithDebInfo, no sanitizers) and bench/http/idle_clients.c. Runs the
+# servers alternately (eddy nginx node eddy ...), RUNS times each (default
+# 5), each started fresh, and prints min/median/max and the ratios of the
+# medians (shared/BENCHMARKING.md: only same-run ratios mean anything). The
+# server is pinned to CPU 0 and the client (wrk, idle_clients) to CPU 1
+# (PIN=0 turns that off). A missing peer (nginx, node) is skipped with a
+# message; wrk is required for the req/s modes.
+#
+# req/s modes: a 2 s warm-up, then DURATION seconds (default 10) of wrk.
+# Beside req/s it reports the server's CPU time per request (user + system,
+# from /proc/PID/stat; nginx: its worker), which still compares the servers
+# when wrk is the bottleneck, and wrk's socket errors and non-2xx answers
+# (expected 0). eddy and Node run with their defaults, nginx with its
+# default keepalive_timeout 75s.
+#
+# nginx's worker_connections is max(1024, C + C/8 + 64) for C connections:
+# nginx (since 1.19) closes idle keep-alive connections in advance whenever
+# fewer than 1/16 of worker_connections are free, so a tight value would
+# cut wrk's connections (errors) and idle_rss's idle ones.
+#
+# idle_rss: idle_clients opens IDLE_CONNS connections (default 10000), each
+# sends one request and reads the response, then stays open and idle. After
+# SETTLE seconds more (default 2) the server's VmRSS is read; the figure is
+# (RSS with the connections - RSS before them) / IDLE_CONNS, in bytes: the
+# server's own memory per idle connection (kernel socket buffers are not in
+# RSS). "Before" is read once the server answered run.sh's readiness request
+# and 0.5 s passed. For nginx the per-connection figure is the worker's
+# (the master does not touch connections); the master + worker sum is shown
+# too (it counts the pages they share twice). Every server's keep-alive idle
+# timeout is set to IDLE_KEEPALIVE seconds (default 120, far above the ~5 s
+# a run holds the connections): eddy_server's KEEPALIVE_MS argument (eddy's
+# default is 5 s), nginx's keepalive_timeout (75s by default), Node's
+# server.keepAliveTimeout (5 s by default); idle_clients checks that the
+# server closed none of them before the end. nginx allocates its
+# worker_connections array at start: it raises "before", not the
+# per-connection growth.
+#
+# Descriptors: the soft RLIMIT_NOFILE is raised for everything started here
+# (the servers, wrk, idle_clients) to what the mode needs; a mode that needs
+# more than the hard limit is skipped with a message. Every wrk run and
+# idle_clients run is bounded in time; every process started is stopped on
+# exit.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=${1:-$root/build-bench}
+mode=${MODE:-c50}
 runs=${RUNS:-5}
 duration=${DURATION:-10}
-conns=${CONNS:-50}
 pin=${PIN:-1}
 port=${PORT:-18080}
+idle_conns=${IDLE_CONNS:-10000}
+idle_keepalive=${IDLE_KEEPALIVE:-120}
+settle=${SETTLE:-2}
 
-command -v wrk >/dev/null || { echo "run.sh: wrk not found" >&2; exit 2; }
+case $mode in
+  c50 | c1000 | idle_rss) modes=$mode ;;
+  all) modes="c50 c1000 idle_rss" ;;
+  *) echo "run.sh: MODE is c50, c1000, idle_rss or all" >&2; exit 2 ;;
+esac
 lib=$(find "$build" -name libeddy.a | head -n 1)
 [ -n "$lib" ] || { echo "run.sh: no libeddy.a under $build" >&2; exit 2; }
 
 dir=$(mktemp -d /tmp/eddy-bench-http-XXXXXX)
-server=
+server='' worker='' client=''
+
+# True while $1 runs (a zombie, exited but not yet waited for, does not).
+alive() {
+  local state
+  state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+
+# Stop process $1 (a child of this shell): TERM, then KILL after 10 s.
+stop_pid() {
+  kill "$1" 2>/dev/null || true
+  for _ in $(seq 100); do alive "$1" || break; sleep 0.1; done
+  kill -KILL "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
 cleanup() {
-  [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+  exec 3>&- 2>/dev/null || true
+  [ -n "$client" ] && stop_pid "$client"
+  [ -n "$server" ] && stop_pid "$server"
+  # nginx's worker is not our child: make sure it went with its master.
+  [ -n "$worker" ] && alive "$worker" && kill -KILL "$worker" 2>/dev/null
   rm -rf "$dir"
 }
 trap cleanup EXIT
 
 cc -O2 -std=c11 -D_GNU_SOURCE -I"$root/include" "$here/eddy_server.c" \
   "$lib" -lpthread -o "$dir/eddy_server"
+cc -O2 -std=c11 -D_GNU_SOURCE "$here/idle_clients.c" -o "$dir/idle_clients"
 
 sides="eddy"
 if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
   nginx=$(command -v nginx || echo /usr/sbin/nginx)
-  sed "s|@PORT@|$port|; s|@DIR@|$dir|g" "$here/nginx.conf.in" >"$dir/nginx.conf"
   sides="$sides nginx"
 else
   echo "run.sh: nginx not found: skipped" >&2
@@ -58,70 +124,218 @@ if [ "$pin" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
   cpu0=(taskset -c 0) cpu1=(taskset -c 1)
 fi
 
+# Raise the soft descriptor limit to $1; fails when the hard limit is lower.
+raise_nofile() {
+  local hard
+  hard=$(ulimit -Hn)
+  [ "$(ulimit -Sn)" = unlimited ] || [ "$(ulimit -Sn)" -ge "$1" ] && return 0
+  [ "$hard" = unlimited ] || [ "$hard" -ge "$1" ] || return 1
+  ulimit -Sn "$1"
+}
+
+# nginx's worker_connections for $1 client connections (see the header).
+worker_conns() {
+  local c=$(($1 + $1 / 8 + 64))
+  echo $((c > 1024 ? c : 1024))
+}
+
+# nginx.conf for the next runs: worker_connections $1, keepalive_timeout $2.
+nginx_conf() {
+  sed "s|@PORT@|$port|; s|@DIR@|$dir|g; s|@CONNS@|$1|; s|@KEEPALIVE@|$2|" \
+    "$here/nginx.conf.in" >"$dir/nginx.conf"
+}
+
+# Start server $1 fresh, with keep-alive idle timeout $2 ms (empty: its
+# default), and wait until it answers.
 start() {
   case $1 in
-    eddy) "${cpu0[@]}" "$dir/eddy_server" "$port" >/dev/null & ;;
+    eddy) "${cpu0[@]}" "$dir/eddy_server" "$port" ${2:+"$2"} >/dev/null & ;;
     nginx) "${cpu0[@]}" "$nginx" -c "$dir/nginx.conf" -p "$dir" \
              >/dev/null 2>&1 & ;;
-    node) "${cpu0[@]}" node "$here/node_server.js" "$port" >/dev/null & ;;
+    node) "${cpu0[@]}" node "$here/node_server.js" "$port" ${2:+"$2"} \
+             >/dev/null & ;;
   esac
   server=$!
+  worker=
   for _ in $(seq 200); do
-    curl -s -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && return 0
+    if curl -s -m 1 -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null; then
+      [ "$1" = nginx ] && worker=$(pgrep -P "$server" | head -n 1 || true)
+      return 0
+    fi
     sleep 0.05
   done
   echo "run.sh: $1 did not start" >&2
   exit 1
 }
 
-# The process whose CPU time counts: nginx's worker, else the server.
-measured_pid() {
-  local kid
-  kid=$(pgrep -P "$server" | head -n 1 || true)
-  if [ "$1" = nginx ] && [ -n "$kid" ]; then echo "$kid"; else echo "$server"; fi
+stop() {
+  stop_pid "$server"
+  server=
+  worker=
 }
+
+# The process that serves connections: nginx's worker, else the server.
+measured_pid() { echo "${worker:-$server}"; }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-
-stop() {
-  kill "$server" 2>/dev/null || true
-  wait "$server" 2>/dev/null || true
-  server=
-}
-
-: >"$dir/results"
-for ((i = 1; i <= runs; i++)); do
-  for side in $sides; do
-    start "$side"
-    "${cpu1[@]}" wrk -t1 -c"$conns" -d2s "http://127.0.0.1:$port/" >/dev/null
-    pid=$(measured_pid "$side")
-    t0=$(cpu_ticks "$pid")
-    out=$("${cpu1[@]}" wrk -t1 -c"$conns" -d"${duration}s" \
-            "http://127.0.0.1:$port/")
-    t1=$(cpu_ticks "$pid")
-    stop
-    rps=$(echo "$out" | awk '/^Requests\/sec/ {print $2}')
-    reqs=$(echo "$out" | awk '/requests in/ {print $1}')
-    us=$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$reqs" \
-           'BEGIN {printf "%.2f", t / hz / n * 1e6}')
-    echo "$side $rps $us" >>"$dir/results"
-    echo "run $i $side: $rps req/s, $us us CPU/request" >&2
-  done
-done
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-col() { awk -v s="$1" -v c="$2" '$1 == s {print $c}' "$dir/results"; }
-printf '%-6s %10s %10s %10s   %s\n' side "req/s min" median max \
-  "us CPU/req median"
-for side in $sides; do
-  vals=$(col "$side" 2)
-  printf '%-6s %10.0f %10.0f %10.0f   %s\n' "$side" \
-    "$(echo "$vals" | sort -n | head -n 1)" "$(echo "$vals" | median)" \
-    "$(echo "$vals" | sort -n | tail -n 1)" "$(col "$side" 3 | median)"
-done
-for side in $sides; do
-  [ "$side" = eddy ] && continue
-  awk -v e="$(col eddy 2 | median)" -v p="$(col "$side" 2 | median)" \
-    -v ec="$(col eddy 3 | median)" -v pc="$(col "$side" 3 | median)" \
-    -v s="$side" 'BEGIN {printf "eddy / %s: req/s %.2fx, CPU per request %.2fx\n", s, e / p, ec / pc}'
+col() { awk -v s="$1" -v c="$2" '$1 == s {print $c}' "$3"; }
+# min median max of column $2 of side $1 in file $3, formatted with $4.
+stats() {
+  local vals
+  vals=$(col "$1" "$2" "$3")
+  # shellcheck disable=SC2059 # $4 is a number format of this script
+  printf "$4 $4 $4" "$(echo "$vals" | sort -n | head -n 1)" \
+    "$(echo "$vals" | median)" "$(echo "$vals" | sort -n | tail -n 1)"
+}
+
+# ---- req/s with wrk -t1 -c$1 ------------------------------------------------
+run_rps() {
+  local conns=$1 res="$dir/rps-$1" side i pid t0 t1 out rps reqs us errs
+  local wc
+  wc=$(worker_conns "$conns")
+
+  command -v wrk >/dev/null || { echo "run.sh: wrk not found" >&2; exit 2; }
+  if ! raise_nofile $((wc + 256)); then
+    echo "run.sh: c$conns skipped: needs $((wc + 256)) descriptors," \
+      "hard limit $(ulimit -Hn)" >&2
+    return 0
+  fi
+  nginx_conf "$wc" 75s
+  : >"$res"
+  for ((i = 1; i <= runs; i++)); do
+    for side in $sides; do
+      start "$side" ""
+      "${cpu1[@]}" timeout -k 5 30 wrk -t1 -c"$conns" -d2s \
+        "http://127.0.0.1:$port/" >/dev/null
+      pid=$(measured_pid)
+      t0=$(cpu_ticks "$pid")
+      out=$("${cpu1[@]}" timeout -k 5 $((duration + 30)) wrk -t1 -c"$conns" \
+              -d"${duration}s" "http://127.0.0.1:$port/")
+      t1=$(cpu_ticks "$pid")
+      stop
+      rps=$(echo "$out" | awk '/^Requests\/sec/ {print $2}')
+      reqs=$(echo "$out" | awk '/requests in/ {print $1}')
+      # "Socket errors: connect 0, read 0, write 0, timeout 0" and
+      # "Non-2xx or 3xx responses: N" appear only when not zero.
+      errs=$(echo "$out" | awk '
+        /Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10}
+        /Non-2xx/ {n += $NF}
+        END {print n + 0}')
+      us=$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$reqs" \
+             'BEGIN {printf "%.2f", t / hz / n * 1e6}')
+      echo "$side $rps $us $errs" >>"$res"
+      echo "c$conns run $i $side: $rps req/s, $us us CPU/request," \
+        "$errs errors" >&2
+    done
+  done
+
+  echo "== wrk -t1 -c$conns keep-alive, ${duration}s x $runs runs each"
+  printf '%-6s %10s %10s %10s   %17s %7s\n' side "req/s min" median max \
+    "us CPU/req median" errors
+  for side in $sides; do
+    printf '%-6s %s   %17s %7s\n' "$side" "$(stats "$side" 2 "$res" %10.0f)" \
+      "$(col "$side" 3 "$res" | median)" \
+      "$(col "$side" 4 "$res" | awk '{n += $1} END {print n + 0}')"
+  done
+  for side in $sides; do
+    [ "$side" = eddy ] && continue
+    awk -v e="$(col eddy 2 "$res" | median)" \
+      -v p="$(col "$side" 2 "$res" | median)" \
+      -v ec="$(col eddy 3 "$res" | median)" \
+      -v pc="$(col "$side" 3 "$res" | median)" -v s="$side" \
+      'BEGIN {printf "eddy / %s: req/s %.2fx, CPU per request %.2fx\n",
+        s, e / p, ec / pc}'
+  done
+}
+
+# ---- RSS with $idle_conns idle keep-alive connections -----------------------
+run_idle() {
+  local n=$idle_conns res="$dir/idle" side i pid m0 m1 r0 r1 fds line
+  local ctimeout=$((60 + settle)) rc wc
+  wc=$(worker_conns "$n")
+
+  if ! raise_nofile $((wc + 256)); then
+    echo "run.sh: idle_rss skipped: needs $((wc + 256)) descriptors," \
+      "hard limit $(ulimit -Hn)" >&2
+    return 0
+  fi
+  nginx_conf "$wc" "${idle_keepalive}s"
+  rm -f "$dir/ctl"
+  mkfifo "$dir/ctl"
+  : >"$res"
+  for ((i = 1; i <= runs; i++)); do
+    for side in $sides; do
+      start "$side" $((idle_keepalive * 1000))
+      pid=$(measured_pid)
+      sleep 0.5
+      r0=$(rss_kib "$pid")
+      m0=$([ -n "$worker" ] && rss_kib "$server" || echo 0)
+      # The client reads the fifo: it holds its connections until this
+      # shell closes its end (fd 3, opened after the fork so the client
+      # does not hold a writer itself). It bounds itself (alarm).
+      "${cpu1[@]}" "$dir/idle_clients" "$port" "$n" "$ctimeout" \
+        <"$dir/ctl" >"$dir/client.out" &
+      client=$!
+      exec 3<>"$dir/ctl"
+      until grep -q '^ready=' "$dir/client.out"; do
+        alive "$client" || { echo "run.sh: idle_clients failed" >&2; exit 1; }
+        sleep 0.1
+      done
+      sleep "$settle"
+      r1=$(rss_kib "$pid")
+      m1=$([ -n "$worker" ] && rss_kib "$server" || echo 0)
+      fds=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 | wc -l)
+      exec 3>&-
+      rc=0
+      wait "$client" || rc=$?
+      client=
+      stop
+      if [ "$rc" != 0 ]; then
+        cat "$dir/client.out" >&2
+        echo "run.sh: idle_clients exited $rc against $side" >&2
+        exit 1
+      fi
+      line=$(awk -v n="$n" -v r0="$r0" -v r1="$r1" -v m0="$m0" -v m1="$m1" \
+        'BEGIN {printf "%d %d %.0f %d %d %.0f", r0, r1, (r1 - r0) * 1024 / n,
+          r0 + m0, r1 + m1, (r1 + m1 - r0 - m0) * 1024 / n}')
+      echo "$side $line $fds" >>"$res"
+      echo "idle run $i $side: RSS $r0 -> $r1 KiB" \
+        "($(echo "$line" | cut -d' ' -f3) bytes/conn), $fds fds in the" \
+        "server, $(grep open_ms "$dir/client.out")," \
+        "$(grep closed_by_server "$dir/client.out")" >&2
+    done
+  done
+
+  echo "== $n idle keep-alive connections (one request each)," \
+    "keep-alive timeout ${idle_keepalive}s everywhere, $runs runs each"
+  printf '%-14s %13s %13s   %26s\n' side "RSS before KiB" "RSS with KiB" \
+    "bytes/conn min median max"
+  for side in $sides; do
+    printf '%-14s %13s %13s   %s\n' \
+      "$side$([ "$side" = nginx ] && echo ' worker')" \
+      "$(col "$side" 2 "$res" | median)" "$(col "$side" 3 "$res" | median)" \
+      "$(stats "$side" 4 "$res" %8.0f)"
+    [ "$side" = nginx ] && printf '%-14s %13s %13s   %s\n' "nginx m+w" \
+      "$(col nginx 5 "$res" | median)" "$(col nginx 6 "$res" | median)" \
+      "$(stats nginx 7 "$res" %8.0f)"
+  done
+  for side in $sides; do
+    [ "$side" = eddy ] && continue
+    awk -v e="$(col eddy 4 "$res" | median)" \
+      -v p="$(col "$side" 4 "$res" | median)" -v s="$side" \
+      'BEGIN {printf "eddy / %s: bytes per idle connection %.2fx\n", s, e / p}'
+  done
+  echo "(server descriptors at measurement, median: $(for side in $sides; do
+    printf '%s %s ' "$side" "$(col "$side" 8 "$res" | median)"; done))"
+}
+
+for m in $modes; do
+  case $m in
+    c50) run_rps "${CONNS:-50}" ;;
+    c1000) run_rps 1000 ;;
+    idle_rss) run_idle ;;
+  esac
 done
