@@ -46,6 +46,8 @@ struct fx {
   int errors[1024]; /* client-error callback: err, status pairs */
   int nerrors;
   size_t max_wq_entry; /* write queue at the request callback */
+  int idle_without_rstate; /* /idle-check: idle connections holding none */
+  int busy_with_rstate;    /* /idle-check: connections holding one */
   size_t max_wq;       /* write queue after a response was written */
   int paused_seen;     /* atomic: the queue went over the high water mark */
   int drains;
@@ -726,6 +728,22 @@ static void handler(eddy_http_server_t *server, eddy_http_exchange_t *ex) {
     fx.max_wq_entry = wq;
   if (path_is(q, "/")) {
     reply(ex, 200, "hello\n");
+  } else if (path_is(q, "/idle-check")) {
+    eddy_queue_t *node;
+
+    /* The connections that answered already are idle: their read state
+     * went back to the server; this one holds its own. */
+    for (node = server->priv.conns.next; node != &server->priv.conns;
+         node = node->next) {
+      struct eddy__http_conn *c =
+          eddy__container_of(node, struct eddy__http_conn, node);
+
+      if (c == eddy__http_conn_of(ex))
+        fx.busy_with_rstate += c->rstate != NULL;
+      else
+        fx.idle_without_rstate += c->rstate == NULL;
+    }
+    reply(ex, 200, "checked\n");
   } else if (path_is(q, "/fast")) {
     reply(ex, 200, "fast\n");
   } else if (path_is(q, "/slow")) {
@@ -1604,6 +1622,33 @@ static void test_slow_reader(void **state) {
   assert_int_equal(fx.requests, 65);
 }
 
+/* ---- idle connections hold no read state --------------------------------- */
+
+static void client_idle_memory(void) {
+  struct cl *c = malloc(sizeof(*c) * 4);
+  int i;
+
+  for (i = 0; i < 3; i++) {
+    CHECK(cl_open(&c[i]) == 0, "connect");
+    expect(__LINE__, &c[i], GET("/"), 200, "hello\n", NULL);
+  }
+  CHECK(cl_open(&c[3]) == 0, "connect");
+  expect(__LINE__, &c[3], GET("/idle-check"), 200, "checked\n", NULL);
+  for (i = 0; i < 4; i++)
+    cl_close(&c[i]);
+  free(c);
+}
+
+/* An idle keep-alive connection gives its header array and read buffer
+ * back (nginx-like memory per idle connection); the one being served has
+ * its own. */
+static void test_idle_connections_hold_no_read_state(void **state) {
+  (void)state;
+  run_with(NULL, client_idle_memory);
+  assert_int_equal(fx.idle_without_rstate, 3);
+  assert_int_equal(fx.busy_with_rstate, 1);
+}
+
 /* ---- requests per connection -------------------------------------------- */
 
 static void client_max_requests(void) {
@@ -1790,6 +1835,7 @@ int main(void) {
       cmocka_unit_test(test_timeouts),
       cmocka_unit_test(test_slow_reader),
       cmocka_unit_test(test_max_requests),
+      cmocka_unit_test(test_idle_connections_hold_no_read_state),
       cmocka_unit_test(test_peer_errors),
       cmocka_unit_test(test_server_close),
       cmocka_unit_test(test_server_api),

@@ -190,6 +190,8 @@ struct eddy_http_server_s {
     int reject_busy;
     struct eddy__http_block *free_blocks; /* recycled write buffers */
     unsigned nfree_blocks;
+    void *free_rstates; /* recycled read states (header array + buffer) */
+    unsigned nfree_rstates;
     uint64_t date_next; /* loop time when the Date line goes stale */
     size_t date_len;
     char date[48]; /* "Date: ...\r\n" */

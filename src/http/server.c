@@ -20,6 +20,7 @@
  * deadline later (every keep-alive request does) costs no heap operation. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "eddy/tick.h"
 #include "server_internal.h"
@@ -96,6 +97,90 @@ void eddy__http_kick(struct eddy__http_conn *c) {
     conn_process(c); /* no memory for a tick: do it now */
 }
 
+/* ---- read state ----------------------------------------------------------- */
+
+/* Header slots per request (the parser's limit, bounded). */
+static size_t rstate_headers(const eddy_http_server_t *server) {
+  size_t nh = server->opts.limits.headers_max;
+
+  return nh > 100000 ? 100000 : nh;
+}
+
+static size_t rstate_size(const eddy_http_server_t *server) {
+  return rstate_headers(server) * sizeof(eddy_http_header_t) +
+         EDDY__HTTP_RBUF_INIT;
+}
+
+/* Take a read state for c: a recycled one, or a new mapping (only its
+ * touched pages become resident, and unmapping gives them back at once,
+ * where free() would keep them in the heap). */
+static int rstate_acquire(struct eddy__http_conn *c) {
+  eddy_http_server_t *server = c->server;
+  size_t nh = rstate_headers(server);
+  void *st;
+
+  if (c->rstate != NULL)
+    return 0;
+  st = server->priv.free_rstates;
+  if (st != NULL) {
+    memcpy(&server->priv.free_rstates, st, sizeof(void *));
+    server->priv.nfree_rstates--;
+  } else {
+    st = mmap(NULL, rstate_size(server), PROT_READ | PROT_WRITE,
+              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (st == MAP_FAILED)
+      return EDDY_ENOMEM;
+  }
+  c->rstate = st;
+  c->headers = st;
+  c->rbuf = (char *)st + nh * sizeof(eddy_http_header_t);
+  c->rcap = EDDY__HTTP_RBUF_INIT;
+  c->rpos = c->rlen = c->pin = 0;
+  c->preq.headers = c->headers;
+  c->preq.max_headers = nh;
+  return 0;
+}
+
+static int rbuf_is_inline(const struct eddy__http_conn *c) {
+  return c->rstate != NULL &&
+         c->rbuf == (char *)c->rstate +
+                        rstate_headers(c->server) * sizeof(eddy_http_header_t);
+}
+
+/* Give the read state back; nothing may point into it any more. */
+static void rstate_release(struct eddy__http_conn *c) {
+  eddy_http_server_t *server = c->server;
+
+  if (c->rstate == NULL)
+    return;
+  if (!rbuf_is_inline(c))
+    free(c->rbuf);
+  if (server->priv.nfree_rstates < EDDY__HTTP_FREE_RSTATES &&
+      !server->priv.closing) {
+    memcpy(c->rstate, &server->priv.free_rstates, sizeof(void *));
+    server->priv.free_rstates = c->rstate;
+    server->priv.nfree_rstates++;
+  } else {
+    munmap(c->rstate, rstate_size(server));
+  }
+  c->rstate = NULL;
+  c->headers = NULL;
+  c->rbuf = NULL;
+  c->rcap = c->rpos = c->rlen = c->pin = 0;
+  c->preq.headers = NULL;
+  c->preq.max_headers = 0;
+}
+
+static void rstates_free(eddy_http_server_t *server) {
+  while (server->priv.free_rstates != NULL) {
+    void *st = server->priv.free_rstates;
+
+    memcpy(&server->priv.free_rstates, st, sizeof(void *));
+    munmap(st, rstate_size(server));
+  }
+  server->priv.nfree_rstates = 0;
+}
+
 /* ---- freeing ------------------------------------------------------------ */
 
 static void server_maybe_closed(eddy_http_server_t *server) {
@@ -103,6 +188,7 @@ static void server_maybe_closed(eddy_http_server_t *server) {
       server->priv.nconns != 0 || server->priv.reject_busy)
     return;
   eddy__http_blocks_free(server);
+  rstates_free(server);
   server->priv.closing = 2; /* done: the callback runs once */
   if (server->priv.close_cb != NULL)
     server->priv.close_cb(server);
@@ -116,7 +202,7 @@ static void conn_maybe_free(struct eddy__http_conn *c) {
     return;
   eddy__queue_remove(&c->node);
   server->priv.nconns--;
-  free(c->rbuf);
+  rstate_release(c);
   free(c->bbuf);
   if (c->hbuf != c->hsmall)
     free(c->hbuf);
@@ -227,7 +313,9 @@ static void on_alloc(eddy_handle_t *h, size_t suggested, eddy_buf_t *buf) {
   struct eddy__http_conn *c = h->data;
 
   (void)suggested;
-  if (c->flags & EDDY__HC_CLOSING)
+  if (rstate_acquire(c) != 0)
+    *buf = eddy_buf_init(NULL, 0); /* the read fails with ENOBUFS */
+  else if (c->flags & EDDY__HC_CLOSING)
     *buf = eddy_buf_init(c->rbuf, c->rcap); /* input is dropped */
   else
     *buf = eddy_buf_init(c->rbuf + c->rlen, c->rcap - c->rlen);
@@ -247,7 +335,9 @@ static void update_reading(struct eddy__http_conn *c) {
   } else {
     if (c->rpos == c->rlen)
       c->rpos = c->rlen = c->pin;
-    want = !(c->flags & EDDY__HC_PAUSED_WQ) && c->rlen < c->rcap;
+    /* No read state yet: the next read brings one. */
+    want = !(c->flags & EDDY__HC_PAUSED_WQ) &&
+           (c->rstate == NULL || c->rlen < c->rcap);
   }
   if (want && !(c->flags & EDDY__HC_READING)) {
     int err = eddy_read_start(&c->tcp.stream, on_alloc, on_read);
@@ -313,7 +403,13 @@ static int make_room(struct eddy__http_conn *c) {
   if (c->rcap >= c->rmax)
     return EDDY_EINVAL; /* the parser refuses a head this long first */
   cap = c->rcap * 2 < c->rmax ? c->rcap * 2 : c->rmax;
-  p = realloc(c->rbuf, cap);
+  if (rbuf_is_inline(c)) { /* the first buffer lives in the read state */
+    p = malloc(cap);
+    if (p != NULL)
+      memcpy(p, c->rbuf, c->rlen);
+  } else {
+    p = realloc(c->rbuf, cap);
+  }
   if (p == NULL)
     return EDDY_ENOMEM;
   c->rbuf = p;
@@ -430,7 +526,7 @@ static int next_request(struct eddy__http_conn *c) {
   int r;
 
   if (avail == 0) {
-    c->rpos = c->rlen = 0;
+    rstate_release(c); /* idle: nothing buffered, no exchange */
     if (c->flags & EDDY__HC_PEER_EOF)
       close_graceful(c);
     else if (c->requests > 0 && o->keepalive_timeout != 0)
@@ -566,29 +662,21 @@ static void reject_connection(eddy_http_server_t *server) {
 }
 
 static struct eddy__http_conn *conn_new(eddy_http_server_t *server) {
-  size_t nh = server->opts.limits.headers_max;
   struct eddy__http_conn *c;
 
-  if (nh > 100000)
-    nh = 100000;
-  c = malloc(sizeof(*c) + nh * sizeof(eddy_http_header_t));
+  c = malloc(sizeof(*c));
   if (c == NULL)
     return NULL;
   memset(c, 0, sizeof(*c));
-  c->rbuf = malloc(EDDY__HTTP_RBUF_INIT);
-  if (c->rbuf == NULL) {
-    free(c);
-    return NULL;
-  }
-  c->rcap = EDDY__HTTP_RBUF_INIT;
   c->rmax =
       server->opts.limits.header_max + 4096 + 2 * EDDY_HTTP_MAX_EMPTY_LINES;
-  if (c->rmax < c->rcap)
-    c->rmax = c->rcap;
+  if (c->rmax < EDDY__HTTP_RBUF_INIT)
+    c->rmax = EDDY__HTTP_RBUF_INIT;
   c->server = server;
   c->hbuf = c->hsmall;
   c->hcap = sizeof(c->hsmall);
-  eddy_http_request_init(&c->preq, c->headers, nh);
+  /* The header array comes with the read state (rstate_acquire). */
+  eddy_http_request_init(&c->preq, NULL, 0);
   c->ex.server = server;
   c->ex.req = &c->preq;
   return c;

@@ -61,6 +61,7 @@ struct eddy__http_block {
 #define EDDY__HTTP_BLOCK_SIZE 16384 /* data bytes of a standard block */
 #define EDDY__HTTP_FREE_BLOCKS 64   /* blocks kept per server */
 #define EDDY__HTTP_RBUF_INIT 4096   /* first read buffer */
+#define EDDY__HTTP_FREE_RSTATES 256 /* read states kept per server */
 #define EDDY__HTTP_HBUF_INIT 512    /* response head scratch, inline */
 
 struct eddy__http_conn {
@@ -75,6 +76,12 @@ struct eddy__http_conn {
   int error; /* why the connection died, once DEAD */
   unsigned requests;
 
+  /* Read state, held only while there is input or an exchange: rstate
+   * is one mapping with the parser's header array and the first read
+   * buffer (rbuf points into it until a long head needs a bigger one).
+   * An idle keep-alive connection holds none of it. */
+  void *rstate;
+  eddy_http_header_t *headers;
   /* Read buffer: [pin] bytes hold the current head while an exchange is
    * live; [rpos, rlen) is unconsumed input; [rlen, rcap) is free. */
   char *rbuf;
@@ -109,8 +116,6 @@ struct eddy__http_conn {
   size_t hcap, hlen;
   char line[24]; /* a chunk-size line */
   char hsmall[EDDY__HTTP_HBUF_INIT];
-
-  eddy_http_header_t headers[]; /* the parser's field array */
 };
 
 #define eddy__http_conn_of(ex)                                                 \
