@@ -23,6 +23,6 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 filter=()
-[ "$san" = thread ] && filter=(-R '^(async|signal|work|pool_env.*|fs|dns|process|exec|channel)(\.poll)?$')
+[ "$san" = thread ] && filter=(-R '^(async|signal|work|pool_env.*|fs|dns|process|exec|channel|http_server)(\.poll)?$')
 cd "$build"
 ctest --output-on-failure -j "$(nproc)" "${filter[@]}"
