@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eddy/addr.h"
 #include "eddy/dns.h"
 #include "internal.h"
 
@@ -167,18 +168,6 @@ void eddy_freeaddrinfo(struct addrinfo *ai) {
 
 /* ---- getnameinfo ---- */
 
-/* The length of a socket address eddy resolves, or 0 for another family. */
-static socklen_t eddy__sockaddr_len(int family) {
-  switch (family) {
-  case AF_INET:
-    return sizeof(struct sockaddr_in);
-  case AF_INET6:
-    return sizeof(struct sockaddr_in6);
-  default:
-    return 0;
-  }
-}
-
 static void eddy__getnameinfo_run(eddy__work_t *w) {
   eddy_getnameinfo_t *req = eddy__container_of(w, eddy_getnameinfo_t,
                                                priv.work);
@@ -186,7 +175,7 @@ static void eddy__getnameinfo_run(eddy__work_t *w) {
   int rc;
 
   errno = 0;
-  rc = getnameinfo(addr, eddy__sockaddr_len(addr->sa_family), req->host,
+  rc = getnameinfo(addr, (socklen_t)eddy_sockaddr_len(addr), req->host,
                    sizeof(req->host), req->service, sizeof(req->service),
                    req->priv.flags);
   req->priv.status = eddy__dns_error(rc, errno);
@@ -209,17 +198,17 @@ static void eddy__getnameinfo_done(eddy__work_t *w, int status) {
 int eddy_getnameinfo(eddy_loop_t *loop, eddy_getnameinfo_t *req,
                      eddy_getnameinfo_cb cb, const struct sockaddr *addr,
                      int flags) {
-  socklen_t len;
+  int len;
 
   if (req == NULL || addr == NULL)
     return EDDY_EINVAL;
-  if ((len = eddy__sockaddr_len(addr->sa_family)) == 0)
+  if ((len = eddy_sockaddr_len(addr)) < 0)
     return EDDY_EINVAL;
   req->req.type = EDDY_GETNAMEINFO;
   req->loop = loop;
   req->host[0] = req->service[0] = '\0';
   memset(&req->priv.addr, 0, sizeof(req->priv.addr));
-  memcpy(&req->priv.addr, addr, len);
+  memcpy(&req->priv.addr, addr, (size_t)len);
   req->priv.flags = flags;
   req->priv.cb = cb;
   req->priv.status = 0;

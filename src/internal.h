@@ -184,6 +184,10 @@ int eddy__pipe_listen(eddy_stream_t *s, int backlog, eddy_connection_cb cb);
 
 /* Descriptor helpers (io.c). */
 int eddy__set_nonblock(int fd, int on);
+/* getsockname/getpeername into name, *namelen in and out: 0, EDDY_EINVAL,
+ * EDDY_EBADF (fd < 0) or the call's error. */
+struct sockaddr;
+int eddy__socket_name(int fd, struct sockaddr *name, int *namelen, int peer);
 int eddy__set_cloexec(int fd, int on);
 
 #endif /* EDDY_INTERNAL_H */

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "backend/backend.h"
 #include "internal.h"
@@ -128,6 +129,23 @@ void eddy__io_free(eddy_loop_t *loop) {
   free(loop->priv.watchers);
   loop->priv.watchers = NULL;
   loop->priv.nwatchers = 0;
+}
+
+int eddy__socket_name(int fd, struct sockaddr *name, int *namelen,
+                      int peer) {
+  socklen_t len;
+  int r;
+
+  if (name == NULL || namelen == NULL || *namelen < 0)
+    return EDDY_EINVAL;
+  if (fd < 0)
+    return EDDY_EBADF;
+  len = (socklen_t)*namelen;
+  r = peer ? getpeername(fd, name, &len) : getsockname(fd, name, &len);
+  if (r != 0)
+    return -errno;
+  *namelen = (int)len;
+  return 0;
 }
 
 int eddy__set_nonblock(int fd, int on) {

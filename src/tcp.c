@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "eddy/addr.h"
 #include "eddy/tcp.h"
 #include "internal.h"
 
@@ -104,23 +105,13 @@ int eddy_tcp_open(eddy_tcp_t *tcp, int fd) {
                                EDDY__STREAM_WRITABLE);
 }
 
-static socklen_t eddy__tcp_addr_len(const struct sockaddr *addr) {
-  if (addr == NULL)
-    return 0;
-  if (addr->sa_family == AF_INET)
-    return sizeof(struct sockaddr_in);
-  if (addr->sa_family == AF_INET6)
-    return sizeof(struct sockaddr_in6);
-  return 0;
-}
-
 int eddy_tcp_bind(eddy_tcp_t *tcp, const struct sockaddr *addr,
                   unsigned flags) {
-  socklen_t len = eddy__tcp_addr_len(addr);
+  int len = eddy_sockaddr_len(addr);
   int fd;
   int err;
 
-  if (len == 0 || (flags & ~(unsigned)(EDDY_TCP_IPV6ONLY | EDDY_TCP_REUSEPORT)))
+  if (len < 0 || (flags & ~(unsigned)(EDDY_TCP_IPV6ONLY | EDDY_TCP_REUSEPORT)))
     return EDDY_EINVAL;
   if ((flags & EDDY_TCP_IPV6ONLY) && addr->sa_family != AF_INET6)
     return EDDY_EINVAL;
@@ -141,18 +132,18 @@ int eddy_tcp_bind(eddy_tcp_t *tcp, const struct sockaddr *addr,
     return EDDY_ENOTSUP;
 #endif
   }
-  if (bind(fd, addr, len) != 0)
+  if (bind(fd, addr, (socklen_t)len) != 0)
     return -errno;
   return 0;
 }
 
 int eddy_tcp_connect(eddy_connect_t *req, eddy_tcp_t *tcp,
                      const struct sockaddr *addr, eddy_connect_cb cb) {
-  socklen_t len = eddy__tcp_addr_len(addr);
+  int len = eddy_sockaddr_len(addr);
   int err;
   int r;
 
-  if (len == 0 || eddy__handle_closing(&tcp->stream.handle))
+  if (len < 0 || eddy__handle_closing(&tcp->stream.handle))
     return EDDY_EINVAL;
   if (tcp->stream.priv.connect_req != NULL)
     return EDDY_EALREADY;
@@ -162,7 +153,7 @@ int eddy_tcp_connect(eddy_connect_t *req, eddy_tcp_t *tcp,
   if ((err = eddy__tcp_socket(tcp, addr->sa_family, 0)) != 0)
     return err;
   do
-    r = connect(eddy__tcp_fd(tcp), addr, len);
+    r = connect(eddy__tcp_fd(tcp), addr, (socklen_t)len);
   while (r == -1 && errno == EINTR);
   err = r == 0 ? 0 : -errno;
   if (err == EDDY_EISCONN || err == EDDY_EALREADY)
@@ -213,32 +204,14 @@ int eddy_tcp_keepalive(eddy_tcp_t *tcp, int on, unsigned delay_s) {
   return err;
 }
 
-static int eddy__tcp_name(const eddy_tcp_t *tcp, struct sockaddr *name,
-                          int *namelen, int peer) {
-  socklen_t len;
-  int r;
-
-  if (name == NULL || namelen == NULL || *namelen < 0)
-    return EDDY_EINVAL;
-  if (eddy__tcp_fd(tcp) == -1)
-    return EDDY_EBADF;
-  len = (socklen_t)*namelen;
-  r = peer ? getpeername(eddy__tcp_fd(tcp), name, &len)
-           : getsockname(eddy__tcp_fd(tcp), name, &len);
-  if (r != 0)
-    return -errno;
-  *namelen = (int)len;
-  return 0;
-}
-
 int eddy_tcp_getsockname(const eddy_tcp_t *tcp, struct sockaddr *name,
                          int *namelen) {
-  return eddy__tcp_name(tcp, name, namelen, 0);
+  return eddy__socket_name(eddy__tcp_fd(tcp), name, namelen, 0);
 }
 
 int eddy_tcp_getpeername(const eddy_tcp_t *tcp, struct sockaddr *name,
                          int *namelen) {
-  return eddy__tcp_name(tcp, name, namelen, 1);
+  return eddy__socket_name(eddy__tcp_fd(tcp), name, namelen, 1);
 }
 
 int eddy_tcp_close_reset(eddy_tcp_t *tcp, eddy_close_cb close_cb) {

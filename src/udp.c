@@ -302,22 +302,9 @@ int eddy_udp_connect(eddy_udp_t *udp, const struct sockaddr *addr) {
 
 static int eddy__udp_name(const eddy_udp_t *udp, struct sockaddr *name,
                           int *namelen, int peer) {
-  socklen_t len;
-  int r;
-
-  if (eddy__udp_closing(udp) || name == NULL || namelen == NULL || *namelen < 0)
+  if (eddy__udp_closing(udp))
     return EDDY_EINVAL;
-  if (udp->priv.io.fd < 0)
-    return EDDY_EBADF;
-  len = (socklen_t)*namelen;
-  if (peer)
-    r = getpeername(udp->priv.io.fd, name, &len);
-  else
-    r = getsockname(udp->priv.io.fd, name, &len);
-  if (r != 0)
-    return -errno;
-  *namelen = (int)len;
-  return 0;
+  return eddy__socket_name(udp->priv.io.fd, name, namelen, peer);
 }
 
 int eddy_udp_getsockname(const eddy_udp_t *udp, struct sockaddr *name,
