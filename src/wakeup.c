@@ -32,8 +32,12 @@
 #define EDDY__WAKEUP_SPIN_NS 20000
 
 static void eddy__wakeup_dispatch(eddy_loop_t *loop) {
-  if (__atomic_exchange_n(&loop->priv.wakeup_pending, 0, __ATOMIC_SEQ_CST) ==
-      0)
+  /* Every poll phase comes here: a plain load keeps the common case (no
+   * wake-up) free of a locked instruction. A flag set just after it is
+   * seen before the loop next blocks (eddy__wakeup_before_wait). */
+  if (!__atomic_load_n(&loop->priv.wakeup_pending, __ATOMIC_RELAXED) ||
+      __atomic_exchange_n(&loop->priv.wakeup_pending, 0, __ATOMIC_SEQ_CST) ==
+          0)
     return;
   loop->priv.wakeup_hot = 1;
   eddy__signal_dispatch(loop);
