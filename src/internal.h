@@ -35,8 +35,15 @@ enum {
   EDDY__IO_ERROR = 1 << 3 /* descriptor invalid; reported, never requested */
 };
 
-/* Handle lifecycle (loop.c). */
-void eddy__handle_init(eddy_loop_t *loop, eddy_handle_t *h, eddy_handle_type type);
+/* Handle lifecycle. Inline: timers are initialised by the million. */
+static inline void eddy__handle_init(eddy_loop_t *loop, eddy_handle_t *h,
+                                     eddy_handle_type type) {
+  h->loop = loop;
+  h->priv.close_cb = NULL;
+  h->priv.type = (uint16_t)type;
+  h->priv.flags = EDDY__HANDLE_REF;
+  eddy__queue_insert_tail(&loop->priv.handles, &h->priv.node);
+}
 
 static inline int eddy__handle_active(const eddy_handle_t *h) {
   return (h->priv.flags & EDDY__HANDLE_ACTIVE) != 0;
@@ -83,6 +90,7 @@ void eddy__udp_finish_close(eddy_handle_t *h); /* close phase, udp.c */
 #define EDDY__TIMER_SEQ_BITS 24
 void eddy__run_timers(eddy_loop_t *loop);
 void eddy__timer_renumber(eddy_loop_t *loop);
+void eddy__timer_loop_close(eddy_loop_t *loop); /* frees the heap array */
 /* ms until the nearest timer is due, 0 if due, -1 if there is none. */
 int eddy__next_timeout(const eddy_loop_t *loop);
 

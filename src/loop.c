@@ -78,9 +78,7 @@ int eddy_loop_close(eddy_loop_t *loop) {
   loop->priv.backend->close(loop);
   eddy__io_free(loop);
   eddy__tick_free(loop);
-  free(loop->priv.timer_heap);
-  loop->priv.timer_heap = NULL;
-  loop->priv.timer_cap = 0;
+  eddy__timer_loop_close(loop);
   eddy__forget_default_loop(loop);
   return 0;
 }
@@ -235,15 +233,6 @@ uint64_t eddy_now(const eddy_loop_t *loop) {
 
 void eddy_update_time(eddy_loop_t *loop) {
   loop->priv.time = eddy_hrtime() / 1000000u;
-}
-
-void eddy__handle_init(eddy_loop_t *loop, eddy_handle_t *h,
-                       eddy_handle_type type) {
-  h->loop = loop;
-  h->priv.close_cb = NULL;
-  h->priv.type = (uint16_t)type;
-  h->priv.flags = EDDY__HANDLE_REF;
-  eddy__queue_insert_tail(&loop->priv.handles, &h->priv.node);
 }
 
 int eddy_close(eddy_handle_t *h, eddy_close_cb close_cb) {

@@ -580,6 +580,7 @@ static int eddy__udp_read_one(eddy_udp_t *udp, const eddy_buf_t *buf) {
   struct msghdr msg;
   ssize_t n;
 
+  peer.ss_family = AF_UNSPEC; /* GCC -O0 cannot see that recvmsg fills it */
   eddy__udp_msghdr(&msg, buf, 1, &peer, sizeof(peer));
   do
     n = recvmsg(udp->priv.io.fd, &msg, 0);
