@@ -265,7 +265,13 @@ static int eddy__exec_start(eddy_loop_t *loop, eddy_exec_t *req,
     stdio[i + 1].data.stream = &req->priv.pipes[i].stream;
   }
   if (opts != NULL && opts->timeout_ms != 0) {
-    eddy_timer_init(loop, &req->priv.timer);
+    err = eddy_timer_init(loop, &req->priv.timer);
+    if (err != 0) {
+      /* No timer, so no child: report err once the pipes have closed. */
+      req->priv.flags |= EDDY__EXEC_EXITED;
+      eddy__exec_kill(req, err);
+      return 0;
+    }
     eddy__exec_own(req, &req->priv.timer.handle);
     req->priv.flags |= EDDY__EXEC_TIMER;
   }

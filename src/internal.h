@@ -35,14 +35,20 @@ enum {
   EDDY__IO_ERROR = 1 << 3 /* descriptor invalid; reported, never requested */
 };
 
-/* Handle lifecycle. Inline: timers are initialised by the million. */
-static inline void eddy__handle_init(eddy_loop_t *loop, eddy_handle_t *h,
-                                     eddy_handle_type type) {
+/* Handle lifecycle. Inline: timers are initialised by the million. Timers
+ * use eddy__handle_setup alone (they are not on the open-handle list). */
+static inline void eddy__handle_setup(eddy_loop_t *loop, eddy_handle_t *h,
+                                      eddy_handle_type type) {
   h->loop = loop;
   h->priv.close_cb = NULL;
   h->priv.type = (uint16_t)type;
   h->priv.flags = EDDY__HANDLE_REF;
-  eddy__queue_insert_tail(&loop->priv.handles, &h->priv.node);
+}
+
+static inline void eddy__handle_init(eddy_loop_t *loop, eddy_handle_t *h,
+                                     eddy_handle_type type) {
+  eddy__handle_setup(loop, h, type);
+  eddy__queue_insert_tail(&loop->priv.handles, &h->priv.u.node);
 }
 
 static inline int eddy__handle_active(const eddy_handle_t *h) {
@@ -91,6 +97,9 @@ void eddy__udp_finish_close(eddy_handle_t *h); /* close phase, udp.c */
 void eddy__run_timers(eddy_loop_t *loop);
 void eddy__timer_renumber(eddy_loop_t *loop);
 void eddy__timer_loop_close(eddy_loop_t *loop); /* frees the heap array */
+/* The loop's open timers (not on the open-handle list): i < count. */
+uint32_t eddy__timer_open_count(const eddy_loop_t *loop);
+eddy_handle_t *eddy__timer_open_at(const eddy_loop_t *loop, uint32_t i);
 /* ms until the nearest timer is due, 0 if due, -1 if there is none. */
 int eddy__next_timeout(const eddy_loop_t *loop);
 

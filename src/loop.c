@@ -66,6 +66,7 @@ int eddy_loop_init(eddy_loop_t *loop) {
 
 int eddy_loop_close(eddy_loop_t *loop) {
   if (!eddy__queue_empty(&loop->priv.handles) ||
+      eddy__timer_open_count(loop) != 0 ||
       !eddy__queue_empty(&loop->priv.closing) || eddy__reqs_active(loop) != 0)
     return EDDY_EBUSY;
   eddy__work_loop_close(loop);
@@ -160,7 +161,7 @@ static void eddy__run_closing(eddy_loop_t *loop) {
   while (!eddy__queue_empty(&batch)) {
     node = batch.next;
     eddy__queue_remove(node);
-    h = eddy__container_of(node, eddy_handle_t, priv.node);
+    h = eddy__container_of(node, eddy_handle_t, priv.u.node);
     assert(h->priv.flags & EDDY__HANDLE_CLOSING);
     eddy__finish_close(h);
     if (h->priv.close_cb != NULL) {
@@ -272,9 +273,17 @@ int eddy_close(eddy_handle_t *h, eddy_close_cb close_cb) {
   eddy__handle_stop(h);
   h->priv.flags |= EDDY__HANDLE_CLOSING;
   h->priv.close_cb = close_cb;
-  eddy__queue_remove(&h->priv.node);
-  eddy__queue_insert_tail(&h->loop->priv.closing, &h->priv.node);
+  if (h->priv.type != EDDY_TIMER) /* timers are not on the open list */
+    eddy__queue_remove(&h->priv.u.node);
+  eddy__queue_insert_tail(&h->loop->priv.closing, &h->priv.u.node);
   return 0;
+}
+
+static void eddy__walk_visit(eddy_handle_t *h, eddy_walk_cb cb, void *arg) {
+  if (h->priv.flags & EDDY__HANDLE_WALKED)
+    return;
+  h->priv.flags |= EDDY__HANDLE_WALKED;
+  cb(h, arg);
 }
 
 /* Visit every handle of list once, tolerating callbacks that close handles
@@ -288,11 +297,8 @@ static void eddy__walk_list(eddy_queue_t *list, eddy_walk_cb cb, void *arg) {
 
   eddy__queue_move(list, &snapshot);
   while ((node = eddy__queue_next_visit(&snapshot, list)) != NULL) {
-    h = eddy__container_of(node, eddy_handle_t, priv.node);
-    if (h->priv.flags & EDDY__HANDLE_WALKED)
-      continue;
-    h->priv.flags |= EDDY__HANDLE_WALKED;
-    cb(h, arg);
+    h = eddy__container_of(node, eddy_handle_t, priv.u.node);
+    eddy__walk_visit(h, cb, arg);
   }
 }
 
@@ -300,14 +306,48 @@ static void eddy__walk_unmark(eddy_queue_t *list) {
   eddy_queue_t *node;
 
   for (node = list->next; node != list; node = node->next)
-    eddy__container_of(node, eddy_handle_t, priv.node)->priv.flags &=
+    eddy__container_of(node, eddy_handle_t, priv.u.node)->priv.flags &=
         ~EDDY__HANDLE_WALKED;
 }
 
+/* Visit the open timers. Callbacks that start, stop or close timers move
+ * slots around the timer array, so the timers are copied first; timers
+ * closed meanwhile are still valid memory (their close callbacks have not
+ * run) and are met once, here or on the closing list. Without memory for
+ * the copy, rescan from the start after every callback: slower, same
+ * visits. */
+static void eddy__walk_timers(eddy_loop_t *loop, eddy_walk_cb cb, void *arg) {
+  uint32_t n = eddy__timer_open_count(loop), i;
+  eddy_handle_t **copy = n != 0 ? malloc(n * sizeof(*copy)) : NULL;
+
+  if (copy != NULL) {
+    for (i = 0; i < n; i++)
+      copy[i] = eddy__timer_open_at(loop, i);
+    for (i = 0; i < n; i++)
+      eddy__walk_visit(copy[i], cb, arg);
+    free(copy);
+    return;
+  }
+  for (i = 0; i < eddy__timer_open_count(loop); i++) {
+    eddy_handle_t *h = eddy__timer_open_at(loop, i);
+    if (!(h->priv.flags & EDDY__HANDLE_WALKED)) {
+      eddy__walk_visit(h, cb, arg);
+      i = (uint32_t)-1; /* the loop's i++ makes it 0 */
+    }
+  }
+}
+
+/* Every open or closing handle once: the open-handle list, the open timers,
+ * then the closing list. */
 void eddy_walk(eddy_loop_t *loop, eddy_walk_cb walk_cb, void *arg) {
+  uint32_t i;
+
   eddy__walk_list(&loop->priv.handles, walk_cb, arg);
+  eddy__walk_timers(loop, walk_cb, arg);
   eddy__walk_list(&loop->priv.closing, walk_cb, arg);
   eddy__walk_unmark(&loop->priv.handles);
+  for (i = 0; i < eddy__timer_open_count(loop); i++)
+    eddy__timer_open_at(loop, i)->priv.flags &= ~EDDY__HANDLE_WALKED;
   eddy__walk_unmark(&loop->priv.closing);
 }
 

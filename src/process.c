@@ -114,8 +114,8 @@ static int eddy__process_state(eddy_loop_t *loop) {
   }
   /* Internal: not in the handle list (eddy_walk, eddy_loop_close) and not
    * keeping the loop alive; the children's handles do that. */
-  eddy__queue_remove(&st->sigchld.handle.priv.node);
-  eddy__queue_init(&st->sigchld.handle.priv.node);
+  eddy__queue_remove(&st->sigchld.handle.priv.u.node);
+  eddy__queue_init(&st->sigchld.handle.priv.u.node);
   eddy_unref(&st->sigchld.handle);
   if ((err = eddy_signal_start(&st->sigchld, eddy__process_on_sigchld,
                                SIGCHLD)) != 0) {

@@ -12,7 +12,17 @@
  * they wait in the same array just past the heap (the "deferred" slots) and
  * are sifted in when the phase ends. So the phase runs exactly the timers
  * that were due and in the heap when it began, and a 0 ms timer started by
- * a callback runs in the next iteration, as libuv >= 1.48 and Node do. */
+ * a callback runs in the next iteration, as libuv >= 1.48 and Node do.
+ *
+ * Open timers that are not started ("parked") fill the rest of the array,
+ * after the deferred slots: every open timer owns one slot from init to
+ * close. That is how the loop finds its timers (eddy_walk, eddy_loop_close)
+ * without putting them on the open-handle list, whose node a timer reuses
+ * for its callback and repeat: a timer is 48 bytes. The three regions move
+ * by swapping slots at their borders, so stop, start and close stay O(1)
+ * besides the heap's own O(log n).
+ *
+ *   [ heap: count | deferred | parked ] ... cap */
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,6 +36,10 @@
 #define EDDY__SEQ_BITS EDDY__TIMER_SEQ_BITS
 #define EDDY__SEQ_LIMIT ((uint64_t)1 << EDDY__SEQ_BITS)
 #define EDDY__DUE_MAX (((uint64_t)1 << (64 - EDDY__SEQ_BITS)) - 1)
+
+#if UINTPTR_MAX == UINT64_MAX
+_Static_assert(sizeof(eddy_timer_t) == 48, "a timer is its handle header");
+#endif
 
 struct eddy_timer_slot {
   uint64_t key; /* due << SEQ_BITS | seq */
@@ -55,17 +69,26 @@ static void eddy__heap_sift_up(struct eddy_timer_slot *heap, uint32_t i,
   eddy__slot_put(heap, i, s);
 }
 
-/* The smallest child of i, or n if i has none. */
+/* The smallest child of i, or n if i has none. A slot with all four
+ * children (nearly all of them in a big heap) takes the branch-free
+ * tournament: two pairs, then their winners. */
 static inline uint32_t eddy__heap_min_child(const struct eddy_timer_slot *heap,
                                             uint32_t n, uint32_t i) {
   uint32_t first = i * EDDY__HEAP_D + 1;
-  uint32_t end, best, k;
+  uint32_t best, k;
 
+  if (first + EDDY__HEAP_D <= n) {
+    const struct eddy_timer_slot *c = heap + first;
+    uint64_t k01 = c[1].key < c[0].key ? c[1].key : c[0].key;
+    uint64_t k23 = c[3].key < c[2].key ? c[3].key : c[2].key;
+    uint32_t i01 = c[1].key < c[0].key ? 1 : 0;
+    uint32_t i23 = c[3].key < c[2].key ? 3 : 2;
+    return first + (k23 < k01 ? i23 : i01);
+  }
   if (first >= n)
     return n;
-  end = n - first > EDDY__HEAP_D ? first + EDDY__HEAP_D : n;
   best = first;
-  for (k = first + 1; k < end; k++)
+  for (k = first + 1; k < n; k++)
     if (heap[k].key < heap[best].key)
       best = k;
   return best;
@@ -85,7 +108,8 @@ static void eddy__heap_sift_down(struct eddy_timer_slot *heap, uint32_t n,
 }
 
 /* The deferred slots sit just past the heap; keep them there when the heap
- * shrinks by one (the slot at the old heap end is now free). */
+ * shrinks by one (the slot at the old heap end is now free). Afterwards
+ * the free slot is the one just before the parked region. */
 static void eddy__deferred_shift_down(eddy_loop_t *loop) {
   uint32_t n = loop->priv.timer_count;
   uint32_t d = loop->priv.timer_deferred;
@@ -137,6 +161,33 @@ static void eddy__deferred_remove(eddy_loop_t *loop, uint32_t i) {
   assert(i >= loop->priv.timer_count && i <= last);
   if (i != last)
     eddy__slot_put(loop->priv.timer_heap, i, loop->priv.timer_heap[last]);
+}
+
+/* Put a timer that just left the heap or the deferred slots at the front
+ * of the parked region (the slot its removal freed). */
+static void eddy__park(eddy_loop_t *loop, eddy_timer_t *timer) {
+  struct eddy_timer_slot slot;
+
+  slot.key = 0;
+  slot.timer = timer;
+  eddy__slot_put(loop->priv.timer_heap,
+                 loop->priv.timer_count + loop->priv.timer_deferred, slot);
+  loop->priv.timer_parked++;
+}
+
+/* Take a parked timer out of the parked region, leaving the slot just past
+ * the deferred ones free for it. */
+static void eddy__unpark(eddy_loop_t *loop, eddy_timer_t *timer) {
+  struct eddy_timer_slot *heap = loop->priv.timer_heap;
+  uint32_t front = loop->priv.timer_count + loop->priv.timer_deferred;
+  uint32_t i = timer->handle.priv.index;
+
+  assert(heap[i].timer == timer && i >= front);
+  if (i != front) {
+    struct eddy_timer_slot moved = heap[front];
+    eddy__slot_put(heap, i, moved);
+  }
+  loop->priv.timer_parked--;
 }
 
 /* Sift every deferred slot into the heap (in start order, so ties keep
@@ -232,14 +283,14 @@ static void eddy__heap_release(struct eddy_timer_slot *heap, uint32_t cap) {
     free(base);
 }
 
-/* Make room for one more slot (amortised doubling). */
-static int eddy__heap_reserve(eddy_loop_t *loop) {
+/* Double the array (out of line: the common init only checks the room). */
+#if defined(__GNUC__)
+__attribute__((noinline, cold))
+#endif
+static int eddy__heap_grow(eddy_loop_t *loop, uint32_t used) {
   struct eddy_timer_slot *grown;
-  uint32_t used = loop->priv.timer_count + loop->priv.timer_deferred;
   uint32_t cap;
 
-  if (used < loop->priv.timer_cap)
-    return 0;
   if (loop->priv.timer_cap >= UINT32_MAX / 2)
     return EDDY_ENOMEM;
   cap = loop->priv.timer_cap != 0 ? loop->priv.timer_cap * 2 : 64;
@@ -252,6 +303,14 @@ static int eddy__heap_reserve(eddy_loop_t *loop) {
   loop->priv.timer_heap = grown;
   loop->priv.timer_cap = cap;
   return 0;
+}
+
+/* Make room for one more slot (amortised doubling). */
+static inline int eddy__heap_reserve(eddy_loop_t *loop) {
+  uint32_t used = loop->priv.timer_count + loop->priv.timer_deferred +
+                  loop->priv.timer_parked;
+
+  return used < loop->priv.timer_cap ? 0 : eddy__heap_grow(loop, used);
 }
 
 void eddy__timer_loop_close(eddy_loop_t *loop) {
@@ -301,23 +360,21 @@ void eddy__timer_renumber(eddy_loop_t *loop) {
 }
 
 int eddy_timer_init(eddy_loop_t *loop, eddy_timer_t *timer) {
-  eddy__handle_init(loop, &timer->handle, EDDY_TIMER);
-  timer->priv.cb = NULL;
-  timer->priv.repeat = 0;
-  return 0;
-}
-
-/* The rare part of a start, out of line so the common path stays short:
- * grow the array, or renumber when the start sequence ran out. */
-#if defined(__GNUC__)
-__attribute__((noinline, cold))
-#endif
-static int eddy__timer_make_room(eddy_loop_t *loop) {
+  struct eddy_timer_slot slot;
   int err = eddy__heap_reserve(loop);
 
-  if (err == 0 && loop->priv.timer_seq >= EDDY__SEQ_LIMIT)
-    eddy__timer_renumber(loop);
-  return err;
+  if (err != 0)
+    return err;
+  eddy__handle_setup(loop, &timer->handle, EDDY_TIMER);
+  timer->handle.priv.u.timer.cb = NULL;
+  timer->handle.priv.u.timer.repeat = 0;
+  slot.key = 0;
+  slot.timer = timer;
+  eddy__slot_put(loop->priv.timer_heap,
+                 loop->priv.timer_count + loop->priv.timer_deferred +
+                     loop->priv.timer_parked++,
+                 slot);
+  return 0;
 }
 
 int eddy_timer_start(eddy_timer_t *timer, eddy_timer_cb cb, uint64_t timeout,
@@ -332,26 +389,24 @@ int eddy_timer_start(eddy_timer_t *timer, eddy_timer_cb cb, uint64_t timeout,
     return EDDY_EINVAL;
   if (eddy__handle_active(&timer->handle))
     eddy_timer_stop(timer);
-  if (loop->priv.timer_count + loop->priv.timer_deferred ==
-          loop->priv.timer_cap ||
-      loop->priv.timer_seq >= EDDY__SEQ_LIMIT) {
-    int err = eddy__timer_make_room(loop);
-    if (err != 0)
-      return err;
-  }
+  if (loop->priv.timer_seq >= EDDY__SEQ_LIMIT)
+    eddy__timer_renumber(loop);
+  eddy__unpark(loop, timer);
   due = loop->priv.time - loop->priv.timer_base;
   due = timeout > EDDY__DUE_MAX - due ? EDDY__DUE_MAX : due + timeout;
   slot.key = due << EDDY__SEQ_BITS | loop->priv.timer_seq++;
   slot.timer = timer;
-  timer->priv.cb = cb;
-  timer->priv.repeat = repeat;
+  timer->handle.priv.u.timer.cb = cb;
+  timer->handle.priv.u.timer.repeat = repeat;
   heap = loop->priv.timer_heap;
   if (loop->priv.timer_phase) {
     eddy__slot_put(heap,
                    loop->priv.timer_count + loop->priv.timer_deferred++, slot);
   } else {
     /* Most starts belong at the bottom (due no earlier than the parent's):
-     * test that here instead of calling the sift. */
+     * test that here instead of calling the sift. Outside the timers phase
+     * there are no deferred slots. */
+    assert(loop->priv.timer_deferred == 0);
     i = loop->priv.timer_count++;
     if (i == 0 || slot.key >= heap[(i - 1) / EDDY__HEAP_D].key)
       eddy__slot_put(heap, i, slot);
@@ -373,25 +428,34 @@ int eddy_timer_stop(eddy_timer_t *timer) {
     eddy__heap_remove(loop, i);
   else
     eddy__deferred_remove(loop, i);
+  eddy__park(loop, timer);
   eddy__handle_stop(&timer->handle);
   return 0;
 }
 
 int eddy_timer_again(eddy_timer_t *timer) {
-  if (timer->priv.cb == NULL)
+  uint64_t repeat = timer->handle.priv.u.timer.repeat;
+
+  if (eddy__handle_closing(&timer->handle) ||
+      timer->handle.priv.u.timer.cb == NULL)
     return EDDY_EINVAL;
-  if (timer->priv.repeat == 0)
+  if (repeat == 0)
     return 0;
-  return eddy_timer_start(timer, timer->priv.cb, timer->priv.repeat,
-                          timer->priv.repeat);
+  return eddy_timer_start(timer, timer->handle.priv.u.timer.cb, repeat,
+                          repeat);
 }
 
+/* A closing timer's repeat is gone (its bytes hold the closing-list link):
+ * setting it is ignored and reading it gives 0. */
 void eddy_timer_set_repeat(eddy_timer_t *timer, uint64_t repeat) {
-  timer->priv.repeat = repeat;
+  if (!eddy__handle_closing(&timer->handle))
+    timer->handle.priv.u.timer.repeat = repeat;
 }
 
 uint64_t eddy_timer_get_repeat(const eddy_timer_t *timer) {
-  return timer->priv.repeat;
+  if (eddy__handle_closing(&timer->handle))
+    return 0;
+  return timer->handle.priv.u.timer.repeat;
 }
 
 uint64_t eddy_timer_get_due_in(const eddy_timer_t *timer) {
@@ -405,8 +469,31 @@ uint64_t eddy_timer_get_due_in(const eddy_timer_t *timer) {
   return due > now ? due - now : 0;
 }
 
+/* Stop the timer and give its slot back (the last parked slot fills the
+ * gap), so the closing-list link can take over the callback's bytes. */
 void eddy__timer_close(eddy_handle_t *h) {
-  eddy_timer_stop((eddy_timer_t *)h);
+  eddy_timer_t *timer = (eddy_timer_t *)h;
+  eddy_loop_t *loop = h->loop;
+  struct eddy_timer_slot *heap;
+  uint32_t last;
+
+  eddy_timer_stop(timer);
+  heap = loop->priv.timer_heap;
+  last = loop->priv.timer_count + loop->priv.timer_deferred +
+         --loop->priv.timer_parked;
+  assert(heap[h->priv.index].timer == timer);
+  if (h->priv.index != last)
+    eddy__slot_put(heap, h->priv.index, heap[last]);
+}
+
+uint32_t eddy__timer_open_count(const eddy_loop_t *loop) {
+  return loop->priv.timer_count + loop->priv.timer_deferred +
+         loop->priv.timer_parked;
+}
+
+eddy_handle_t *eddy__timer_open_at(const eddy_loop_t *loop, uint32_t i) {
+  assert(i < eddy__timer_open_count(loop));
+  return &loop->priv.timer_heap[i].timer->handle;
 }
 
 /* The timers phase: run every timer in the heap whose due time has come,
@@ -421,13 +508,16 @@ void eddy__run_timers(eddy_loop_t *loop) {
 
     if (eddy__slot_due(top) > loop->priv.time - loop->priv.timer_base)
       break;
+    eddy_timer_cb cb = timer->handle.priv.u.timer.cb;
+    uint64_t repeat = timer->handle.priv.u.timer.repeat;
+
     eddy__heap_pop(loop);
+    eddy__park(loop, timer);
     eddy__handle_stop(&timer->handle);
-    /* Re-arm from the callback's start; cannot fail: a slot was just freed. */
-    if (timer->priv.repeat != 0)
-      eddy_timer_start(timer, timer->priv.cb, timer->priv.repeat,
-                       timer->priv.repeat);
-    timer->priv.cb(timer);
+    /* Re-arm from the callback's start. */
+    if (repeat != 0)
+      eddy_timer_start(timer, cb, repeat, repeat);
+    cb(timer);
     eddy__after_callback(loop);
   }
   loop->priv.timer_phase = 0;

@@ -319,6 +319,99 @@ static void test_heap_stress_big(void **state) {
 }
 
 
+/* Every open timer is walked exactly once, whether never started, started
+ * or stopped, also when the walk callback closes timers it has not visited
+ * yet (which moves slots around the loop's timer array). */
+#define WALK_N 999
+static eddy_timer_t walk_timers[WALK_N];
+static int walk_counts[WALK_N], walk_closed;
+static void walk_timer_cb(eddy_timer_t *t) { (void)t; }
+static void walk_count_close(eddy_handle_t *h) {
+  (void)h;
+  walk_closed++;
+}
+static void walk_close_two(eddy_handle_t *h, void *arg) {
+  int *prey = arg;
+
+  assert_int_equal(eddy_handle_get_type(h), EDDY_TIMER);
+  walk_counts[(eddy_timer_t *)h - walk_timers]++;
+  if (!eddy_is_closing(h))
+    eddy_close(h, walk_count_close);
+  /* and one from the other end, not visited yet */
+  while (*prey >= 0 && eddy_is_closing(&walk_timers[*prey].handle))
+    (*prey)--;
+  if (*prey >= 0)
+    eddy_close(&walk_timers[(*prey)--].handle, walk_count_close);
+}
+
+static void test_walk_visits_every_open_timer(void **state) {
+  eddy_loop_t loop;
+  int i, prey = WALK_N - 1;
+
+  (void)state;
+  walk_closed = 0;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  for (i = 0; i < WALK_N; i++) {
+    walk_counts[i] = 0;
+    assert_int_equal(eddy_timer_init(&loop, &walk_timers[i]), 0);
+    if (i % 3 != 0)
+      assert_int_equal(
+          eddy_timer_start(&walk_timers[i], walk_timer_cb, 1000 + i % 7, 0),
+          0);
+    if (i % 3 == 2)
+      eddy_timer_stop(&walk_timers[i]);
+  }
+  eddy_walk(&loop, walk_close_two, &prey);
+  for (i = 0; i < WALK_N; i++) {
+    assert_int_equal(walk_counts[i], 1);
+    assert_true(eddy_is_closing(&walk_timers[i].handle));
+  }
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(walk_closed, WALK_N);
+  test_teardown_loop(&loop);
+}
+
+/* An open timer that was never started still keeps eddy_loop_close busy
+ * (but not the loop alive). */
+static void test_loop_close_busy_with_unstarted_timer(void **state) {
+  eddy_loop_t loop;
+  eddy_timer_t t;
+
+  (void)state;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_timer_init(&loop, &t), 0);
+  assert_int_equal(eddy_loop_alive(&loop), 0);
+  assert_int_equal(eddy_loop_close(&loop), EDDY_EBUSY);
+  eddy_close(&t.handle, NULL);
+  assert_int_equal(eddy_loop_close(&loop), EDDY_EBUSY); /* still closing */
+  test_teardown_loop(&loop);
+}
+
+/* A closing timer's callback and repeat are gone (their bytes link it on
+ * the closing list): it cannot be restarted and reports no repeat. */
+static void test_closing_timer_keeps_no_repeat(void **state) {
+  eddy_loop_t loop;
+  eddy_timer_t t;
+
+  (void)state;
+#if UINTPTR_MAX == UINT64_MAX
+  assert_int_equal(sizeof(eddy_timer_t), 48);
+#endif
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_timer_init(&loop, &t), 0);
+  assert_int_equal(eddy_timer_start(&t, walk_timer_cb, 10, 5), 0);
+  assert_int_equal(eddy_timer_get_repeat(&t), 5);
+  eddy_close(&t.handle, NULL);
+  assert_int_equal(eddy_timer_get_repeat(&t), 0);
+  eddy_timer_set_repeat(&t, 7);
+  assert_int_equal(eddy_timer_get_repeat(&t), 0);
+  assert_int_equal(eddy_timer_again(&t), EDDY_EINVAL);
+  assert_int_equal(eddy_timer_start(&t, walk_timer_cb, 1, 0), EDDY_EINVAL);
+  assert_int_equal(eddy_timer_stop(&t), 0);
+  assert_int_equal(eddy_timer_get_due_in(&t), 0);
+  test_teardown_loop(&loop);
+}
+
 /* When the start sequence runs out, live timers are renumbered in order:
  * ties still fire in start order across the wrap, also for timers started
  * during the timers phase. */
@@ -403,6 +496,9 @@ int main(void) {
       cmocka_unit_test(test_unref_timer_fires_while_loop_alive),
       cmocka_unit_test(test_heap_stress),
       cmocka_unit_test(test_heap_stress_big),
+      cmocka_unit_test(test_walk_visits_every_open_timer),
+      cmocka_unit_test(test_loop_close_busy_with_unstarted_timer),
+      cmocka_unit_test(test_closing_timer_keeps_no_repeat),
       cmocka_unit_test(test_sequence_wrap_keeps_order),
       cmocka_unit_test(test_deferred_stop_and_restart),
   };

@@ -74,15 +74,27 @@ typedef struct eddy_queue_s {
 /* The common header of every handle. Public fields: data (yours) and loop
  * (read only). Cast any handle pointer to eddy_handle_t * to use the generic
  * functions below. */
+struct eddy_timer_s;
 struct eddy_handle_s {
   void *data;
   eddy_loop_t *loop;
   struct {
     eddy_close_cb close_cb;
-    eddy_queue_t node; /* loop's open-handle list, then its closing list */
-    uint16_t type;     /* eddy_handle_type */
-    uint16_t flags;    /* EDDY__HANDLE_* in src/internal.h */
-    uint32_t index;    /* per type: a timer's slot in the loop's heap */
+    union {
+      /* The loop's open-handle list, then its closing list. */
+      eddy_queue_t node;
+      /* A timer is never on the open-handle list (the loop's timer array
+       * knows its open timers), so until it closes the same bytes hold
+       * its callback and repeat: a timer is this header and nothing
+       * more. */
+      struct {
+        void (*cb)(struct eddy_timer_s *timer);
+        uint64_t repeat; /* ms; 0 = one-shot */
+      } timer;
+    } u;
+    uint16_t type;  /* eddy_handle_type */
+    uint16_t flags; /* EDDY__HANDLE_* in src/internal.h */
+    uint32_t index; /* per type: a timer's slot in the loop's timer array */
   } priv;
 };
 
@@ -171,10 +183,12 @@ struct eddy_loop_s {
     eddy_queue_t check;
     eddy_queue_t pending; /* deferred I/O callbacks (streams) */
     /* timers: a 4-ary min-heap keyed by (due, start sequence), followed
-     * in the same array by the timers started during the timers phase */
+     * in the same array by the timers started during the timers phase,
+     * then by the open timers that are not started */
     struct eddy_timer_slot *timer_heap;
     uint32_t timer_count;
     uint32_t timer_deferred;
+    uint32_t timer_parked; /* open timers not started, after the deferred */
     uint32_t timer_cap;
     int timer_phase;
     uint64_t timer_base; /* loop time when the loop was initialised */
@@ -244,10 +258,12 @@ void eddy_update_time(eddy_loop_t *loop);
 /* A monotonic clock in nanoseconds, arbitrary origin. Any thread. */
 uint64_t eddy_hrtime(void);
 
-/* Call walk_cb once for every open or closing handle of the loop. walk_cb
- * may close handles, including ones not visited yet (they are still
- * visited), and open new ones (not visited). Not re-entrant: walk_cb must
- * not call eddy_walk on the same loop. */
+/* Call walk_cb once for every open or closing handle of the loop: the open
+ * handles other than timers in the order they were initialised, then the
+ * open timers, then the closing handles. walk_cb may close handles,
+ * including ones not visited yet (they are still visited), and open new
+ * ones (not visited). Not re-entrant: walk_cb must not call eddy_walk on
+ * the same loop. */
 void eddy_walk(eddy_loop_t *loop, eddy_walk_cb walk_cb, void *arg);
 
 /* Close a handle: it stops at once and close_cb (may be NULL) runs in the

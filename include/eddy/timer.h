@@ -20,15 +20,15 @@ extern "C" {
 typedef struct eddy_timer_s eddy_timer_t;
 typedef void (*eddy_timer_cb)(eddy_timer_t *timer);
 
+/* 48 bytes: the callback and repeat live in the handle header (see
+ * eddy_handle_t). */
 struct eddy_timer_s {
   eddy_handle_t handle;
-  struct {
-    eddy_timer_cb cb;
-    uint64_t repeat; /* ms; 0 = one-shot */
-  } priv;
 };
 
-/* Initialise a timer; it is inactive until started. Returns 0. */
+/* Initialise a timer; it is inactive until started. Returns 0, or
+ * EDDY_ENOMEM if the loop's timer array cannot grow (the timer is then not
+ * initialised and needs no close). */
 int eddy_timer_init(eddy_loop_t *loop, eddy_timer_t *timer);
 
 /* Start (or restart) the timer: cb runs timeout ms after the loop's cached

@@ -692,6 +692,10 @@ static void on_connection(eddy_stream_t *listener, int status) {
     return; /* EMFILE and friends: the stream layer keeps listening */
   }
   c = conn_new(server);
+  if (c != NULL && eddy_timer_init(server->loop, &c->timer) != 0) {
+    free(c);
+    c = NULL;
+  }
   if (c == NULL) {
     reject_connection(server);
     return;
@@ -699,7 +703,6 @@ static void on_connection(eddy_stream_t *listener, int status) {
   eddy__queue_insert_tail(&server->priv.conns, &c->node);
   server->priv.nconns++;
   eddy_tcp_init(server->loop, &c->tcp);
-  eddy_timer_init(server->loop, &c->timer);
   c->tcp.stream.handle.data = c;
   c->timer.handle.data = c;
   c->refs = 2;
