@@ -175,11 +175,10 @@ static void eddy__park(eddy_loop_t *loop, eddy_timer_t *timer) {
   loop->priv.timer_parked++;
 }
 
-/* Take a parked timer out of the parked region, leaving the slot just past
- * the deferred ones free for it. */
-static void eddy__unpark(eddy_loop_t *loop, eddy_timer_t *timer) {
-  struct eddy_timer_slot *heap = loop->priv.timer_heap;
-  uint32_t front = loop->priv.timer_count + loop->priv.timer_deferred;
+/* Take a parked timer out of the parked region, whose front is slot front:
+ * the slot there moves to the timer's place, leaving front free for it. */
+static inline void eddy__unpark(struct eddy_timer_slot *heap, uint32_t front,
+                                eddy_timer_t *timer) {
   uint32_t i = timer->handle.priv.index;
 
   assert(heap[i].timer == timer && i >= front);
@@ -187,7 +186,6 @@ static void eddy__unpark(eddy_loop_t *loop, eddy_timer_t *timer) {
     struct eddy_timer_slot moved = heap[front];
     eddy__slot_put(heap, i, moved);
   }
-  loop->priv.timer_parked--;
 }
 
 /* Sift every deferred slot into the heap (in start order, so ties keep
@@ -211,9 +209,9 @@ static void eddy__deferred_flush(eddy_loop_t *loop) {
  * - Pages. From EDDY__HEAP_HUGE_MIN bytes on, the array is its own mapping,
  *   aligned to 2 MiB and advised for transparent huge pages: a growing heap
  *   then takes one page fault per 2 MiB instead of one per 4 KiB, and a
- *   sift misses the TLB far less. (mremap would not keep the alignment, so
- *   growing copies; doubling keeps all the copies together under the final
- *   size.)
+ *   sift misses the TLB far less. It grows with mremap where there is one
+ *   (no copy), else by copying (doubling keeps all the copies together
+ *   under the final size).
  *
  * Which of the two allocators holds an array depends only on its capacity,
  * so eddy__heap_release knows how to give it back. */
@@ -283,6 +281,33 @@ static void eddy__heap_release(struct eddy_timer_slot *heap, uint32_t cap) {
     free(base);
 }
 
+/* Grow a mapped array in place or by moving its pages (Linux mremap: no
+ * copy). NULL when the array is not mapped yet or mremap fails: the caller
+ * copies instead. A moved array stays page aligned, so the cache-line
+ * layout holds; Linux places moved mappings of 2 MiB and more on a 2 MiB
+ * boundary, so the huge pages move along. */
+static struct eddy_timer_slot *eddy__heap_remap(struct eddy_timer_slot *heap,
+                                                uint32_t old_cap,
+                                                uint32_t cap) {
+#if defined(MADV_HUGEPAGE) && defined(MREMAP_MAYMOVE)
+  size_t old_bytes = eddy__heap_bytes(old_cap), bytes = eddy__heap_bytes(cap);
+  void *base;
+
+  if (heap == NULL || !eddy__heap_is_mapped(old_bytes))
+    return NULL;
+  base = mremap(heap - EDDY__HEAP_PAD, old_bytes, bytes, MREMAP_MAYMOVE);
+  if (base == MAP_FAILED)
+    return NULL;
+  (void)madvise(base, bytes, MADV_HUGEPAGE); /* advice only */
+  return (struct eddy_timer_slot *)base + EDDY__HEAP_PAD;
+#else
+  (void)heap;
+  (void)old_cap;
+  (void)cap;
+  return NULL;
+#endif
+}
+
 /* Double the array (out of line: the common init only checks the room). */
 #if defined(__GNUC__)
 __attribute__((noinline, cold))
@@ -294,12 +319,15 @@ static int eddy__heap_grow(eddy_loop_t *loop, uint32_t used) {
   if (loop->priv.timer_cap >= UINT32_MAX / 2)
     return EDDY_ENOMEM;
   cap = loop->priv.timer_cap != 0 ? loop->priv.timer_cap * 2 : 64;
-  grown = eddy__heap_acquire(eddy__heap_bytes(cap));
-  if (grown == NULL)
-    return EDDY_ENOMEM;
-  if (used != 0)
-    memcpy(grown, loop->priv.timer_heap, (size_t)used * sizeof(*grown));
-  eddy__heap_release(loop->priv.timer_heap, loop->priv.timer_cap);
+  grown = eddy__heap_remap(loop->priv.timer_heap, loop->priv.timer_cap, cap);
+  if (grown == NULL) {
+    grown = eddy__heap_acquire(eddy__heap_bytes(cap));
+    if (grown == NULL)
+      return EDDY_ENOMEM;
+    if (used != 0)
+      memcpy(grown, loop->priv.timer_heap, (size_t)used * sizeof(*grown));
+    eddy__heap_release(loop->priv.timer_heap, loop->priv.timer_cap);
+  }
   loop->priv.timer_heap = grown;
   loop->priv.timer_cap = cap;
   return 0;
@@ -377,43 +405,69 @@ int eddy_timer_init(eddy_loop_t *loop, eddy_timer_t *timer) {
   return 0;
 }
 
-int eddy_timer_start(eddy_timer_t *timer, eddy_timer_cb cb, uint64_t timeout,
-                     uint64_t repeat) {
-  eddy_loop_t *loop = timer->handle.loop;
+/* Start a parked timer (the sequence has room): no calls but a rare sift,
+ * so the common start needs no stack frame. */
+static inline void eddy__timer_arm(eddy_timer_t *timer, eddy_timer_cb cb,
+                                   uint64_t timeout, uint64_t repeat) {
+  eddy_handle_t *h = &timer->handle;
+  eddy_loop_t *loop = h->loop;
   struct eddy_timer_slot *heap;
   struct eddy_timer_slot slot;
-  uint64_t due;
-  uint32_t i;
+  uint64_t now, due;
+  uint32_t front;
+  int phase;
 
-  if (cb == NULL || eddy__handle_closing(&timer->handle))
-    return EDDY_EINVAL;
-  if (eddy__handle_active(&timer->handle))
-    eddy_timer_stop(timer);
-  if (loop->priv.timer_seq >= EDDY__SEQ_LIMIT)
-    eddy__timer_renumber(loop);
-  eddy__unpark(loop, timer);
-  due = loop->priv.time - loop->priv.timer_base;
-  due = timeout > EDDY__DUE_MAX - due ? EDDY__DUE_MAX : due + timeout;
+  h->priv.u.timer.cb = cb;
+  h->priv.u.timer.repeat = repeat;
+  /* Loop fields into locals now: the stores below into the timer and the
+   * array could alias them as far as the compiler knows. */
+  heap = loop->priv.timer_heap;
+  front = loop->priv.timer_count + loop->priv.timer_deferred;
+  phase = loop->priv.timer_phase;
+  now = loop->priv.time - loop->priv.timer_base;
+  due = timeout > EDDY__DUE_MAX - now ? EDDY__DUE_MAX : now + timeout;
   slot.key = due << EDDY__SEQ_BITS | loop->priv.timer_seq++;
   slot.timer = timer;
-  timer->handle.priv.u.timer.cb = cb;
-  timer->handle.priv.u.timer.repeat = repeat;
-  heap = loop->priv.timer_heap;
-  if (loop->priv.timer_phase) {
-    eddy__slot_put(heap,
-                   loop->priv.timer_count + loop->priv.timer_deferred++, slot);
-  } else {
-    /* Most starts belong at the bottom (due no earlier than the parent's):
-     * test that here instead of calling the sift. Outside the timers phase
-     * there are no deferred slots. */
-    assert(loop->priv.timer_deferred == 0);
-    i = loop->priv.timer_count++;
-    if (i == 0 || slot.key >= heap[(i - 1) / EDDY__HEAP_D].key)
-      eddy__slot_put(heap, i, slot);
-    else
-      eddy__heap_sift_up(heap, i, slot);
-  }
-  eddy__handle_start(&timer->handle);
+  loop->priv.timer_parked--;
+  if (phase)
+    loop->priv.timer_deferred++; /* sifted in when the phase ends */
+  else
+    loop->priv.timer_count++; /* no deferred slots outside the phase */
+  eddy__handle_start(h);
+  /* The timer leaves the parked region: the parked slot at its front takes
+   * the timer's old place, and the front becomes the timer's. */
+  eddy__unpark(heap, front, timer);
+  /* Most starts belong at the bottom (due no earlier than the parent's):
+   * test that here instead of calling the sift. */
+  if (phase || front == 0 || slot.key >= heap[(front - 1) / EDDY__HEAP_D].key)
+    eddy__slot_put(heap, front, slot);
+  else
+    eddy__heap_sift_up(heap, front, slot);
+}
+
+/* A restart of an active timer, or a start that needs the sequence
+ * renumbered first. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int eddy__timer_restart(eddy_timer_t *timer, eddy_timer_cb cb,
+                               uint64_t timeout, uint64_t repeat) {
+  if (eddy__handle_active(&timer->handle))
+    eddy_timer_stop(timer);
+  if (timer->handle.loop->priv.timer_seq >= EDDY__SEQ_LIMIT)
+    eddy__timer_renumber(timer->handle.loop);
+  eddy__timer_arm(timer, cb, timeout, repeat);
+  return 0;
+}
+
+int eddy_timer_start(eddy_timer_t *timer, eddy_timer_cb cb, uint64_t timeout,
+                     uint64_t repeat) {
+  if (cb == NULL || eddy__handle_closing(&timer->handle))
+    return EDDY_EINVAL;
+  if (eddy__handle_active(&timer->handle) ||
+      timer->handle.loop->priv.timer_seq >= EDDY__SEQ_LIMIT)
+    return eddy__timer_restart(timer, cb, timeout, repeat);
+  eddy__timer_arm(timer, cb, timeout, repeat);
   return 0;
 }
 
@@ -477,7 +531,8 @@ void eddy__timer_close(eddy_handle_t *h) {
   struct eddy_timer_slot *heap;
   uint32_t last;
 
-  eddy_timer_stop(timer);
+  if (eddy__handle_active(h))
+    eddy_timer_stop(timer);
   heap = loop->priv.timer_heap;
   last = loop->priv.timer_count + loop->priv.timer_deferred +
          --loop->priv.timer_parked;
