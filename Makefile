@@ -1,6 +1,7 @@
 # Thin wrapper over CMake. The two commands a user needs:
 #   make test    install missing tools, build, run the whole suite
-#   make bench   build and run the benchmarks against libuv and libev
+#   make bench   build and run the benchmarks against libuv, libev,
+#                libevent, OpenSSL, nginx and Node
 # (make bench-scaling: cost per timer and per idle connection as N grows)
 .PHONY: all test asan tsan fuzz bench bench-scaling deps install clean
 

@@ -1,19 +1,25 @@
-/* bench/net.h: helpers the network benchmarks share (eddy and libuv sides
- * alike): a watchdog that bounds every run in time, the loopback address,
- * the resident set size, descriptor limits and the byte pattern tcp_pump
- * sends. Header-only, no event loop; plain POSIX so that both sides measure
- * with the same code. */
+/* bench/net.h: helpers the network benchmarks share (eddy, libuv, libev and
+ * libevent sides alike): a watchdog that bounds every run in time, the
+ * loopback address, the resident set size, descriptor limits, the byte
+ * pattern tcp_pump sends, and the plain-socket set-up the libev and
+ * libevent sides need (those libraries watch descriptors; the program
+ * makes the sockets). Header-only, no event loop; plain POSIX so that every
+ * side measures with the same code. */
 #ifndef EDDY_BENCH_NET_H
 #define EDDY_BENCH_NET_H
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 /* ---- watchdog ---------------------------------------------------------- */
@@ -170,6 +176,102 @@ static inline int bench_pump_check(const unsigned char *pattern, uint64_t off,
     len -= n;
   }
   return 1;
+}
+
+/* ---- plain sockets (libev and libevent sides) ---------------------------- */
+
+/* A listening, non-blocking stream socket with a backlog of 128: on
+ * 127.0.0.1 at a port the kernel picks when path is NULL, else on the Unix
+ * socket path (which must not exist). Returns the descriptor, or -1 with
+ * errno set. */
+static inline int bench_listen_fd(const char *path) {
+  int fd, err;
+
+  if (path == NULL) {
+    struct sockaddr_in a = bench_loopback(0);
+
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd == -1) return -1;
+    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        listen(fd, 128) == 0)
+      return fd;
+  } else {
+    struct sockaddr_un a;
+
+    memset(&a, 0, sizeof(a));
+    a.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(a.sun_path)) {
+      errno = ENAMETOOLONG;
+      return -1;
+    }
+    strcpy(a.sun_path, path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd == -1) return -1;
+    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        listen(fd, 128) == 0)
+      return fd;
+  }
+  err = errno;
+  close(fd);
+  errno = err;
+  return -1;
+}
+
+/* Start a non-blocking connect to the socket bench_listen_fd made: lfd's
+ * TCP address when path is NULL, else the Unix socket path. Returns the new
+ * descriptor with *done set to 1 when the connection is already made, or to
+ * 0 when it completes later (wait until the descriptor is writable, then
+ * ask bench_connect_result); -1 with errno set on failure. */
+static inline int bench_connect_fd(int lfd, const char *path, int *done) {
+  struct sockaddr_storage a;
+  socklen_t len = sizeof(a);
+  int fd, err;
+
+  memset(&a, 0, sizeof(a));
+  if (path == NULL) {
+    if (getsockname(lfd, (struct sockaddr *)&a, &len) != 0) return -1;
+  } else {
+    struct sockaddr_un *u = (struct sockaddr_un *)&a;
+
+    u->sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(u->sun_path)) {
+      errno = ENAMETOOLONG;
+      return -1;
+    }
+    strcpy(u->sun_path, path);
+    len = sizeof(*u);
+  }
+  fd = socket(a.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd == -1) return -1;
+  if (connect(fd, (struct sockaddr *)&a, len) == 0) {
+    *done = 1;
+    return fd;
+  }
+  if (errno == EINPROGRESS) {
+    *done = 0;
+    return fd;
+  }
+  err = errno;
+  close(fd);
+  errno = err;
+  return -1;
+}
+
+/* The outcome of a connect bench_connect_fd left in progress, once fd is
+ * writable: 0 when connected, else the errno value of the failure. */
+static inline int bench_connect_result(int fd) {
+  int err = 0;
+  socklen_t len = sizeof(err);
+
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno;
+  return err;
+}
+
+/* TCP_NODELAY on fd. Returns 0 or -1. */
+static inline int bench_nodelay(int fd) {
+  int one = 1;
+
+  return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 #endif /* EDDY_BENCH_NET_H */

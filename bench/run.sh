@@ -4,18 +4,29 @@
 # BUILD_DIR) and print one comparison table on stdout. Builds nothing.
 #
 # Each workload runs eddy and every peer that was built alternately (eddy uv
-# ev eddy uv ev ...), RUNS times each; only medians of the same run are
-# compared (shared/BENCHMARKING.md, point 1). Before every timers_million and
+# ev event eddy uv ev event ...; peers: libuv, libev, libevent, OpenSSL for
+# pbkdf2), RUNS times each; only medians of the same run are compared
+# (shared/BENCHMARKING.md, point 1). Before every timers_million and
 # timers_mod100 run, bench_pretouch writes as much memory as the biggest side
 # uses, untimed, so no side pays for re-touching memory the host took back
 # (point 2). Progress goes to stderr.
 #
+# The HTTP workloads (http_c50, http_c1000: req/s under wrk with 50 and 1000
+# keep-alive connections; http_idle_rss: server memory per idle keep-alive
+# connection) compare eddy's server with nginx and Node through
+# bench/http/run.sh, which alternates the servers itself and appends its
+# runs to the same runs.tsv (impls eddy, nginx, node): RUNS runs of
+# DURATION=10 s after a 2 s warm-up, 10,000 idle connections; under QUICK,
+# 1 run of 2 s after 1 s, 1,000 idle connections. They need curl, and wrk
+# for the req/s ones; without them they are skipped with a message.
+#
 # Environment:
 #   RUNS=3        runs per side and workload
-#   QUICK=1       1 run each, smaller N (well under a minute in all)
+#   QUICK=1       1 run each, smaller N (under a minute in all)
 #   WORKLOADS=... subset of "timers_million timers_mod100 loop_empty pbkdf2
 #                 queue_work async_pingpong fs_stat tcp_pingpong tcp_pump
-#                 tcp_pound tcp_idle_rss pipe_pingpong udp_pingpong spawn"
+#                 tcp_pound tcp_idle_rss pipe_pingpong udp_pingpong spawn
+#                 http_c50 http_c1000 http_idle_rss"
 #   BENCH_OUT=DIR where results.json (every run's key=value pairs, machine,
 #                 date, versions), runs.tsv, table.txt and chart.svg go
 #                 (default BUILD_DIR/bench-out)
@@ -38,7 +49,8 @@ runs=${RUNS:-3}
 ((quick)) && runs=1
 workloads=${WORKLOADS:-"timers_million timers_mod100 loop_empty pbkdf2 \
   queue_work async_pingpong fs_stat tcp_pingpong tcp_pump tcp_pound \
-  tcp_idle_rss pipe_pingpong udp_pingpong spawn"}
+  tcp_idle_rss pipe_pingpong udp_pingpong spawn http_c50 http_c1000 \
+  http_idle_rss"}
 out=${BENCH_OUT:-$build/bench-out}
 mkdir -p "$out"
 tsv=$out/runs.tsv
@@ -67,10 +79,44 @@ pretouch_for() {
   esac
 }
 
+# One HTTP workload ($1: http_c50, http_c1000 or http_idle_rss) through
+# bench/http/run.sh, which writes its rows into $tsv itself.
+run_http() {
+  local w=$1 mode=${1#http_} need=curl rc=0 side tool
+  [[ $mode == idle_rss ]] || need="curl wrk"
+  for tool in $need; do
+    if ! command -v "$tool" >/dev/null; then
+      echo "[bench] $w: $tool not found, skipped (apt-get install $tool)" >&2
+      for side in eddy nginx node; do
+        printf '%s\t%s\t1\tskipped\t1\n' "$w" "$side" >>"$tsv"
+      done
+      return 0
+    fi
+  done
+  echo "[bench] $w: eddy nginx node, $runs run(s) each (bench/http/run.sh)" >&2
+  # Its own table goes to stderr with the progress; the rows go to $tsv.
+  if ((quick)); then
+    TSV=$tsv MODE=$mode RUNS=1 DURATION=2 WARMUP=1 IDLE_CONNS=1000 SETTLE=1 \
+      "$here/http/run.sh" "$build" >&2 || rc=$?
+  else
+    TSV=$tsv MODE=$mode RUNS=$runs DURATION=10 WARMUP=2 IDLE_CONNS=10000 \
+      "$here/http/run.sh" "$build" >&2 || rc=$?
+  fi
+  if ((rc != 0)); then
+    echo "[bench] $w FAILED (bench/http/run.sh exit $rc)" >&2
+    failed=1
+  fi
+}
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 failed=0
 for w in $workloads; do
+  if [[ $w == http_* ]]; then
+    run_http "$w"
+    continue
+  fi
   impls=""
-  for impl in eddy uv ev ssl; do
+  for impl in eddy uv ev event ssl; do
     if [[ -x $bindir/bench_${w}_$impl ]]; then
       impls="$impls $impl"
     else
@@ -157,28 +203,44 @@ END {
 # workload metric better peer target(ratio eddy/peer; "-" none) op
 spec='timers_million start_s lower uv 1/3 <=
 timers_million start_s lower ev 1 <=
+timers_million start_s lower event - -
 timers_million cpu_s lower uv 1/3 <=
 timers_million cpu_s lower ev 1 <=
+timers_million cpu_s lower event - -
 timers_million rss_mib lower uv 1 <
 timers_million rss_mib lower ev - -
+timers_million rss_mib lower event - -
 timers_mod100 wall_s lower uv 1/3 <=
 timers_mod100 wall_s lower ev 1 <=
+timers_mod100 wall_s lower event - -
 timers_mod100 cpu_s lower uv - -
 timers_mod100 cpu_s lower ev - -
+timers_mod100 cpu_s lower event - -
 loop_empty iters_per_s higher uv - -
 loop_empty iters_per_s higher ev - -
+loop_empty iters_per_s higher event - -
 pbkdf2 time_s lower ssl 1.25 <=
 queue_work jobs_per_s higher uv 2 >=
 queue_work cpu_s lower uv - -
 async_pingpong round_trips_per_s higher uv 1.5 >=
 fs_stat stats_per_s higher uv 1.2 >=
 tcp_pingpong round_trips_per_s higher uv 1.2 >=
+tcp_pingpong round_trips_per_s higher ev - -
+tcp_pingpong round_trips_per_s higher event - -
 tcp_pump mb_per_s higher uv 1 >=
 tcp_pound connections_per_s higher uv 1.2 >=
 tcp_idle_rss conn_rss_bytes lower uv 1 <=
 pipe_pingpong round_trips_per_s higher uv - -
+pipe_pingpong round_trips_per_s higher ev - -
+pipe_pingpong round_trips_per_s higher event - -
 udp_pingpong round_trips_per_s higher uv - -
-spawn spawns_per_s higher uv 1 >='
+spawn spawns_per_s higher uv 1 >=
+http_c50 req_per_s higher nginx 1.1 >=
+http_c50 req_per_s higher node 2 >=
+http_c1000 req_per_s higher nginx - -
+http_c1000 req_per_s higher node - -
+http_idle_rss conn_rss_bytes lower nginx - -
+http_idle_rss conn_rss_bytes lower node - -'
 
 awk -F'\t' -v spec="$spec" '
 function fmt(v) {
@@ -240,6 +302,8 @@ END {
   }
   print "ratio = eddy median / peer median; \"better\" says which way wins " \
     "for the metric (lower: times, RSS; higher: iterations/s)."
+  print "peers: uv = libuv, ev = libev, event = libevent, ssl = OpenSSL; " \
+    "http_*: nginx, node = Node.js (bench/http/run.sh)."
   for (k in nfail) {
     split(k, q, SUBSEP)
     printf "FAILED: %s %s: %d of %d runs failed their checks (left out " \

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# scripts/bench.sh: what `make bench` runs. Makes sure the peers (libuv1-dev,
-# libev-dev, libssl-dev for pbkdf2) are installed, installing them with apt-get when running as root
-# or with password-less sudo, and says which peers it has to skip; configures
-# a Release build with -DEDDY_BUILD_BENCH=ON in build-bench/ (BUILD_DIR
-# overrides), builds the bench programs and runs bench/run.sh on them.
+# scripts/bench.sh: what `make bench` runs. Makes sure the peers are
+# installed (libuv1-dev, libev-dev, libevent-dev; libssl-dev for pbkdf2;
+# nginx, wrk and curl for the HTTP workloads; nodejs, optional, only when
+# apt has it), installing them with apt-get when running as root or with
+# password-less sudo, and says which peers it has to skip; configures a
+# Release build with -DEDDY_BUILD_BENCH=ON in build-bench/ (BUILD_DIR
+# overrides), builds the bench programs (eddy's HTTP server among them) and
+# runs bench/run.sh on them. A package apt cannot install is skipped, never
+# fatal. (Debian's nginx package also starts the nginx service on port 80;
+# the bench runs its own nginx on 127.0.0.1:18080.)
 # RUNS, QUICK, WORKLOADS and BENCH_OUT pass through to bench/run.sh.
 # `scripts/bench.sh scaling` (make bench-scaling) runs bench/scaling.sh
 # instead (RUNS, SCALING_MAX, CONN_MAX, BENCH_OUT pass through).
@@ -19,13 +24,30 @@ int main(void) { return ev_version_major() > 0 ? 0 : 1; }'
   cc -x c -o /dev/null - -lev -lm <<<"$prog" >/dev/null 2>&1
 }
 
+have_event() {
+  pkg-config --exists libevent_core 2>/dev/null ||
+    pkg-config --exists libevent 2>/dev/null
+}
+have_ssl() { pkg-config --exists libcrypto 2>/dev/null; }
+have_nginx() { command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]]; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
 missing=()
-command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
-command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+have pkg-config || missing+=(pkg-config)
+have cmake || missing+=(cmake)
 have_uv || missing+=(libuv1-dev)
 have_ev || missing+=(libev-dev)
-have_ssl() { pkg-config --exists libcrypto 2>/dev/null; }
+have_event || missing+=(libevent-dev)
 have_ssl || missing+=(libssl-dev)
+have_nginx || missing+=(nginx)
+have wrk || missing+=(wrk)
+have curl || missing+=(curl)
+# Node is an optional peer: asked for only when apt knows the package.
+if ! have node && have apt-cache &&
+  apt-cache policy nodejs 2>/dev/null |
+  grep 'Candidate: [0-9]' >/dev/null; then
+  missing+=(nodejs)
+fi
 
 if ((${#missing[@]} > 0)); then
   sudo=()
@@ -41,8 +63,12 @@ if ((${#missing[@]} > 0)); then
     export DEBIAN_FRONTEND=noninteractive
     if ! "${sudo[@]}" apt-get install -y -q "${missing[@]}" >&2; then
       "${sudo[@]}" apt-get update -q >&2 || true
-      "${sudo[@]}" apt-get install -y -q "${missing[@]}" >&2 ||
-        echo "bench.sh: apt-get install failed" >&2
+      # One at a time, so that a package this release lacks does not keep
+      # the others out.
+      for pkg in "${missing[@]}"; do
+        "${sudo[@]}" apt-get install -y -q "$pkg" >&2 ||
+          echo "bench.sh: apt-get install $pkg failed" >&2
+      done
     fi
   else
     echo "bench.sh: cannot install ${missing[*]} (not root, no sudo -n," \
@@ -56,7 +82,13 @@ if ! command -v cmake >/dev/null 2>&1; then
 fi
 have_uv || echo "bench.sh: libuv not available: uv side skipped" >&2
 have_ev || echo "bench.sh: libev not available: ev side skipped" >&2
+have_event || echo "bench.sh: libevent not available: event side skipped" >&2
 have_ssl || echo "bench.sh: OpenSSL not available: pbkdf2 ssl side skipped" >&2
+have_nginx || echo "bench.sh: nginx not available: HTTP nginx side skipped" >&2
+have node || echo "bench.sh: node not available: HTTP node side skipped" >&2
+have wrk || echo "bench.sh: wrk not available: http_c50 and http_c1000" \
+  "skipped" >&2
+have curl || echo "bench.sh: curl not available: HTTP workloads skipped" >&2
 
 # The library at -O2 like the peers' distribution builds, no sanitizers, and
 # none of the tests or examples (the bench needs only eddy_static).

@@ -8,22 +8,45 @@
 #   MODE=idle_rss       resident memory per idle keep-alive connection
 #   MODE=all            the three, one table each
 #
-# Builds bench/http/eddy_server.c against BUILD_DIR's libeddy.a (default
-# build-bench; configure and build the library there first, Release or
-# RelWithDebInfo, no sanitizers) and bench/http/idle_clients.c. Runs the
-# servers alternately (eddy nginx node eddy ...), RUNS times each (default
-# 5), each started fresh, and prints min/median/max and the ratios of the
-# medians (shared/BENCHMARKING.md: only same-run ratios mean anything). The
-# server is pinned to CPU 0 and the client (wrk, idle_clients) to CPU 1
-# (PIN=0 turns that off). A missing peer (nginx, node) is skipped with a
-# message; wrk is required for the req/s modes.
+# The eddy server and the idle client are BUILD_DIR's
+# bench/bench_http_eddy_server and bench/bench_http_idle_clients when they
+# are there (`make bench`, or cmake --build BUILD_DIR --target eddy_bench,
+# builds them; rebuild after changing their sources); otherwise this
+# script compiles bench/http/eddy_server.c against BUILD_DIR's libeddy.a
+# (default build-bench; configure and build the library there first,
+# Release or RelWithDebInfo, no sanitizers) and bench/http/idle_clients.c.
+# Runs the servers alternately (eddy nginx node eddy ...), RUNS times each
+# (default 5), each started fresh, and prints min/median/max and the ratios
+# of the medians (shared/BENCHMARKING.md: only same-run ratios mean
+# anything). The server is pinned to CPU 0 and the client (wrk,
+# idle_clients) to CPU 1 (PIN=0 turns that off). A missing peer (nginx,
+# node) is skipped with a message; wrk is required for the req/s modes.
 #
-# req/s modes: a 2 s warm-up, then DURATION seconds (default 10) of wrk.
+# TSV=FILE (what bench/run.sh, so `make bench`, uses): also append every
+# run's figures to FILE in bench/run.sh's runs.tsv format, one
+# "workload<TAB>impl<TAB>run<TAB>key<TAB>value" line each, workloads
+# http_cN (N connections) and http_idle_rss, impls eddy, nginx and node:
+# an rc line (0, or 1 when the run failed its checks: the server did not
+# start, wrk or idle_clients failed, or wrk counted errors), the version of
+# nginx and Node, req_per_s, cpu_us_per_req, errors, timeouts and requests
+# (req/s modes), conn_rss_bytes (the per-connection figure below),
+# conn_rss_bytes_mw (nginx: master + worker), rss_before_kib, rss_with_kib,
+# server_fds and conns (idle_rss). A peer that is not installed gets a
+# "skipped 1" line.
+#
+# Exits 1 when a run failed. A failed req/s run does not stop the script
+# (the next one runs); a server that does not start or a failed
+# idle_clients ends it at once.
+#
+# req/s modes: a WARMUP-second warm-up (default 2), then DURATION seconds
+# (default 10) of wrk.
 # Beside req/s it reports the server's CPU time per request (user + system,
 # from /proc/PID/stat; nginx: its worker), which still compares the servers
-# when wrk is the bottleneck, and wrk's socket errors and non-2xx answers
-# (expected 0). eddy and Node run with their defaults, nginx with its
-# default keepalive_timeout 75s.
+# when wrk is the bottleneck, wrk's errors (connect, read and write errors
+# and non-2xx answers; expected 0, any fails the run) and its timeouts
+# (requests still unanswered after wrk's 2 s timeout: a latency tail, not
+# a failure; Node has a few hundred at c1000). eddy and Node run with their
+# defaults, nginx with its default keepalive_timeout 75s.
 #
 # nginx's worker_connections is max(1024, C + C/8 + 64) for C connections:
 # nginx (since 1.19) closes idle keep-alive connections in advance whenever
@@ -60,6 +83,9 @@ build=${1:-$root/build-bench}
 mode=${MODE:-c50}
 runs=${RUNS:-5}
 duration=${DURATION:-10}
+warmup=${WARMUP:-2}
+tsv=${TSV:-}
+failed=0
 pin=${PIN:-1}
 port=${PORT:-18080}
 idle_conns=${IDLE_CONNS:-10000}
@@ -71,9 +97,6 @@ case $mode in
   all) modes="c50 c1000 idle_rss" ;;
   *) echo "run.sh: MODE is c50, c1000, idle_rss or all" >&2; exit 2 ;;
 esac
-lib=$(find "$build" -name libeddy.a | head -n 1)
-[ -n "$lib" ] || { echo "run.sh: no libeddy.a under $build" >&2; exit 2; }
-
 dir=$(mktemp -d /tmp/eddy-bench-http-XXXXXX)
 server='' worker='' client=''
 
@@ -102,22 +125,71 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cc -O2 -std=c11 -D_GNU_SOURCE -I"$root/include" "$here/eddy_server.c" \
-  "$lib" -lpthread -o "$dir/eddy_server"
-cc -O2 -std=c11 -D_GNU_SOURCE "$here/idle_clients.c" -o "$dir/idle_clients"
+# The programs `make bench` built, else compiled here (see the header).
+bindir=
+for d in "$build/bench" "$build"; do
+  if [ -x "$d/bench_http_eddy_server" ] && [ -x "$d/bench_http_idle_clients" ]
+  then
+    bindir=$d
+    break
+  fi
+done
+if [ -n "$bindir" ]; then
+  cp "$bindir/bench_http_eddy_server" "$dir/eddy_server"
+  cp "$bindir/bench_http_idle_clients" "$dir/idle_clients"
+else
+  lib=$(find "$build" -name libeddy.a | head -n 1)
+  [ -n "$lib" ] || { echo "run.sh: no libeddy.a under $build" >&2; exit 2; }
+  cc -O2 -std=c11 -D_GNU_SOURCE -I"$root/include" "$here/eddy_server.c" \
+    "$lib" -lpthread -o "$dir/eddy_server"
+  cc -O2 -std=c11 -D_GNU_SOURCE "$here/idle_clients.c" -o "$dir/idle_clients"
+fi
 
-sides="eddy"
+# TSV rows (see the header): tsv_row WORKLOAD IMPL RUN KEY VALUE.
+tsv_row() {
+  [ -n "$tsv" ] || return 0
+  printf '%s\t%s\t%d\t%s\t%s\n' "$@" >>"$tsv"
+}
+
+# The rows of one finished run of side $2 in workload $1, run $3: rc $4,
+# then the side's version, then KEY VALUE pairs.
+tsv_run() {
+  local w=$1 side=$2 run=$3 rc=$4 v
+  shift 4
+  tsv_row "$w" "$side" "$run" rc "$rc"
+  case $side in
+    nginx) v=$("$nginx" -v 2>&1 | sed -n 's|.*nginx/||p') ;;
+    node) v=$(node --version 2>/dev/null) ;;
+    *) v= ;;
+  esac
+  [ -z "$v" ] || tsv_row "$w" "$side" "$run" version "$v"
+  while [ $# -ge 2 ]; do
+    tsv_row "$w" "$side" "$run" "$1" "$2"
+    shift 2
+  done
+}
+
+# A peer that is not installed: a "skipped" row for workload $1.
+tsv_skip() {
+  tsv_row "$1" "$2" 1 skipped 1
+}
+
+sides="eddy" missing=""
 if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
   nginx=$(command -v nginx || echo /usr/sbin/nginx)
   sides="$sides nginx"
 else
   echo "run.sh: nginx not found: skipped" >&2
+  missing="$missing nginx"
 fi
 if command -v node >/dev/null; then
   sides="$sides node"
 else
   echo "run.sh: node not found: skipped" >&2
+  missing="$missing node"
 fi
+# The workload and run being measured, for the TSV rows.
+cur_w='' cur_run=0
 
 cpu0=() cpu1=()
 if [ "$pin" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
@@ -165,6 +237,7 @@ start() {
     sleep 0.05
   done
   echo "run.sh: $1 did not start" >&2
+  tsv_row "$cur_w" "$1" "$cur_run" rc 1
   exit 1
 }
 
@@ -193,52 +266,73 @@ stats() {
 
 # ---- req/s with wrk -t1 -c$1 ------------------------------------------------
 run_rps() {
-  local conns=$1 res="$dir/rps-$1" side i pid t0 t1 out rps reqs us errs
-  local wc
+  local conns=$1 res="$dir/rps-$1" side i pid t0 t1 out rps reqs us errs tmo
+  local wc wrc w=http_c$1
   wc=$(worker_conns "$conns")
 
   command -v wrk >/dev/null || { echo "run.sh: wrk not found" >&2; exit 2; }
   if ! raise_nofile $((wc + 256)); then
     echo "run.sh: c$conns skipped: needs $((wc + 256)) descriptors," \
       "hard limit $(ulimit -Hn)" >&2
+    for side in eddy nginx node; do tsv_skip "$w" "$side"; done
     return 0
   fi
+  for side in $missing; do tsv_skip "$w" "$side"; done
   nginx_conf "$wc" 75s
   : >"$res"
   for ((i = 1; i <= runs; i++)); do
     for side in $sides; do
+      cur_w=$w cur_run=$i
       start "$side" ""
-      "${cpu1[@]}" timeout -k 5 30 wrk -t1 -c"$conns" -d2s \
-        "http://127.0.0.1:$port/" >/dev/null
+      # A failed warm-up shows in the measured run that follows.
+      "${cpu1[@]}" timeout -k 5 $((warmup + 30)) wrk -t1 -c"$conns" \
+        -d"${warmup}s" "http://127.0.0.1:$port/" >/dev/null || true
       pid=$(measured_pid)
       t0=$(cpu_ticks "$pid")
+      wrc=0
       out=$("${cpu1[@]}" timeout -k 5 $((duration + 30)) wrk -t1 -c"$conns" \
-              -d"${duration}s" "http://127.0.0.1:$port/")
+              -d"${duration}s" "http://127.0.0.1:$port/") || wrc=$?
       t1=$(cpu_ticks "$pid")
       stop
       rps=$(echo "$out" | awk '/^Requests\/sec/ {print $2}')
-      reqs=$(echo "$out" | awk '/requests in/ {print $1}')
+      reqs=$(echo "$out" | awk '/requests in/ {print $1 + 0}')
       # "Socket errors: connect 0, read 0, write 0, timeout 0" and
       # "Non-2xx or 3xx responses: N" appear only when not zero.
       errs=$(echo "$out" | awk '
-        /Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10}
+        /Socket errors/ {gsub(",", ""); n += $4 + $6 + $8}
         /Non-2xx/ {n += $NF}
         END {print n + 0}')
+      tmo=$(echo "$out" | awk '
+        /Socket errors/ {gsub(",", ""); n += $10}
+        END {print n + 0}')
+      if [ "$wrc" != 0 ] || [ -z "$rps" ] || [ "${reqs:-0}" = 0 ]; then
+        echo "c$conns run $i $side: FAILED (wrk exit $wrc, no figures)" >&2
+        tsv_run "$w" "$side" "$i" 1 errors "$errs"
+        failed=1
+        continue
+      fi
       us=$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$reqs" \
              'BEGIN {printf "%.2f", t / hz / n * 1e6}')
-      echo "$side $rps $us $errs" >>"$res"
+      echo "$side $rps $us $errs $tmo" >>"$res"
       echo "c$conns run $i $side: $rps req/s, $us us CPU/request," \
-        "$errs errors" >&2
+        "$errs errors, $tmo timeouts" >&2
+      if [ "$errs" != 0 ]; then
+        echo "c$conns run $i $side: FAILED ($errs errors)" >&2
+        failed=1
+      fi
+      tsv_run "$w" "$side" "$i" $((errs == 0 ? 0 : 1)) req_per_s "$rps" \
+        cpu_us_per_req "$us" errors "$errs" timeouts "$tmo" requests "$reqs"
     done
   done
 
   echo "== wrk -t1 -c$conns keep-alive, ${duration}s x $runs runs each"
-  printf '%-6s %10s %10s %10s   %17s %7s\n' side "req/s min" median max \
-    "us CPU/req median" errors
+  printf '%-6s %10s %10s %10s   %17s %7s %8s\n' side "req/s min" median \
+    max "us CPU/req median" errors timeouts
   for side in $sides; do
-    printf '%-6s %s   %17s %7s\n' "$side" "$(stats "$side" 2 "$res" %10.0f)" \
-      "$(col "$side" 3 "$res" | median)" \
-      "$(col "$side" 4 "$res" | awk '{n += $1} END {print n + 0}')"
+    printf '%-6s %s   %17s %7s %8s\n' "$side" \
+      "$(stats "$side" 2 "$res" %10.0f)" "$(col "$side" 3 "$res" | median)" \
+      "$(col "$side" 4 "$res" | awk '{n += $1} END {print n + 0}')" \
+      "$(col "$side" 5 "$res" | awk '{n += $1} END {print n + 0}')"
   done
   for side in $sides; do
     [ "$side" = eddy ] && continue
@@ -246,28 +340,32 @@ run_rps() {
       -v p="$(col "$side" 2 "$res" | median)" \
       -v ec="$(col eddy 3 "$res" | median)" \
       -v pc="$(col "$side" 3 "$res" | median)" -v s="$side" \
-      'BEGIN {printf "eddy / %s: req/s %.2fx, CPU per request %.2fx\n",
-        s, e / p, ec / pc}'
+      'BEGIN {if (p > 0 && pc > 0)
+        printf "eddy / %s: req/s %.2fx, CPU per request %.2fx\n",
+          s, e / p, ec / pc}'
   done
 }
 
 # ---- RSS with $idle_conns idle keep-alive connections -----------------------
 run_idle() {
   local n=$idle_conns res="$dir/idle" side i pid m0 m1 r0 r1 fds line
-  local ctimeout=$((60 + settle)) rc wc
+  local ctimeout=$((60 + settle)) rc wc w=http_idle_rss
   wc=$(worker_conns "$n")
 
   if ! raise_nofile $((wc + 256)); then
     echo "run.sh: idle_rss skipped: needs $((wc + 256)) descriptors," \
       "hard limit $(ulimit -Hn)" >&2
+    for side in eddy nginx node; do tsv_skip "$w" "$side"; done
     return 0
   fi
+  for side in $missing; do tsv_skip "$w" "$side"; done
   nginx_conf "$wc" "${idle_keepalive}s"
   rm -f "$dir/ctl"
   mkfifo "$dir/ctl"
   : >"$res"
   for ((i = 1; i <= runs; i++)); do
     for side in $sides; do
+      cur_w=$w cur_run=$i
       start "$side" $((idle_keepalive * 1000))
       pid=$(measured_pid)
       sleep 0.5
@@ -281,7 +379,11 @@ run_idle() {
       client=$!
       exec 3<>"$dir/ctl"
       until grep -q '^ready=' "$dir/client.out"; do
-        alive "$client" || { echo "run.sh: idle_clients failed" >&2; exit 1; }
+        if ! alive "$client"; then
+          echo "run.sh: idle_clients failed" >&2
+          tsv_row "$w" "$side" "$i" rc 1
+          exit 1
+        fi
         sleep 0.1
       done
       sleep "$settle"
@@ -296,12 +398,18 @@ run_idle() {
       if [ "$rc" != 0 ]; then
         cat "$dir/client.out" >&2
         echo "run.sh: idle_clients exited $rc against $side" >&2
+        tsv_row "$w" "$side" "$i" rc 1
         exit 1
       fi
       line=$(awk -v n="$n" -v r0="$r0" -v r1="$r1" -v m0="$m0" -v m1="$m1" \
         'BEGIN {printf "%d %d %.0f %d %d %.0f", r0, r1, (r1 - r0) * 1024 / n,
           r0 + m0, r1 + m1, (r1 + m1 - r0 - m0) * 1024 / n}')
       echo "$side $line $fds" >>"$res"
+      # shellcheck disable=SC2086 # line is six numbers
+      set -- $line
+      tsv_run "$w" "$side" "$i" 0 conn_rss_bytes "$3" rss_before_kib "$1" \
+        rss_with_kib "$2" server_fds "$fds" conns "$n"
+      [ "$side" != nginx ] || tsv_row "$w" "$side" "$i" conn_rss_bytes_mw "$6"
       echo "idle run $i $side: RSS $r0 -> $r1 KiB" \
         "($(echo "$line" | cut -d' ' -f3) bytes/conn), $fds fds in the" \
         "server, $(grep open_ms "$dir/client.out")," \
@@ -326,7 +434,8 @@ run_idle() {
     [ "$side" = eddy ] && continue
     awk -v e="$(col eddy 4 "$res" | median)" \
       -v p="$(col "$side" 4 "$res" | median)" -v s="$side" \
-      'BEGIN {printf "eddy / %s: bytes per idle connection %.2fx\n", s, e / p}'
+      'BEGIN {if (p > 0)
+        printf "eddy / %s: bytes per idle connection %.2fx\n", s, e / p}'
   done
   echo "(server descriptors at measurement, median: $(for side in $sides; do
     printf '%s %s ' "$side" "$(col "$side" 8 "$res" | median)"; done))"
@@ -339,3 +448,4 @@ for m in $modes; do
     idle_rss) run_idle ;;
   esac
 done
+exit "$failed"
