@@ -403,7 +403,14 @@ static ssize_t eddy__stream_writev(eddy_stream_t *s, eddy_write_t *req) {
 
   if (n > IOV_MAX)
     n = IOV_MAX;
-  if (s->priv.flags & EDDY__STREAM_SOCKET) {
+  if ((s->priv.flags & EDDY__STREAM_SOCKET) && n == 1 &&
+      req->priv.send_fd == -1) {
+    /* One buffer (most writes): send() skips sendmsg's copy-in of the
+     * message header and iovec array. */
+    do
+      r = send(s->priv.io.fd, iov->iov_base, iov->iov_len, MSG_NOSIGNAL);
+    while (r == -1 && errno == EINTR);
+  } else if (s->priv.flags & EDDY__STREAM_SOCKET) {
     union {
       char space[CMSG_SPACE(sizeof(int))];
       struct cmsghdr align;

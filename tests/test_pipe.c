@@ -422,6 +422,41 @@ static void test_ipc_pass_tcp_connection(void **state) {
   test_assert_loop_clean(&loop);
 }
 
+/* A socket whose peer has gone: every write path (one buffer: send; several:
+ * sendmsg) reports EDDY_EPIPE and raises no SIGPIPE (SIGPIPE keeps its
+ * default action here, which would end the test program). */
+static int gone_status[2];
+static void gone_written(eddy_write_t *req, int status) {
+  gone_status[req->req.data != NULL] = status;
+}
+
+static void test_write_to_gone_peer_is_epipe(void **state) {
+  eddy_loop_t loop;
+  eddy_pipe_t p;
+  char a[3] = "abc", b[3] = "def";
+  eddy_buf_t bufs[2] = {eddy_buf_init(a, 3), eddy_buf_init(b, 3)};
+  eddy_write_t one, two;
+  int sv[2];
+
+  (void)state;
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_pipe_init(&loop, &p, 0), 0);
+  assert_int_equal(eddy_pipe_open(&p, sv[0]), 0);
+  assert_int_equal(close(sv[1]), 0);
+  assert_int_equal(eddy_try_write(&p.stream, bufs, 1), EDDY_EPIPE);
+  assert_int_equal(eddy_try_write(&p.stream, bufs, 2), EDDY_EPIPE);
+  gone_status[0] = gone_status[1] = 1;
+  one.req.data = NULL;
+  two.req.data = &two;
+  assert_int_equal(eddy_write(&one, &p.stream, bufs, 1, gone_written), 0);
+  assert_int_equal(eddy_write(&two, &p.stream, bufs, 2, gone_written), 0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_NOWAIT), 0);
+  assert_int_equal(gone_status[0], EDDY_EPIPE);
+  assert_int_equal(gone_status[1], EDDY_EPIPE);
+  test_teardown_loop(&loop);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_path_listen_connect),
@@ -429,6 +464,7 @@ int main(void) {
       cmocka_unit_test(test_abstract_name),
       cmocka_unit_test(test_pipe2_ends),
       cmocka_unit_test(test_ipc_pass_tcp_connection),
+      cmocka_unit_test(test_write_to_gone_peer_is_epipe),
   };
   return cmocka_run_group_tests(tests, setup_dir, remove_dir);
 }
