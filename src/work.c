@@ -83,8 +83,17 @@ static eddy__work_t *eddy__pool_next(void) {
  * itself from being closed under us. */
 static void eddy__work_complete(eddy__work_t *w) {
   eddy_loop_t *loop = w->loop;
-  eddy__work_t *head;
+  eddy__work_t *head = __atomic_load_n(&loop->priv.work_done, __ATOMIC_RELAXED);
 
+  /* Onto a non-empty stack: the loop has a wake-up coming already, and
+   * nothing of the loop is touched after the push, so no sender count is
+   * needed (two locked instructions fewer per job under load). */
+  while (head != NULL) {
+    w->next_done = head;
+    if (__atomic_compare_exchange_n(&loop->priv.work_done, &head, w, 1,
+                                    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+      return;
+  }
   __atomic_fetch_add(&loop->priv.work_senders, 1, __ATOMIC_SEQ_CST);
   head = __atomic_load_n(&loop->priv.work_done, __ATOMIC_RELAXED);
   do
