@@ -100,6 +100,7 @@ void eddy__timer_loop_close(eddy_loop_t *loop); /* frees the heap array */
 /* The loop's open timers (not on the open-handle list): i < count. */
 uint32_t eddy__timer_open_count(const eddy_loop_t *loop);
 eddy_handle_t *eddy__timer_open_at(const eddy_loop_t *loop, uint32_t i);
+uint32_t eddy__timer_verify(const eddy_loop_t *loop); /* tests: 0 = sound */
 /* ms until the nearest timer is due, 0 if due, -1 if there is none. */
 int eddy__next_timeout(const eddy_loop_t *loop);
 

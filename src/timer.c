@@ -541,6 +541,25 @@ void eddy__timer_close(eddy_handle_t *h) {
     eddy__slot_put(heap, h->priv.index, heap[last]);
 }
 
+/* The array's invariants (for tests): 0 if they hold, else the first bad
+ * slot + 1. */
+uint32_t eddy__timer_verify(const eddy_loop_t *loop) {
+  const struct eddy_timer_slot *heap = loop->priv.timer_heap;
+  uint32_t n = loop->priv.timer_count;
+  uint32_t started = n + loop->priv.timer_deferred;
+  uint32_t i;
+
+  for (i = 0; i < started + loop->priv.timer_parked; i++) {
+    const eddy_handle_t *h = &heap[i].timer->handle;
+
+    if (h->priv.index != i || h->priv.type != EDDY_TIMER ||
+        eddy__handle_closing(h) || eddy__handle_active(h) != (i < started) ||
+        (i > 0 && i < n && heap[(i - 1) / EDDY__HEAP_D].key > heap[i].key))
+      return i + 1;
+  }
+  return 0;
+}
+
 uint32_t eddy__timer_open_count(const eddy_loop_t *loop) {
   return loop->priv.timer_count + loop->priv.timer_deferred +
          loop->priv.timer_parked;

@@ -1,6 +1,7 @@
 /* test_timer.c: timer handles and the timer heap. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "test_util.h"
 #include "internal.h"
@@ -412,6 +413,150 @@ static void test_closing_timer_keeps_no_repeat(void **state) {
   test_teardown_loop(&loop);
 }
 
+/* Random start, stop, restart, close and timers-phase runs (at loop times
+ * the test sets) on a small set of timers, against a model: after every
+ * step the array's invariants hold, eddy_walk and eddy_loop_close see
+ * exactly the open and closing timers, activity and due times match, and
+ * each timers phase fires exactly the due timers in (due, start) order. */
+#define MODEL_N 64
+enum { M_FREE, M_STOPPED, M_ACTIVE, M_CLOSING };
+static struct {
+  int state;
+  uint64_t due, seq, repeat;
+} model[MODEL_N];
+static eddy_timer_t model_timers[MODEL_N];
+static uint64_t model_seq, model_now;
+static int model_fired[MODEL_N * 2], model_nfired, model_walked;
+
+static void model_cb(eddy_timer_t *t) {
+  int i = (int)(t - model_timers);
+  model_fired[model_nfired++] = i;
+  if (model[i].repeat != 0) { /* re-armed from the callback's start */
+    model[i].due = model_now + model[i].repeat;
+    model[i].seq = model_seq++;
+  } else {
+    model[i].state = M_STOPPED;
+  }
+}
+
+/* Model time t is loop time timer_base + MODEL_EPOCH + t: far enough ahead
+ * of the real clock that an eddy_run (which reads the clock) finds nothing
+ * due and only runs the close phase. */
+#define MODEL_EPOCH ((uint64_t)1 << 32)
+
+static void model_close_cb(eddy_handle_t *h) {
+  model[(eddy_timer_t *)h - model_timers].state = M_FREE;
+}
+
+static void model_close_phase(eddy_loop_t *loop) {
+  eddy_run(loop, EDDY_RUN_NOWAIT);
+  loop->priv.time = loop->priv.timer_base + MODEL_EPOCH + model_now;
+}
+
+static void model_walk_cb(eddy_handle_t *h, void *arg) {
+  (void)h;
+  (void)arg;
+  model_walked++;
+}
+
+static int model_before(int a, int b) {
+  return model[a].due != model[b].due ? model[a].due < model[b].due
+                                      : model[a].seq < model[b].seq;
+}
+
+/* Fire what is due at model_now and check the order against the model. */
+static void model_run_phase(eddy_loop_t *loop) {
+  int expect[MODEL_N], n = 0, i, j;
+
+  for (i = 0; i < MODEL_N; i++)
+    if (model[i].state == M_ACTIVE && model[i].due <= model_now)
+      expect[n++] = i;
+  for (i = 1; i < n; i++) /* insertion sort by (due, seq) */
+    for (j = i; j > 0 && model_before(expect[j], expect[j - 1]); j--) {
+      int t = expect[j];
+      expect[j] = expect[j - 1];
+      expect[j - 1] = t;
+    }
+  model_nfired = 0;
+  loop->priv.time = loop->priv.timer_base + MODEL_EPOCH + model_now;
+  eddy__run_timers(loop);
+  assert_int_equal(model_nfired, n);
+  for (i = 0; i < n; i++)
+    assert_int_equal(model_fired[i], expect[i]);
+}
+
+static void model_check(eddy_loop_t *loop) {
+  int i, open = 0, closing = 0;
+
+  assert_int_equal(eddy__timer_verify(loop), 0);
+  for (i = 0; i < MODEL_N; i++) {
+    eddy_timer_t *t = &model_timers[i];
+    open += model[i].state == M_STOPPED || model[i].state == M_ACTIVE;
+    closing += model[i].state == M_CLOSING;
+    if (model[i].state == M_FREE)
+      continue;
+    assert_int_equal(eddy_is_active(&t->handle), model[i].state == M_ACTIVE);
+    assert_int_equal(eddy_is_closing(&t->handle), model[i].state == M_CLOSING);
+    if (model[i].state == M_ACTIVE)
+      assert_int_equal(eddy_timer_get_due_in(t),
+                       model[i].due > model_now ? model[i].due - model_now
+                                                : 0);
+  }
+  assert_int_equal(eddy__timer_open_count(loop), (uint32_t)open);
+  model_walked = 0;
+  eddy_walk(loop, model_walk_cb, NULL);
+  assert_int_equal(model_walked, open + closing);
+  assert_int_equal(eddy_loop_close(loop),
+                   open + closing != 0 ? EDDY_EBUSY : 0);
+}
+
+static void test_random_ops_against_model(void **state) {
+  eddy_loop_t loop;
+  int step, i;
+
+  (void)state;
+  srand(7);
+  memset(model, 0, sizeof(model));
+  model_seq = model_now = 0;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  loop.priv.time = loop.priv.timer_base + MODEL_EPOCH; /* model time 0 */
+  for (step = 0; step < 20000; step++) {
+    int op = rand() % 100;
+    i = rand() % MODEL_N;
+    if (op < 5) {
+      model_now += (uint64_t)(rand() % 8);
+      model_run_phase(&loop);
+    } else if (op < 8) {
+      model_close_phase(&loop);
+    } else if (model[i].state == M_FREE) {
+      assert_int_equal(eddy_timer_init(&loop, &model_timers[i]), 0);
+      model[i].state = M_STOPPED;
+    } else if (model[i].state == M_CLOSING) {
+      continue;
+    } else if (op < 55) {
+      uint64_t timeout = (uint64_t)(rand() % 20);
+      model[i].repeat = rand() % 4 == 0 ? 1 + (uint64_t)(rand() % 5) : 0;
+      assert_int_equal(eddy_timer_start(&model_timers[i], model_cb, timeout,
+                                        model[i].repeat),
+                       0);
+      model[i].state = M_ACTIVE;
+      model[i].due = model_now + timeout;
+      model[i].seq = model_seq++;
+    } else if (op < 85) {
+      assert_int_equal(eddy_timer_stop(&model_timers[i]), 0);
+      model[i].state = M_STOPPED;
+    } else {
+      eddy_close(&model_timers[i].handle, model_close_cb);
+      model[i].state = M_CLOSING;
+    }
+    if (step % 97 == 0)
+      model_check(&loop);
+  }
+  model_check(&loop);
+  assert_true(model_seq > 5000); /* the mix kept timers busy */
+  test_teardown_loop(&loop);
+}
+
 /* When the start sequence runs out, live timers are renumbered in order:
  * ties still fire in start order across the wrap, also for timers started
  * during the timers phase. */
@@ -499,6 +644,7 @@ int main(void) {
       cmocka_unit_test(test_walk_visits_every_open_timer),
       cmocka_unit_test(test_loop_close_busy_with_unstarted_timer),
       cmocka_unit_test(test_closing_timer_keeps_no_repeat),
+      cmocka_unit_test(test_random_ops_against_model),
       cmocka_unit_test(test_sequence_wrap_keeps_order),
       cmocka_unit_test(test_deferred_stop_and_restart),
   };
