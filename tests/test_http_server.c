@@ -54,6 +54,7 @@ struct fx {
   int aborts;
   int abort_err;
   int closed_cb;
+  int send_timeouts; /* atomic: client errors ETIMEDOUT with no status */
   int api_checked;
   eddy_http_exchange_t *held;
 };
@@ -109,6 +110,8 @@ static void *client_main(void *arg) {
 
 static void on_client_error(eddy_http_server_t *server, int err, int status) {
   (void)server;
+  if (err == EDDY_ETIMEDOUT && status == 0)
+    __atomic_add_fetch(&fx.send_timeouts, 1, __ATOMIC_RELEASE);
   if (fx.nerrors + 2 <= (int)(sizeof(fx.errors) / sizeof(fx.errors[0]))) {
     fx.errors[fx.nerrors++] = err;
     fx.errors[fx.nerrors++] = status;
@@ -788,6 +791,11 @@ static void handler(eddy_http_server_t *server, eddy_http_exchange_t *ex) {
   } else if (path_is(q, "/big")) {
     struct eddy__http_conn *c = eddy__http_conn_of(ex);
     size_t n = (size_t)query_num(q, "n=", 1000);
+    int sndbuf = (int)query_num(q, "sndbuf=", 0);
+
+    if (sndbuf > 0) /* a small kernel buffer keeps the answer queued */
+      setsockopt(c->tcp.stream.priv.io.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+                 sizeof(sndbuf));
     eddy_http_respond(ex, 200, NULL, 0, big_body, n);
     note_queue(c->tcp.stream.write_queue_size);
   } else if (path_is(q, "/stream")) {
@@ -1622,6 +1630,66 @@ static void test_slow_reader(void **state) {
   assert_int_equal(fx.requests, 65);
 }
 
+/* ---- send timeout ------------------------------------------------------- */
+
+#define SEND_TIMEOUT 100
+
+static void client_send_timeout(void) {
+  struct cl *c = malloc(sizeof(*c));
+  char *reqs = malloc(4 * 64);
+  size_t got = 0, n = 0;
+  uint64_t start;
+  ssize_t r;
+  int i;
+
+  /* A client that asks for 8 MiB and stops reading: once send_timeout
+   * passes with no byte written, the server drops the connection. */
+  CHECK(cl_open_rcvbuf(c, 4096) == 0, "connect");
+  cl_sends(c, GET("/stream?n=8388608"));
+  CHECK(wait_flag(&fx.send_timeouts), "no send timeout");
+  cl_close(c);
+  check_still_serving(__LINE__);
+
+  /* A slow but steady reader: four 1 MiB answers through a 4 KiB server
+   * send buffer, 16 KiB read every 2 ms. Each answer sits in the server's
+   * queue as one block for longer than send_timeout, but bytes keep
+   * moving, and any byte written starts the count again. */
+  CHECK(cl_open_rcvbuf(c, 16384) == 0, "connect");
+  for (i = 0; i < 4; i++)
+    n += (size_t)sprintf(reqs + n, GET("/big?n=1048576&sndbuf=4096"));
+  start = eddy_hrtime();
+  cl_send(c, reqs, n);
+  while (got < 4 * 1048576) {
+    r = recv(c->fd, c->buf, 16384, 0);
+    if (r <= 0) {
+      fail_at(__LINE__, "slow reader cut off after %zu bytes", got);
+      break;
+    }
+    got += (size_t)r;
+    usleep(2000);
+  }
+  CHECK(eddy_hrtime() - start > 4 * SEND_TIMEOUT * 1000000ull,
+        "the reader was not slow enough to test anything");
+  CHECK(__atomic_load_n(&fx.send_timeouts, __ATOMIC_ACQUIRE) == 1,
+        "the steady reader was timed out");
+  cl_close(c);
+  free(reqs);
+  free(c);
+}
+
+static void test_send_timeout(void **state) {
+  eddy_http_server_options_t o = eddy_http_server_options_default();
+
+  (void)state;
+  assert_int_equal(o.send_timeout, 60000);
+  o.send_timeout = SEND_TIMEOUT;
+  o.write_high_water = HIGH_WATER;
+  memset(big_body, 'x', sizeof(big_body));
+  run_with(&o, client_send_timeout);
+  assert_int_equal(fx.send_timeouts, 1);
+  assert_true(fx.drains > 0);
+}
+
 /* ---- idle connections hold no read state --------------------------------- */
 
 static void client_idle_memory(void) {
@@ -1834,6 +1902,7 @@ int main(void) {
       cmocka_unit_test(test_head_and_http10),
       cmocka_unit_test(test_timeouts),
       cmocka_unit_test(test_slow_reader),
+      cmocka_unit_test(test_send_timeout),
       cmocka_unit_test(test_max_requests),
       cmocka_unit_test(test_idle_connections_hold_no_read_state),
       cmocka_unit_test(test_peer_errors),

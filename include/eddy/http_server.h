@@ -63,9 +63,9 @@
  * error; the handler still ends the exchange.
  *
  * Not supported: protocol upgrades and CONNECT tunnels (the handler gets the
- * request like any other), trailers in responses, a send timeout (a client
- * that stops reading keeps its connection until it goes away or the server
- * closes; its memory is bounded by write_high_water and the response).
+ * request like any other), trailers in responses. A client that stops
+ * reading holds at most write_high_water bytes plus one response, and for
+ * at most send_timeout.
  *
  * Threads: a server and its exchanges belong to the loop's thread; every
  * function here must be called there. Callbacks run there too.
@@ -165,10 +165,16 @@ typedef struct eddy_http_server_options {
   size_t write_high_water;
   /* listen(2) backlog. Default 511. */
   int backlog;
+  /* How long queued response bytes may wait with not one of them written,
+   * in ms (a client that stops reading); then the connection is closed at
+   * once, the exchange's abort callback gets EDDY_ETIMEDOUT and
+   * on_client_error hears of it. Any byte written starts the count again
+   * (checked when it runs out). Default 60000 (nginx's send_timeout). */
+  uint64_t send_timeout;
 } eddy_http_server_options_t;
 
 #define EDDY_HTTP_SERVER_OPTIONS_INIT                                          \
-  { EDDY_HTTP_LIMITS_INIT, 60000, 300000, 5000, 5000, 0, 65536, 511 }
+  { EDDY_HTTP_LIMITS_INIT, 60000, 300000, 5000, 5000, 0, 65536, 511, 60000 }
 
 /* Returns the defaults (the values of EDDY_HTTP_SERVER_OPTIONS_INIT). */
 eddy_http_server_options_t eddy_http_server_options_default(void);

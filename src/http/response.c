@@ -351,8 +351,10 @@ int eddy__http_send(struct eddy__http_conn *c, const eddy_buf_t *bufs,
     eddy__http_conn_fail(c, err);
     return err;
   }
+  c->send_queued += off;
   if (s->write_queue_size > c->server->opts.write_high_water)
     c->flags |= EDDY__HC_PAUSED_WQ;
+  eddy__http_send_queued(c);
   return 0;
 }
 

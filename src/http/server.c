@@ -59,19 +59,60 @@ static uint64_t loop_now(const struct eddy__http_conn *c) {
 
 static void on_timer(eddy_timer_t *timer);
 
-/* Sets the deadline; re-arms the timer only if it would fire too late. */
-void eddy__http_set_deadline(struct eddy__http_conn *c, int kind, uint64_t at) {
+/* Make the timer fire by at; re-armed only if it would fire too late. */
+static void arm_timer(struct eddy__http_conn *c, uint64_t at) {
   uint64_t now;
 
-  if (c->flags & EDDY__HC_DEAD)
-    return;
-  c->deadline = at;
-  c->deadline_kind = kind;
   if (c->timer_due != 0 && c->timer_due <= at)
     return;
   now = loop_now(c);
   if (eddy_timer_start(&c->timer, on_timer, at > now ? at - now : 0, 0) == 0)
     c->timer_due = at;
+}
+
+/* Sets the deadline; re-arms the timer only if it would fire too late. */
+void eddy__http_set_deadline(struct eddy__http_conn *c, int kind, uint64_t at) {
+  if (c->flags & EDDY__HC_DEAD)
+    return;
+  c->deadline = at;
+  c->deadline_kind = kind;
+  arm_timer(c, at);
+}
+
+/* Bytes of the response the kernel has taken so far. */
+static uint64_t send_written(const struct eddy__http_conn *c) {
+  return c->send_queued - c->tcp.stream.write_queue_size;
+}
+
+/* Response bytes were queued (response.c): some of them must reach the
+ * kernel within send_timeout. An armed deadline stands: queuing more is no
+ * progress. */
+void eddy__http_send_queued(struct eddy__http_conn *c) {
+  uint64_t timeout = c->server->opts.send_timeout;
+
+  if ((c->flags & EDDY__HC_DEAD) || timeout == 0 || c->send_deadline != 0)
+    return;
+  c->send_deadline = loop_now(c) + timeout;
+  c->send_mark = send_written(c);
+  arm_timer(c, c->send_deadline);
+}
+
+/* The send deadline came: fail the connection if not one byte was written
+ * since it was set (as nginx's send_timeout), else set the next. Returns 1
+ * if the connection failed. */
+static int send_deadline_passed(struct eddy__http_conn *c) {
+  if (c->tcp.stream.write_queue_size == 0) {
+    c->send_deadline = 0;
+    return 0;
+  }
+  if (send_written(c) == c->send_mark) {
+    /* The client stopped reading: nothing graceful can get through. */
+    eddy__http_conn_fail(c, EDDY_ETIMEDOUT);
+    return 1;
+  }
+  c->send_deadline = 0;
+  eddy__http_send_queued(c);
+  return 0;
 }
 
 void eddy__http_clear_deadline(struct eddy__http_conn *c, int kind) {
@@ -591,6 +632,8 @@ void eddy__http_wrote(struct eddy__http_conn *c, int status) {
     eddy__http_conn_fail(c, status);
     return;
   }
+  if (c->tcp.stream.write_queue_size == 0)
+    c->send_deadline = 0; /* all written */
   if (c->tcp.stream.write_queue_size > c->server->opts.write_high_water / 2)
     return;
   if (c->flags & EDDY__HC_DRAIN_WANTED) {
@@ -612,7 +655,15 @@ static void on_timer(eddy_timer_t *timer) {
   int kind = c->deadline_kind;
 
   c->timer_due = 0;
-  if (c->deadline == 0 || (c->flags & EDDY__HC_DEAD))
+  if (c->flags & EDDY__HC_DEAD)
+    return;
+  if (c->send_deadline != 0) {
+    if (now >= c->send_deadline && send_deadline_passed(c))
+      return;
+    if (c->send_deadline != 0)
+      arm_timer(c, c->send_deadline);
+  }
+  if (c->deadline == 0)
     return;
   if (now < c->deadline) {
     eddy__http_set_deadline(c, kind, c->deadline);

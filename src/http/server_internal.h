@@ -95,6 +95,11 @@ struct eddy__http_conn {
   uint64_t deadline;  /* loop time, 0: none */
   uint64_t timer_due; /* when the timer is armed for, 0: not armed */
   int deadline_kind;
+  /* Queued response bytes must make progress by then (send_timeout); kept
+   * apart because it runs alongside the other deadlines. 0: none. */
+  uint64_t send_deadline;
+  uint64_t send_queued; /* bytes ever handed to eddy_write */
+  uint64_t send_mark;   /* bytes written when send_deadline was set */
 
   /* Request body. */
   int body_mode;
@@ -148,6 +153,7 @@ void eddy__http_kick(struct eddy__http_conn *c);
 void eddy__http_exchange_maybe_finish(struct eddy__http_conn *c);
 void eddy__http_conn_fail(struct eddy__http_conn *c, int err);
 void eddy__http_wrote(struct eddy__http_conn *c, int status);
+void eddy__http_send_queued(struct eddy__http_conn *c);
 void eddy__http_response_ended(struct eddy__http_conn *c);
 void eddy__http_client_error(struct eddy__http_conn *c, int err, int status);
 
