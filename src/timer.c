@@ -172,7 +172,6 @@ static void eddy__park(eddy_loop_t *loop, eddy_timer_t *timer) {
   slot.timer = timer;
   eddy__slot_put(loop->priv.timer_heap,
                  loop->priv.timer_count + loop->priv.timer_deferred, slot);
-  loop->priv.timer_parked++;
 }
 
 /* Take a parked timer out of the parked region, whose front is slot front:
@@ -217,7 +216,7 @@ static void eddy__deferred_flush(eddy_loop_t *loop) {
  * so eddy__heap_release knows how to give it back. */
 #define EDDY__HEAP_PAD 3
 #define EDDY__HEAP_HUGE ((size_t)2 << 20)
-#define EDDY__HEAP_HUGE_MIN (4 * EDDY__HEAP_HUGE)
+#define EDDY__HEAP_HUGE_MIN EDDY__HEAP_HUGE
 
 static size_t eddy__heap_bytes(uint32_t cap) {
   size_t bytes = ((size_t)cap + EDDY__HEAP_PAD) * sizeof(struct eddy_timer_slot);
@@ -335,8 +334,7 @@ static int eddy__heap_grow(eddy_loop_t *loop, uint32_t used) {
 
 /* Make room for one more slot (amortised doubling). */
 static inline int eddy__heap_reserve(eddy_loop_t *loop) {
-  uint32_t used = loop->priv.timer_count + loop->priv.timer_deferred +
-                  loop->priv.timer_parked;
+  uint32_t used = loop->priv.timer_open;
 
   return used < loop->priv.timer_cap ? 0 : eddy__heap_grow(loop, used);
 }
@@ -398,10 +396,7 @@ int eddy_timer_init(eddy_loop_t *loop, eddy_timer_t *timer) {
   timer->handle.priv.u.timer.repeat = 0;
   slot.key = 0;
   slot.timer = timer;
-  eddy__slot_put(loop->priv.timer_heap,
-                 loop->priv.timer_count + loop->priv.timer_deferred +
-                     loop->priv.timer_parked++,
-                 slot);
+  eddy__slot_put(loop->priv.timer_heap, loop->priv.timer_open++, slot);
   return 0;
 }
 
@@ -417,23 +412,23 @@ static inline void eddy__timer_arm(eddy_timer_t *timer, eddy_timer_cb cb,
   uint32_t front;
   int phase;
 
+  /* In this order, so that few values are live at once (no stack frame):
+   * the loop fields are read before the stores into the timer and the
+   * array, which could alias them as far as the compiler knows. */
   h->priv.u.timer.cb = cb;
   h->priv.u.timer.repeat = repeat;
-  /* Loop fields into locals now: the stores below into the timer and the
-   * array could alias them as far as the compiler knows. */
-  heap = loop->priv.timer_heap;
-  front = loop->priv.timer_count + loop->priv.timer_deferred;
-  phase = loop->priv.timer_phase;
   now = loop->priv.time - loop->priv.timer_base;
   due = timeout > EDDY__DUE_MAX - now ? EDDY__DUE_MAX : now + timeout;
   slot.key = due << EDDY__SEQ_BITS | loop->priv.timer_seq++;
   slot.timer = timer;
-  loop->priv.timer_parked--;
+  front = loop->priv.timer_count + loop->priv.timer_deferred;
+  phase = loop->priv.timer_phase;
   if (phase)
     loop->priv.timer_deferred++; /* sifted in when the phase ends */
   else
     loop->priv.timer_count++; /* no deferred slots outside the phase */
   eddy__handle_start(h);
+  heap = loop->priv.timer_heap;
   /* The timer leaves the parked region: the parked slot at its front takes
    * the timer's old place, and the front becomes the timer's. */
   eddy__unpark(heap, front, timer);
@@ -534,8 +529,7 @@ void eddy__timer_close(eddy_handle_t *h) {
   if (eddy__handle_active(h))
     eddy_timer_stop(timer);
   heap = loop->priv.timer_heap;
-  last = loop->priv.timer_count + loop->priv.timer_deferred +
-         --loop->priv.timer_parked;
+  last = --loop->priv.timer_open;
   assert(heap[h->priv.index].timer == timer);
   if (h->priv.index != last)
     eddy__slot_put(heap, h->priv.index, heap[last]);
@@ -549,7 +543,9 @@ uint32_t eddy__timer_verify(const eddy_loop_t *loop) {
   uint32_t started = n + loop->priv.timer_deferred;
   uint32_t i;
 
-  for (i = 0; i < started + loop->priv.timer_parked; i++) {
+  if (loop->priv.timer_open < started)
+    return UINT32_MAX;
+  for (i = 0; i < loop->priv.timer_open; i++) {
     const eddy_handle_t *h = &heap[i].timer->handle;
 
     if (h->priv.index != i || h->priv.type != EDDY_TIMER ||
@@ -561,8 +557,7 @@ uint32_t eddy__timer_verify(const eddy_loop_t *loop) {
 }
 
 uint32_t eddy__timer_open_count(const eddy_loop_t *loop) {
-  return loop->priv.timer_count + loop->priv.timer_deferred +
-         loop->priv.timer_parked;
+  return loop->priv.timer_open;
 }
 
 eddy_handle_t *eddy__timer_open_at(const eddy_loop_t *loop, uint32_t i) {

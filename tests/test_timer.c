@@ -312,8 +312,8 @@ static void test_heap_stress(void **state) {
   heap_stress(STRESS_N);
 }
 
-/* Past 8 MiB the heap array moves to its own (huge-page) mapping, copied on
- * each doubling: order and bookkeeping must survive the moves. */
+/* Past 2 MiB the heap array moves to its own (huge-page) mapping, grown
+ * by mremap: order and bookkeeping must survive the moves. */
 static void test_heap_stress_big(void **state) {
   (void)state;
   heap_stress(600000);

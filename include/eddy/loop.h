@@ -188,7 +188,7 @@ struct eddy_loop_s {
     struct eddy_timer_slot *timer_heap;
     uint32_t timer_count;
     uint32_t timer_deferred;
-    uint32_t timer_parked; /* open timers not started, after the deferred */
+    uint32_t timer_open; /* slots in use: every open timer, parked last */
     uint32_t timer_cap;
     int timer_phase;
     uint64_t timer_base; /* loop time when the loop was initialised */
