@@ -396,6 +396,10 @@ static int status_has_body(int status) {
   return status != 204 && status != 304;
 }
 
+/* Bodies up to this size are copied after the head, so the response goes
+ * out as one buffer (send) instead of two (sendmsg). */
+#define EDDY__HTTP_INLINE_BODY 1024
+
 int eddy_http_respond(eddy_http_exchange_t *ex, int status,
                       const eddy_http_field_t *fields, size_t nfields,
                       const void *body, size_t len) {
@@ -419,9 +423,17 @@ int eddy_http_respond(eddy_http_exchange_t *ex, int status,
   if (err != 0)
     return err;
   c->res_state = EDDY__HR_STARTED;
-  bufs[n++] = eddy_buf_init(c->hbuf, c->hlen);
-  if (len > 0 && !(c->flags & EDDY__HC_HEAD))
+  if (c->flags & EDDY__HC_HEAD)
+    len = 0;
+  if (len <= EDDY__HTTP_INLINE_BODY && c->hlen + len <= c->hcap) {
+    /* A small body rides in the head's buffer: one buffer, one send(). */
+    if (len > 0)
+      memcpy(c->hbuf + c->hlen, body, len);
+    bufs[n++] = eddy_buf_init(c->hbuf, c->hlen + len);
+  } else {
+    bufs[n++] = eddy_buf_init(c->hbuf, c->hlen);
     bufs[n++] = eddy_buf_init((void *)body, len);
+  }
   err = eddy__http_send(c, bufs, n);
   eddy__http_response_ended(c);
   return err;
