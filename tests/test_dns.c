@@ -6,10 +6,10 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 
+#include "test_pool.h"
 #include "test_util.h"
 
 /* ---- helpers ---- */
@@ -490,51 +490,9 @@ static void test_getnameinfo_async(void **state) {
 
 /* ---- cancellation ---- */
 
-/* Jobs that hold pool threads until the test lets them go. */
-static struct {
-  pthread_mutex_t lock;
-  pthread_cond_t cond;
-  int started;
-  int released;
-} blocker = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
-
-static void blocker_work(eddy_work_t *req) {
-  (void)req;
-  pthread_mutex_lock(&blocker.lock);
-  blocker.started++;
-  pthread_cond_broadcast(&blocker.cond);
-  while (!blocker.released)
-    pthread_cond_wait(&blocker.cond, &blocker.lock);
-  pthread_mutex_unlock(&blocker.lock);
-}
-
-static void blocker_done(eddy_work_t *req, int status) {
-  (void)req;
-  assert_int_equal(status, 0);
-}
-
-/* Queue one blocker per pool thread and wait until all of them run. */
-static void block_pool(eddy_loop_t *loop, eddy_work_t *jobs, int n) {
-  int i;
-
-  blocker.started = 0;
-  blocker.released = 0;
-  for (i = 0; i < n; i++)
-    assert_int_equal(eddy_queue_work(loop, &jobs[i], blocker_work,
-                                     blocker_done),
-                     0);
-  pthread_mutex_lock(&blocker.lock);
-  while (blocker.started < n)
-    pthread_cond_wait(&blocker.cond, &blocker.lock);
-  pthread_mutex_unlock(&blocker.lock);
-}
-
-static void release_pool(void) {
-  pthread_mutex_lock(&blocker.lock);
-  blocker.released = 1;
-  pthread_cond_broadcast(&blocker.cond);
-  pthread_mutex_unlock(&blocker.lock);
-}
+/* Jobs that hold pool threads until the test lets them go
+ * (tests/test_pool.h). */
+static struct test_gate gate;
 
 static int cancelled_gai, cancelled_gni;
 
@@ -558,20 +516,16 @@ static void on_cancelled_gni(eddy_getnameinfo_t *req, int status,
 
 static void test_cancel(void **state) {
   eddy_loop_t loop;
-  eddy_work_t *jobs;
   eddy_getaddrinfo_t gai;
   eddy_getnameinfo_t gni;
   struct addrinfo h = make_hints(AF_INET, SOCK_STREAM, AI_NUMERICHOST);
   struct sockaddr_storage addr = make_addr("127.0.0.1", 8080);
-  int n = eddy_threadpool_size();
 
   (void)state;
-  assert_true(n > 0);
   cancelled_gai = cancelled_gni = 0;
-  jobs = calloc((size_t)n, sizeof(*jobs));
-  assert_non_null(jobs);
   assert_int_equal(eddy_loop_init(&loop), 0);
-  block_pool(&loop, jobs, n);
+  test_gate_init(&gate);
+  test_gate_occupy_pool(&gate, &loop);
 
   assert_int_equal(eddy_getaddrinfo(&loop, &gai, on_cancelled_gai,
                                     "127.0.0.1", "80", &h),
@@ -589,41 +543,38 @@ static void test_cancel(void **state) {
   assert_int_equal(cancelled_gai + cancelled_gni, 0);
   assert_true(eddy_loop_alive(&loop));
 
-  release_pool();
+  test_gate_release(&gate);
   test_assert_loop_clean(&loop);
   assert_int_equal(cancelled_gai, 1);
   assert_int_equal(cancelled_gni, 1);
   assert_int_equal(eddy_cancel(&gai.req), EDDY_EBUSY);
   assert_int_equal(eddy_cancel(&gni.req), EDDY_EBUSY);
-  free(jobs);
+  test_gate_destroy(&gate);
 }
 
 /* A lookup queued behind a full pool waits for a thread, keeping the loop
  * alive, and runs once the pool frees up. */
 static void test_queued_behind_busy_pool(void **state) {
   eddy_loop_t loop;
-  eddy_work_t *jobs;
   eddy_getaddrinfo_t gai;
   struct addrinfo h = make_hints(AF_INET, SOCK_STREAM, AI_NUMERICHOST);
-  int n = eddy_threadpool_size();
 
   (void)state;
   reset_seen();
-  jobs = calloc((size_t)n, sizeof(*jobs));
-  assert_non_null(jobs);
   assert_int_equal(eddy_loop_init(&loop), 0);
-  block_pool(&loop, jobs, n);
+  test_gate_init(&gate);
+  test_gate_occupy_pool(&gate, &loop);
   assert_int_equal(eddy_getaddrinfo(&loop, &gai, on_addrinfo, "127.0.0.1",
                                     "80", &h),
                    0);
   assert_int_equal(eddy_run(&loop, EDDY_RUN_NOWAIT), 1);
   assert_int_equal(seen.calls, 0);
-  release_pool();
+  test_gate_release(&gate);
   test_assert_loop_clean(&loop);
   assert_int_equal(seen.calls, 1);
   assert_int_equal(seen.status, 0);
   assert_string_equal(seen.addr, "127.0.0.1");
-  free(jobs);
+  test_gate_destroy(&gate);
 }
 
 /* ---- error codes ---- */

@@ -10,12 +10,12 @@
 #include <ftw.h>
 #include <limits.h>
 #include <math.h>
-#include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "test_pool.h"
 #include "test_util.h"
 
 #include "fs_internal.h" /* white box: EDDY__FS_STEP_* for the chain tests */
@@ -92,49 +92,9 @@ static ssize_t wait_fs(eddy_loop_t *loop, eddy_fs_t *req) {
 /* Start an async call (it must return 0) and wait for its callback. */
 #define ASYNC(loop, req, call) (assert_int_equal((call), 0), wait_fs(loop, req))
 
-/* A gate that holds pool threads: gate_close(n) queues n jobs that wait
- * for gate_open() and returns once all of them are running. */
-static struct {
-  pthread_mutex_t lock;
-  pthread_cond_t cond;
-  int started;
-  int released;
-} gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
-static eddy_work_t gate_reqs[1025];
-
-static void gate_work(eddy_work_t *w) {
-  (void)w;
-  pthread_mutex_lock(&gate.lock);
-  gate.started++;
-  pthread_cond_broadcast(&gate.cond);
-  while (!gate.released)
-    pthread_cond_wait(&gate.cond, &gate.lock);
-  pthread_mutex_unlock(&gate.lock);
-}
-
-static void gate_wait_started(int n) {
-  pthread_mutex_lock(&gate.lock);
-  while (gate.started < n)
-    pthread_cond_wait(&gate.cond, &gate.lock);
-  pthread_mutex_unlock(&gate.lock);
-}
-
-static void gate_close(eddy_loop_t *loop, int n) {
-  int i;
-
-  gate.started = 0;
-  gate.released = 0;
-  for (i = 0; i < n; i++)
-    assert_int_equal(eddy_queue_work(loop, &gate_reqs[i], gate_work, NULL), 0);
-  gate_wait_started(n);
-}
-
-static void gate_open(void) {
-  pthread_mutex_lock(&gate.lock);
-  gate.released = 1;
-  pthread_cond_broadcast(&gate.cond);
-  pthread_mutex_unlock(&gate.lock);
-}
+/* Holds pool threads (tests/test_pool.h); one per test, set up and torn
+ * down by the fixture. */
+static struct test_gate gate;
 
 /* Per test: a fresh loop, and the descriptor count to compare at the end. */
 struct fixture {
@@ -146,6 +106,7 @@ static int fixture_setup(void **state) {
   static struct fixture fx;
 
   fx.fds = test_count_fds();
+  test_gate_init(&gate);
   assert_int_equal(eddy_loop_init(&fx.loop), 0);
   fs_calls = 0;
   *state = &fx;
@@ -155,8 +116,9 @@ static int fixture_setup(void **state) {
 static int fixture_teardown(void **state) {
   struct fixture *fx = *state;
 
-  gate_open(); /* a failed test may have left pool threads held */
+  test_gate_release(&gate); /* a failed test may have left threads held */
   test_assert_loop_clean(&fx->loop);
+  test_gate_destroy(&gate);
   assert_int_equal(test_count_fds(), fx->fds);
   return 0;
 }
@@ -1213,7 +1175,7 @@ static void test_read_file_steps_interleave(void **state) {
                    (int)sizeof(data));
   eddy_fs_req_cleanup(&req);
   order[0] = '\0';
-  gate_close(loop, n - 1);
+  test_gate_occupy(&gate, loop, (unsigned)(n - 1));
   assert_int_equal(eddy_fs_read_file(loop, &req, tp("steps"), order_fs), 0);
   assert_int_equal(eddy_queue_work(loop, &w, order_work, order_after_work), 0);
   /* The free thread runs open, then the work (queued before the fstat
@@ -1221,7 +1183,7 @@ static void test_read_file_steps_interleave(void **state) {
   while (fs_calls == 0)
     eddy_run(loop, EDDY_RUN_ONCE);
   assert_string_equal(order, "work read_file ");
-  gate_open();
+  test_gate_release(&gate);
   assert_int_equal(eddy_run(loop, EDDY_RUN_DEFAULT), 0);
   assert_int_equal(req.result, (ssize_t)sizeof(data));
   assert_true(memcmp(req.ptr, data, sizeof(data)) == 0);
@@ -1234,7 +1196,7 @@ static void test_cancel_queued(void **state) {
   eddy_fs_t st, rf, wf;
 
   make_file(tp("cq"), "x");
-  gate_close(loop, n);
+  test_gate_occupy(&gate, loop, (unsigned)(n));
   /* Every thread is held: these wait in the queue. */
   assert_int_equal(eddy_fs_stat(loop, &st, tp("cq"), on_fs), 0);
   assert_int_equal(eddy_fs_read_file(loop, &rf, tp("cq"), on_fs), 0);
@@ -1244,7 +1206,7 @@ static void test_cancel_queued(void **state) {
   assert_int_equal(eddy_cancel(&st.req), EDDY_EBUSY); /* already cancelled */
   assert_int_equal(eddy_cancel(&rf.req), 0);
   assert_int_equal(eddy_cancel(&wf.req), 0);
-  gate_open();
+  test_gate_release(&gate);
   assert_int_equal(eddy_run(loop, EDDY_RUN_DEFAULT), 0);
   assert_int_equal(fs_calls, 3);
   assert_int_equal(st.result, EDDY_ECANCELED);
@@ -1364,11 +1326,13 @@ static void cancel_mid_chain(eddy_loop_t *loop, int cancel_close) {
   eddy_fs_req_cleanup(&req);
   fs_calls = 0;
   fds = test_count_fds();
-  gate_close(loop, n - 1);
+  test_gate_occupy(&gate, loop, (unsigned)(n - 1));
   assert_int_equal(eddy_fs_read_file(loop, &req, tp("mid"), on_fs), 0);
   /* Queued behind the open step: takes the last thread once open is done,
    * so the next step waits in the queue. */
-  assert_int_equal(eddy_queue_work(loop, &gate_reqs[n - 1], gate_work, NULL),
+  gate.reqs[n - 1].req.data = &gate;
+  assert_int_equal(eddy_queue_work(loop, &gate.reqs[n - 1], test_gate_work,
+                                   test_gate_after),
                    0);
   while (req.priv.file < 0)
     eddy_run(loop, EDDY_RUN_ONCE);
@@ -1380,7 +1344,7 @@ static void cancel_mid_chain(eddy_loop_t *loop, int cancel_close) {
   assert_int_equal(fs_calls, 0);
   if (cancel_close)
     assert_int_equal(eddy_cancel(&req.req), 0);
-  gate_open();
+  test_gate_release(&gate);
   assert_int_equal(eddy_run(loop, EDDY_RUN_DEFAULT), 0);
   assert_int_equal(fs_calls, 1);
   assert_int_equal(req.result, EDDY_ECANCELED);

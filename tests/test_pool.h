@@ -31,15 +31,18 @@ static inline void test_gate_destroy(struct test_gate *g) {
   pthread_cond_destroy(&g->cv);
 }
 
-static void test_gate_work(eddy_work_t *req) {
-  struct test_gate *g = req->req.data;
-
+/* On a pool thread: count in, then wait until the gate is released. */
+static inline void test_gate_enter(struct test_gate *g) {
   pthread_mutex_lock(&g->mu);
   g->started++;
   pthread_cond_broadcast(&g->cv);
   while (!g->released)
     pthread_cond_wait(&g->cv, &g->mu);
   pthread_mutex_unlock(&g->mu);
+}
+
+static void test_gate_work(eddy_work_t *req) {
+  test_gate_enter(req->req.data);
 }
 
 static void test_gate_after(eddy_work_t *req, int status) {

@@ -339,15 +339,7 @@ struct slow_probe {
 };
 
 static void slow_work(eddy__work_t *w) {
-  struct slow_probe *p = eddy__container_of(w, struct slow_probe, w);
-  struct test_gate *g = p->gate;
-
-  pthread_mutex_lock(&g->mu);
-  g->started++;
-  pthread_cond_broadcast(&g->cv);
-  while (!g->released)
-    pthread_cond_wait(&g->cv, &g->mu);
-  pthread_mutex_unlock(&g->mu);
+  test_gate_enter(eddy__container_of(w, struct slow_probe, w)->gate);
 }
 
 static void slow_done(eddy__work_t *w, int status) {
