@@ -6,10 +6,8 @@
  * when argv[2] is given, for exactly that many round trips (what
  * bench/syscalls.sh uses). TCP_NODELAY on both ends.
  * libevent's plain events, as a user of its core writes a loop: the
- * program makes non-blocking sockets (bench/net.h), reads once per
- * readiness into a 64 KiB buffer, and writes at once, as libuv's and eddy's
- * writes do; bytes the kernel does not take wait for a persistent EV_WRITE
- * event. Bufferevents are left out: their evbuffer copies would be measured
+ * plain-socket program of plain.h (shared with the libev side) under
+ * persistent events. Bufferevents are left out: their evbuffer copies would be measured
  * on top of the loop (libev's side has no such layer either). The base is
  * made with EVENT_BASE_FLAG_NOLOCK; its default clock is fine for the one
  * timeout here.
@@ -24,125 +22,36 @@
 #include <event2/event.h>
 #include <event2/event_struct.h> /* caller-owned struct event */
 
-#include "../common.h"
-#include "../net.h"
-
-#ifdef BENCH_PIPE
-#define TRANSPORT "unix"
-#else
-#define TRANSPORT "tcp"
-#endif
-
-#define MSG_LEN 4
-#define OUT_MAX 64 /* bytes an end may hold unwritten; 4 are ever in flight */
-
-/* One end of the connection: its descriptor, its read and write watchers,
- * and the bytes the kernel did not take yet. */
-struct end {
-  int fd;
-  struct event rd, wr;
-  unsigned char out[OUT_MAX];
-  size_t out_len;
-};
+#define PLAIN_WATCHER struct event
+#include "plain.h"
 
 static struct event_base *base;
-static int listen_fd = -1;
 static struct event listen_ev;
-static struct end conn = {.fd = -1}, client = {.fd = -1};
 static struct event timer;
-static char client_space[65536], server_space[65536];
-static unsigned char inbox[MSG_LEN];
-static size_t inbox_len;
-static uint32_t seq;
-static long round_trips, target, errs, closes, server_eof;
-static int stopping, connected;
-static double t0, t1;
 
-static void end_close(struct end *e) {
+static void watch_read(struct end *e) { event_add(&e->rd, NULL); }
+
+static void watch_write(struct end *e, int on) {
+  if (on)
+    event_add(&e->wr, NULL);
+  else
+    event_del(&e->wr);
+}
+
+static void unwatch_end(struct end *e) {
   event_del(&e->rd);
   event_del(&e->wr);
-  close(e->fd);
-  e->fd = -1;
-  closes++;
 }
 
-static void listener_close(void) {
-  event_del(&listen_ev);
-  close(listen_fd);
-  listen_fd = -1;
-  closes++;
-}
+static void unwatch_listener(void) { event_del(&listen_ev); }
 
-/* Write data[0..len) on e now; keep what the kernel does not take for the
- * write watcher. MSG_NOSIGNAL: a broken connection is an error, not a
- * SIGPIPE. */
-static void send_bytes(struct end *e, const void *data, size_t len) {
-  ssize_t n = 0;
-
-  if (e->out_len == 0) {
-    n = send(e->fd, data, len, MSG_NOSIGNAL);
-    if (n == (ssize_t)len) return;
-    if (n < 0) {
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        perror("write");
-        errs++;
-        return;
-      }
-      n = 0;
-    }
-  }
-  if (e->out_len + len - (size_t)n > OUT_MAX) {
-    fprintf(stderr, "%zu bytes more than an end may hold\n", len);
-    errs++;
-    return;
-  }
-  memcpy(e->out + e->out_len, (const char *)data + n, len - (size_t)n);
-  e->out_len += len - (size_t)n;
-  event_add(&e->wr, NULL);
-}
-
-/* e is writable: write what it holds. */
-static void flush_out(struct end *e) {
-  ssize_t n = send(e->fd, e->out, e->out_len, MSG_NOSIGNAL);
-
-  if (n < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-    perror("write");
-    errs++;
-    e->out_len = 0;
-  } else {
-    memmove(e->out, e->out + n, e->out_len - (size_t)n);
-    e->out_len -= (size_t)n;
-  }
-  if (e->out_len == 0) event_del(&e->wr);
-}
-
-static void send_ping(void) {
-  unsigned char msg[MSG_LEN];
-
-  memcpy(msg, &seq, MSG_LEN);
-  send_bytes(&client, msg, MSG_LEN);
-}
+static void stop_timer(void) { evtimer_del(&timer); }
 
 static void on_server_readable(evutil_socket_t fd, short what, void *arg) {
-  ssize_t n = read(conn.fd, server_space, sizeof(server_space));
-
   (void)fd;
   (void)what;
   (void)arg;
-  if (n > 0) {
-    send_bytes(&conn, server_space, (size_t)n);
-    return;
-  }
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-  if (n == 0) {
-    server_eof++;
-  } else {
-    perror("server read");
-    errs++;
-  }
-  end_close(&conn);
-  listener_close();
+  plain_server_readable();
 }
 
 static void on_server_writable(evutil_socket_t fd, short what, void *arg) {
@@ -152,79 +61,18 @@ static void on_server_writable(evutil_socket_t fd, short what, void *arg) {
   flush_out(&conn);
 }
 
-static void finish(void) {
-  t1 = bench_now();
-  end_close(&client);
-  evtimer_del(&timer);
-  closes++;
-}
-
 static void on_client_readable(evutil_socket_t fd, short what, void *arg) {
-  ssize_t n = read(client.fd, client_space, sizeof(client_space));
-
   (void)fd;
   (void)what;
   (void)arg;
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-  if (n <= 0) {
-    if (n == 0)
-      fprintf(stderr, "client read: unexpected EOF\n");
-    else
-      perror("client read");
-    errs++;
-    finish();
-    return;
-  }
-  if (inbox_len + (size_t)n > MSG_LEN) {
-    fprintf(stderr, "client read: %zd bytes more than sent\n", n);
-    errs++;
-    finish();
-    return;
-  }
-  memcpy(inbox + inbox_len, client_space, (size_t)n);
-  inbox_len += (size_t)n;
-  if (inbox_len < MSG_LEN) return;
-  inbox_len = 0;
-  if (memcmp(inbox, &seq, MSG_LEN) != 0) errs++;
-  round_trips++;
-  seq++;
-  if (stopping || (target > 0 && round_trips >= target)) {
-    finish();
-    return;
-  }
-  send_ping();
+  plain_client_readable();
 }
 
-/* The connect's completion first (the watcher starts for it), then the
- * bytes the client could not write at once. */
 static void on_client_writable(evutil_socket_t fd, short what, void *arg) {
-  int err;
-
   (void)fd;
   (void)what;
   (void)arg;
-  if (connected) {
-    flush_out(&client);
-    return;
-  }
-  event_del(&client.wr);
-  err = bench_connect_result(client.fd);
-  BENCH_CHECK(err == 0, errs);
-  if (err != 0) {
-    fprintf(stderr, "connect: %s\n", strerror(err));
-    end_close(&client);
-    listener_close();
-    evtimer_del(&timer);
-    closes++;
-    return;
-  }
-  connected = 1;
-#ifndef BENCH_PIPE
-  BENCH_CHECK(bench_nodelay(client.fd) == 0, errs);
-#endif
-  event_add(&client.rd, NULL);
-  t0 = bench_now();
-  send_ping();
+  plain_client_writable();
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg) {
@@ -234,27 +82,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg) {
   stopping = 1; /* the client stops at the next echo */
 }
 
-static void on_accept(evutil_socket_t lfd, short what, void *arg) {
-  int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-  (void)what;
-  (void)arg;
-  if (fd == -1) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-    perror("accept");
-    errs++;
-    return;
-  }
-  if (conn.fd != -1) { /* only the client connects */
-    fprintf(stderr, "accept: a second connection\n");
-    errs++;
-    close(fd);
-    return;
-  }
-  conn.fd = fd;
-#ifndef BENCH_PIPE
-  BENCH_CHECK(bench_nodelay(fd) == 0, errs);
-#endif
+static void watch_conn(int fd) {
   event_assign(&conn.rd, base, fd, EV_READ | EV_PERSIST, on_server_readable,
                NULL);
   event_assign(&conn.wr, base, fd, EV_WRITE | EV_PERSIST, on_server_writable,
@@ -262,11 +90,17 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg) {
   event_add(&conn.rd, NULL);
 }
 
+static void on_accept(evutil_socket_t lfd, short what, void *arg) {
+  (void)lfd;
+  (void)what;
+  (void)arg;
+  plain_accept();
+}
+
 int main(int argc, char **argv) {
   double seconds = bench_arg_double(argc, argv, 5.0);
   struct event_config *cfg = event_config_new();
   const char *path = NULL;
-  int done;
 
   target = bench_argn_long(argc, argv, 2, 0);
   bench_watchdog(target > 0 ? 300 : (unsigned)seconds + 60);
@@ -282,19 +116,10 @@ int main(int argc, char **argv) {
   snprintf(sock_path, sizeof(sock_path), "%s/s", dir);
   path = sock_path;
 #endif
-  listen_fd = bench_listen_fd(path);
-  if (listen_fd == -1) {
-    perror("listen");
-    return 1;
-  }
+  if (plain_open(path) != 0) return 1;
   event_assign(&listen_ev, base, listen_fd, EV_READ | EV_PERSIST, on_accept,
                NULL);
   event_add(&listen_ev, NULL);
-  client.fd = bench_connect_fd(listen_fd, path, &done);
-  if (client.fd == -1) {
-    perror("connect");
-    return 1;
-  }
   /* Connected at once or not, the connect completes from the loop (the
    * socket turns writable), as libuv's and eddy's connect callbacks do. */
   event_assign(&client.rd, base, client.fd, EV_READ | EV_PERSIST,
@@ -311,20 +136,10 @@ int main(int argc, char **argv) {
     evtimer_add(&timer, &tv);
   }
   BENCH_CHECK(event_base_dispatch(base) == 1, errs); /* 1: no events left */
-
-  BENCH_CHECK(closes == 4, errs);
-  BENCH_CHECK(server_eof == 1, errs);
-  BENCH_CHECK(round_trips > 0, errs);
-  BENCH_CHECK(target == 0 || round_trips == target, errs);
-  BENCH_CHECK(client.out_len == 0 && conn.out_len == 0, errs);
   event_base_free(base);
 #ifdef BENCH_PIPE
   unlink(path);
   rmdir(dir);
 #endif
-  printf("impl=event\nversion=%s\ntransport=%s\n", event_get_version(),
-         TRANSPORT);
-  printf("round_trips=%ld\nwall_s=%.4f\nround_trips_per_s=%.0f\n", round_trips,
-         t1 - t0, (double)round_trips / (t1 - t0));
-  return errs ? 1 : 0;
+  return plain_report("event", event_get_version());
 }
