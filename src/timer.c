@@ -205,66 +205,73 @@ static void eddy__deferred_flush(eddy_loop_t *loop) {
  * - Cache lines. The root sits EDDY__HEAP_PAD slots past a 64-byte
  *   boundary, so the four children of any slot (4i+1 .. 4i+4) fill exactly
  *   one cache line: a sift touches one line per level, not two.
- * - Pages. From EDDY__HEAP_HUGE_MIN bytes on, the array is its own mapping,
- *   aligned to 2 MiB and advised for transparent huge pages: a growing heap
- *   then takes one page fault per 2 MiB instead of one per 4 KiB, and a
- *   sift misses the TLB far less. It grows with mremap where there is one
- *   (no copy), else by copying (doubling keeps all the copies together
- *   under the final size).
+ * - Pages. Where there are madvise(MADV_HUGEPAGE) and mremap (Linux), an
+ *   array of EDDY__HEAP_HUGE_MIN bytes or more is its own mapping, aligned
+ *   to 2 MiB and advised for transparent huge pages: a growing heap then
+ *   takes one page fault per 2 MiB instead of one per 4 KiB, and a sift
+ *   misses the TLB far less. It grows with mremap (no copy); smaller
+ *   arrays, and all of them elsewhere, grow by copying (doubling keeps the
+ *   copies together under the final size).
  *
  * Which of the two allocators holds an array depends only on its capacity,
  * so eddy__heap_release knows how to give it back. */
 #define EDDY__HEAP_PAD 3
 #define EDDY__HEAP_HUGE ((size_t)2 << 20)
+#if defined(MADV_HUGEPAGE) && defined(MREMAP_MAYMOVE)
+#define EDDY__HEAP_CAN_MAP 1
 #define EDDY__HEAP_HUGE_MIN EDDY__HEAP_HUGE
+#else
+#define EDDY__HEAP_CAN_MAP 0
+#define EDDY__HEAP_HUGE_MIN SIZE_MAX /* every array from posix_memalign */
+#endif
+
+static int eddy__heap_is_mapped(size_t bytes) {
+  return bytes >= EDDY__HEAP_HUGE_MIN;
+}
 
 static size_t eddy__heap_bytes(uint32_t cap) {
   size_t bytes = ((size_t)cap + EDDY__HEAP_PAD) * sizeof(struct eddy_timer_slot);
 
-#if defined(MADV_HUGEPAGE)
-  if (bytes >= EDDY__HEAP_HUGE_MIN)
+  if (eddy__heap_is_mapped(bytes)) /* whole huge pages */
     bytes = (bytes + EDDY__HEAP_HUGE - 1) & ~(EDDY__HEAP_HUGE - 1);
-#endif
   return bytes;
 }
 
-static int eddy__heap_is_mapped(size_t bytes) {
-#if defined(MADV_HUGEPAGE)
-  return bytes >= EDDY__HEAP_HUGE_MIN;
+/* A mapping of bytes on a 2 MiB boundary, advised for huge pages, or NULL. */
+static void *eddy__heap_map(size_t bytes) {
+#if EDDY__HEAP_CAN_MAP
+  size_t len = bytes + EDDY__HEAP_HUGE;
+  char *map = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  char *start, *end;
+
+  if (map == MAP_FAILED)
+    return NULL;
+  start = (char *)(((uintptr_t)map + EDDY__HEAP_HUGE - 1) &
+                   ~(uintptr_t)(EDDY__HEAP_HUGE - 1));
+  end = start + bytes;
+  if (start != map)
+    munmap(map, (size_t)(start - map));
+  if (end != map + len)
+    munmap(end, (size_t)(map + len - end));
+  (void)madvise(start, bytes, MADV_HUGEPAGE); /* advice only */
+  return start;
 #else
   (void)bytes;
-  return 0;
+  return NULL;
 #endif
 }
 
 /* bytes from eddy__heap_bytes; returns the first slot (the root), or NULL. */
 static struct eddy_timer_slot *eddy__heap_acquire(size_t bytes) {
-  void *base = NULL;
+  void *base;
 
-#if defined(MADV_HUGEPAGE)
-  if (eddy__heap_is_mapped(bytes)) {
-    size_t len = bytes + EDDY__HEAP_HUGE;
-    char *map = mmap(NULL, len, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    char *start, *end;
-
-    if (map == MAP_FAILED)
-      return NULL;
-    start = (char *)(((uintptr_t)map + EDDY__HEAP_HUGE - 1) &
-                     ~(uintptr_t)(EDDY__HEAP_HUGE - 1));
-    end = start + bytes;
-    if (start != map)
-      munmap(map, (size_t)(start - map));
-    if (end != map + len)
-      munmap(end, (size_t)(map + len - end));
-    (void)madvise(start, bytes, MADV_HUGEPAGE); /* advice only */
-    base = start;
-  }
-#endif
-  if (base == NULL && !eddy__heap_is_mapped(bytes) &&
-      posix_memalign(&base, 64, bytes) != 0)
-    return NULL;
-  return (struct eddy_timer_slot *)base + EDDY__HEAP_PAD;
+  if (eddy__heap_is_mapped(bytes))
+    base = eddy__heap_map(bytes);
+  else if (posix_memalign(&base, 64, bytes) != 0)
+    base = NULL;
+  return base != NULL ? (struct eddy_timer_slot *)base + EDDY__HEAP_PAD
+                      : NULL;
 }
 
 static void eddy__heap_release(struct eddy_timer_slot *heap, uint32_t cap) {
@@ -288,7 +295,7 @@ static void eddy__heap_release(struct eddy_timer_slot *heap, uint32_t cap) {
 static struct eddy_timer_slot *eddy__heap_remap(struct eddy_timer_slot *heap,
                                                 uint32_t old_cap,
                                                 uint32_t cap) {
-#if defined(MADV_HUGEPAGE) && defined(MREMAP_MAYMOVE)
+#if EDDY__HEAP_CAN_MAP
   size_t old_bytes = eddy__heap_bytes(old_cap), bytes = eddy__heap_bytes(cap);
   void *base;
 
