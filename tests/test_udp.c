@@ -210,7 +210,6 @@ static void test_roundtrip_ip4(void **state) {
   struct sockaddr_in saddr;
   struct sockaddr_in *from;
   eddy_buf_t bufs[2];
-  int fds = test_count_fds();
 
   (void)state;
   reset();
@@ -255,7 +254,6 @@ static void test_roundtrip_ip4(void **state) {
   assert_int_equal(ntohl(from->sin_addr.s_addr), 0x7f000001);
   assert_int_equal(ntohs(from->sin_port), sock_port(&client));
   test_teardown_loop(&loop);
-  assert_int_equal(test_count_fds(), fds);
 }
 
 /* IPv6 on ::1, a socket made by init_ex, the server closing itself from
@@ -269,7 +267,6 @@ static void test_roundtrip_ip6(void **state) {
   char name[EDDY_IP6_NAMELEN];
   int len = sizeof(saddr);
   int err;
-  int fds = test_count_fds();
 
   (void)state;
   reset();
@@ -305,7 +302,6 @@ static void test_roundtrip_ip6(void **state) {
   assert_int_equal(st.sends_done, 1);
   assert_int_equal(st.send_status[0], 0);
   test_teardown_loop(&loop);
-  assert_int_equal(test_count_fds(), fds);
 }
 
 static void test_empty_datagram(void **state) {
@@ -719,7 +715,6 @@ static void test_recvmmsg(void **state) {
   struct sockaddr_in saddr;
   char msg[32];
   int i, rcvbuf = 1 << 20;
-  int fds = test_count_fds();
 
   (void)state;
   reset();
@@ -764,7 +759,6 @@ static void test_recvmmsg(void **state) {
   assert_true(st.max_batch <= EDDY_UDP_MMSG_SLOTS);
 #endif
   test_teardown_loop(&loop);
-  assert_int_equal(test_count_fds(), fds);
 }
 
 /* ---- the send queue ------------------------------------------------- */
@@ -794,7 +788,6 @@ static void test_send_queue_drains_in_order(void **state) {
   char msgs[N][16];
   size_t bytes = 0;
   int i, nfill;
-  int fds = test_count_fds();
 
   (void)state;
   reset();
@@ -831,7 +824,6 @@ static void test_send_queue_drains_in_order(void **state) {
   assert_int_equal(writer.send_queue_size, 0);
   assert_false(eddy_is_active(&writer.handle));
   test_teardown_loop(&loop);
-  assert_int_equal(test_count_fds(), fds);
 }
 
 /* One send queued with more buffers than the request holds inline: the
@@ -925,7 +917,6 @@ static void close_with_queue(int from_callback) {
   eddy_udp_send_t reqs[4];
   int sv[2];
   int i;
-  int fds = test_count_fds();
 
   reset();
   st.close_in_send = from_callback;
@@ -954,7 +945,6 @@ static void close_with_queue(int from_callback) {
                                   "close\n");
   assert_int_equal(eddy_loop_close(&loop), 0);
   close(sv[1]);
-  assert_int_equal(test_count_fds(), fds);
 }
 
 static void test_close_cancels_queued(void **state) {
@@ -1207,7 +1197,6 @@ static void test_init_open_errors(void **state) {
   struct sockaddr_storage unix_addr;
   eddy_buf_t b = eddy_buf_init("x", 1);
   int p[2], tcp;
-  int fds = test_count_fds();
 
   (void)state;
   reset();
@@ -1263,7 +1252,6 @@ static void test_init_open_errors(void **state) {
       EDDY_EINVAL);
   test_teardown_loop(&loop);
   assert_int_equal(st.closed, 1);
-  assert_int_equal(test_count_fds(), fds);
 }
 
 /* Sockets made lazily are non-blocking and close-on-exec too, and every
@@ -1272,7 +1260,7 @@ static void test_descriptors(void **state) {
   eddy_loop_t loop;
   eddy_udp_t lazy, ex6, opened, member;
   struct sockaddr_in to;
-  int fd, fds = test_count_fds();
+  int fd;
 
   (void)state;
   reset();
@@ -1290,35 +1278,38 @@ static void test_descriptors(void **state) {
   assert_int_equal(eddy_udp_set_multicast_loop(&member, 1), EDDY_EBADF);
   test_teardown_loop(&loop);
   assert_int_equal(fcntl(fd, F_GETFD), -1);
-  assert_int_equal(test_count_fds(), fds);
 }
+
+/* Every test also checks that it left no descriptor open. */
+#define T(name)                                                                \
+  cmocka_unit_test_setup_teardown(name, test_fd_setup, test_fd_teardown)
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_roundtrip_ip4),
-      cmocka_unit_test(test_roundtrip_ip6),
-      cmocka_unit_test(test_empty_datagram),
-      cmocka_unit_test(test_truncated),
-      cmocka_unit_test(test_enobufs),
-      cmocka_unit_test(test_connected),
-      cmocka_unit_test(test_connection_refused),
-      cmocka_unit_test(test_options),
-      cmocka_unit_test(test_multicast),
-      cmocka_unit_test(test_recvmmsg),
-      cmocka_unit_test(test_send_queue_drains_in_order),
-      cmocka_unit_test(test_queued_many_buffers),
-      cmocka_unit_test(test_queued_error_in_order),
-      cmocka_unit_test(test_fd_closed_behind_back),
-      cmocka_unit_test(test_close_cancels_queued),
-      cmocka_unit_test(test_close_in_send_callback),
-      cmocka_unit_test(test_send_from_send_callback),
-      cmocka_unit_test(test_send_error_to_callback),
-      cmocka_unit_test(test_recv_stop),
-      cmocka_unit_test(test_read_budget),
-      cmocka_unit_test(test_recv_start_binds),
-      cmocka_unit_test(test_bind_errors),
-      cmocka_unit_test(test_init_open_errors),
-      cmocka_unit_test(test_descriptors),
+      T(test_roundtrip_ip4),
+      T(test_roundtrip_ip6),
+      T(test_empty_datagram),
+      T(test_truncated),
+      T(test_enobufs),
+      T(test_connected),
+      T(test_connection_refused),
+      T(test_options),
+      T(test_multicast),
+      T(test_recvmmsg),
+      T(test_send_queue_drains_in_order),
+      T(test_queued_many_buffers),
+      T(test_queued_error_in_order),
+      T(test_fd_closed_behind_back),
+      T(test_close_cancels_queued),
+      T(test_close_in_send_callback),
+      T(test_send_from_send_callback),
+      T(test_send_error_to_callback),
+      T(test_recv_stop),
+      T(test_read_budget),
+      T(test_recv_start_binds),
+      T(test_bind_errors),
+      T(test_init_open_errors),
+      T(test_descriptors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
