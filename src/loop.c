@@ -273,8 +273,7 @@ int eddy_close(eddy_handle_t *h, eddy_close_cb close_cb) {
   eddy__handle_stop(h);
   h->priv.flags |= EDDY__HANDLE_CLOSING;
   h->priv.close_cb = close_cb;
-  if (h->priv.type != EDDY_TIMER) /* timers are not on the open list */
-    eddy__queue_remove(&h->priv.u.node);
+  eddy__queue_remove(&h->priv.u.node);
   eddy__queue_insert_tail(&h->loop->priv.closing, &h->priv.u.node);
   return 0;
 }

@@ -540,6 +540,9 @@ void eddy__timer_close(eddy_handle_t *h) {
   assert(heap[h->priv.index].timer == timer);
   if (h->priv.index != last)
     eddy__slot_put(heap, h->priv.index, heap[last]);
+  /* The callback's bytes become a list node, self-linked like the node of
+   * a handle off every list, for eddy_close to move to the closing list. */
+  eddy__queue_init(&h->priv.u.node);
 }
 
 /* The array's invariants (for tests): 0 if they hold, else the first bad
