@@ -4,8 +4,8 @@
 # BUILD_DIR) and print one comparison table on stdout. Builds nothing.
 #
 # Each workload runs eddy and every peer that was built alternately (eddy uv
-# ev event eddy uv ev event ...; peers: libuv, libev, libevent, OpenSSL for
-# pbkdf2), RUNS times each; only medians of the same run are compared
+# uvnode ev event eddy uv ...; peers: libuv, the libuv inside Node, libev,
+# libevent, OpenSSL for pbkdf2), RUNS times each; only medians of the same run are compared
 # (shared/BENCHMARKING.md, point 1). Before every timers_million and
 # timers_mod100 run, bench_pretouch writes as much memory as the biggest side
 # uses, untimed, so no side pays for re-touching memory the host took back
@@ -116,7 +116,7 @@ for w in $workloads; do
     continue
   fi
   impls=""
-  for impl in eddy uv ev event ssl; do
+  for impl in eddy uv uvnode ev event ssl; do
     if [[ -x $bindir/bench_${w}_$impl ]]; then
       impls="$impls $impl"
     else
@@ -213,27 +213,37 @@ timers_million rss_mib lower event - -
 timers_mod100 wall_s lower uv 1/3 <=
 timers_mod100 wall_s lower ev 1 <=
 timers_mod100 wall_s lower event - -
+timers_mod100 wall_s lower uvnode - -
 timers_mod100 cpu_s lower uv - -
 timers_mod100 cpu_s lower ev - -
 timers_mod100 cpu_s lower event - -
 loop_empty iters_per_s higher uv - -
+loop_empty iters_per_s higher uvnode - -
 loop_empty iters_per_s higher ev - -
 loop_empty iters_per_s higher event - -
 pbkdf2 time_s lower ssl 1.25 <=
 queue_work jobs_per_s higher uv 2 >=
+queue_work jobs_per_s higher uvnode - -
 queue_work cpu_s lower uv - -
 async_pingpong round_trips_per_s higher uv 1.5 >=
+async_pingpong round_trips_per_s higher uvnode - -
 fs_stat stats_per_s higher uv 1.2 >=
+fs_stat stats_per_s higher uvnode - -
 tcp_pingpong round_trips_per_s higher uv 1.2 >=
+tcp_pingpong round_trips_per_s higher uvnode - -
 tcp_pingpong round_trips_per_s higher ev - -
 tcp_pingpong round_trips_per_s higher event - -
 tcp_pump mb_per_s higher uv 1 >=
+tcp_pump mb_per_s higher uvnode - -
 tcp_pound connections_per_s higher uv 1.2 >=
+tcp_pound connections_per_s higher uvnode - -
 tcp_idle_rss conn_rss_bytes lower uv 1 <=
 pipe_pingpong round_trips_per_s higher uv - -
+pipe_pingpong round_trips_per_s higher uvnode - -
 pipe_pingpong round_trips_per_s higher ev - -
 pipe_pingpong round_trips_per_s higher event - -
 udp_pingpong round_trips_per_s higher uv - -
+udp_pingpong round_trips_per_s higher uvnode - -
 spawn spawns_per_s higher uv 1 >=
 http_c50 req_per_s higher nginx 1.1 >=
 http_c50 req_per_s higher node 2 >=
@@ -276,7 +286,7 @@ ok[$1, $2, $3] && $5 ~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/ {
   val[$1, $2, $4, ++cnt[$1, $2, $4]] = $5 + 0
 }
 END {
-  f = "%-15s %-17s %-7s %-26s %-5s %-26s %-7s %-7s %s\n"
+  f = "%-15s %-17s %-7s %-26s %-6s %-26s %-7s %-7s %s\n"
   printf f, "workload", "metric", "better", "eddy min/med/max", "peer",
     "peer min/med/max", "ratio", "target", "met"
   nrow = split(spec, rows, "\n")
@@ -302,8 +312,9 @@ END {
   }
   print "ratio = eddy median / peer median; \"better\" says which way wins " \
     "for the metric (lower: times, RSS; higher: iterations/s)."
-  print "peers: uv = libuv, ev = libev, event = libevent, ssl = OpenSSL; " \
-    "http_*: nginx, node = Node.js (bench/http/run.sh)."
+  print "peers: uv = libuv, uvnode = the libuv inside Node (bench/uvnode), " \
+    "ev = libev, event = libevent, ssl = OpenSSL; http_*: nginx, node = " \
+    "Node.js (bench/http/run.sh)."
   for (k in nfail) {
     split(k, q, SUBSEP)
     printf "FAILED: %s %s: %d of %d runs failed their checks (left out " \
