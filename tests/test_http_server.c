@@ -23,6 +23,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -1812,6 +1813,47 @@ static void test_peer_errors(void **state) {
   assert_int_equal(fx.abort_err, EDDY_ECONNRESET);
 }
 
+/* ---- out of descriptors -------------------------------------------------- */
+
+/* The process runs out of descriptors but for one, which the client's
+ * socket takes: the server cannot accept that connection, so it drops it
+ * (the client sees EOF or a reset instead of waiting for ever) and tells
+ * on_client_error; once descriptors free up it serves again. */
+static void client_emfile(void) {
+  static int fillers[4096];
+  struct cl *c = malloc(sizeof(*c));
+  struct rlimit old, low;
+  int nfillers = 0, fd;
+  ssize_t n;
+  char byte;
+
+  CHECK(c != NULL && getrlimit(RLIMIT_NOFILE, &old) == 0, "getrlimit");
+  low = old;
+  low.rlim_cur = 256;
+  CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0, "setrlimit");
+  while (nfillers < 4096 && (fd = dup(0)) >= 0)
+    fillers[nfillers++] = fd;
+  CHECK(nfillers > 0 && errno == EMFILE, "descriptors not exhausted");
+  close(fillers[--nfillers]);
+  CHECK(cl_open(c) == 0, "connect on the last descriptor");
+  n = read(c->fd, &byte, 1);
+  CHECK(n == 0 || (n == -1 && errno == ECONNRESET),
+        "connection not dropped (read %zd, errno %d)", n, errno);
+  cl_close(c);
+  while (nfillers > 0)
+    close(fillers[--nfillers]);
+  CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0, "restore the limit");
+  check_still_serving(__LINE__);
+  free(c);
+}
+
+static void test_emfile(void **state) {
+  (void)state;
+  run_with(NULL, client_emfile);
+  assert_true(saw_error(EDDY_EMFILE, 0) || saw_error(EDDY_ENFILE, 0));
+  assert_int_equal(fx.requests, 1);
+}
+
 /* ---- closing the server ------------------------------------------------- */
 
 static void client_close_server(void) {
@@ -1906,6 +1948,7 @@ int main(void) {
       cmocka_unit_test(test_max_requests),
       cmocka_unit_test(test_idle_connections_hold_no_read_state),
       cmocka_unit_test(test_peer_errors),
+      cmocka_unit_test(test_emfile),
       cmocka_unit_test(test_server_close),
       cmocka_unit_test(test_server_api),
   };
