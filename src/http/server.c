@@ -149,7 +149,7 @@ static size_t rstate_headers(const eddy_http_server_t *server) {
 
 static size_t rstate_size(const eddy_http_server_t *server) {
   return rstate_headers(server) * sizeof(eddy_http_header_t) +
-         EDDY__HTTP_RBUF_INIT;
+         EDDY__HTTP_RBUF_INIT + EDDY__HTTP_HBUF_INIT;
 }
 
 /* Take a read state for c: a recycled one, or a new mapping (only its
@@ -179,6 +179,11 @@ static int rstate_acquire(struct eddy__http_conn *c) {
   c->rpos = c->rlen = c->pin = 0;
   c->preq.headers = c->headers;
   c->preq.max_headers = nh;
+  c->hsmall = c->rbuf + EDDY__HTTP_RBUF_INIT;
+  if (c->hbuf == NULL) {
+    c->hbuf = c->hsmall;
+    c->hcap = EDDY__HTTP_HBUF_INIT;
+  }
   return 0;
 }
 
@@ -210,6 +215,11 @@ static void rstate_release(struct eddy__http_conn *c) {
   c->rcap = c->rpos = c->rlen = c->pin = 0;
   c->preq.headers = NULL;
   c->preq.max_headers = 0;
+  if (c->hbuf == c->hsmall) {
+    c->hbuf = NULL;
+    c->hcap = 0;
+  }
+  c->hsmall = NULL;
 }
 
 static void rstates_free(eddy_http_server_t *server) {
@@ -245,8 +255,7 @@ static void conn_maybe_free(struct eddy__http_conn *c) {
   server->priv.nconns--;
   rstate_release(c);
   free(c->bbuf);
-  if (c->hbuf != c->hsmall)
-    free(c->hbuf);
+  free(c->hbuf); /* NULL unless a long head moved it to the heap */
   free(c);
   server_maybe_closed(server);
 }
@@ -724,8 +733,6 @@ static struct eddy__http_conn *conn_new(eddy_http_server_t *server) {
   if (c->rmax < EDDY__HTTP_RBUF_INIT)
     c->rmax = EDDY__HTTP_RBUF_INIT;
   c->server = server;
-  c->hbuf = c->hsmall;
-  c->hcap = sizeof(c->hsmall);
   /* The header array comes with the read state (rstate_acquire). */
   eddy_http_request_init(&c->preq, NULL, 0);
   c->ex.server = server;

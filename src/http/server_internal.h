@@ -62,7 +62,7 @@ struct eddy__http_block {
 #define EDDY__HTTP_FREE_BLOCKS 64   /* blocks kept per server */
 #define EDDY__HTTP_RBUF_INIT 4096   /* first read buffer */
 #define EDDY__HTTP_FREE_RSTATES 256 /* read states kept per server */
-#define EDDY__HTTP_HBUF_INIT 512    /* response head scratch, inline */
+#define EDDY__HTTP_HBUF_INIT 512    /* response head scratch, in rstate */
 
 struct eddy__http_conn {
   eddy_http_exchange_t ex; /* the one exchange of this connection */
@@ -77,9 +77,10 @@ struct eddy__http_conn {
   unsigned requests;
 
   /* Read state, held only while there is input or an exchange: rstate
-   * is one mapping with the parser's header array and the first read
-   * buffer (rbuf points into it until a long head needs a bigger one).
-   * An idle keep-alive connection holds none of it. */
+   * is one mapping with the parser's header array, the first read buffer
+   * (rbuf points into it until a long head needs a bigger one) and the
+   * response head scratch (hsmall). An idle keep-alive connection holds
+   * none of it. */
   void *rstate;
   eddy_http_header_t *headers;
   /* Read buffer: [pin] bytes hold the current head while an exchange is
@@ -117,10 +118,12 @@ struct eddy__http_conn {
   uint64_t res_left; /* Content-Length bytes still to write */
   eddy_http_drain_cb on_drain;
   eddy_http_abort_cb on_abort;
-  char *hbuf; /* head scratch: hsmall or the heap */
+  /* Head scratch: hsmall (EDDY__HTTP_HBUF_INIT bytes at the end of the
+   * read state, so an idle connection holds none) or the heap once a head
+   * needed more; NULL while neither. */
+  char *hbuf, *hsmall;
   size_t hcap, hlen;
   char line[24]; /* a chunk-size line */
-  char hsmall[EDDY__HTTP_HBUF_INIT];
 };
 
 #define eddy__http_conn_of(ex)                                                 \
