@@ -464,6 +464,31 @@ static int reply(eddy_http_exchange_t *ex, int status, const char *text) {
   return eddy_http_respond(ex, status, text_type, 1, text, strlen(text));
 }
 
+/* A response with n fields "X-Field-NN: value-NN-" plus padding, so that
+ * enough of them make the head outgrow its inline scratch. */
+#define FIELDS_MAX 64
+#define FIELD_PAD "0123456789abcdef0123456789abcdef"
+
+static void field_line(size_t i, char *name, size_t nlen, char *value,
+                       size_t vlen) {
+  snprintf(name, nlen, "X-Field-%02u", (unsigned)(i % 100));
+  snprintf(value, vlen, "value-%02u-" FIELD_PAD, (unsigned)(i % 100));
+}
+
+static void reply_with_fields(eddy_http_exchange_t *ex, size_t n) {
+  static char names[FIELDS_MAX][16], values[FIELDS_MAX][48];
+  eddy_http_field_t f[FIELDS_MAX];
+  size_t i;
+
+  CHECK(n <= FIELDS_MAX, "too many fields");
+  for (i = 0; i < n && i < FIELDS_MAX; i++) {
+    field_line(i, names[i], sizeof(names[i]), values[i], sizeof(values[i]));
+    f[i].name = names[i];
+    f[i].value = values[i];
+  }
+  CHECK(eddy_http_respond(ex, 200, f, i, "fields\n", 7) == 0, "respond");
+}
+
 static void note_queue(size_t wq) {
   if (wq > fx.max_wq)
     fx.max_wq = wq;
@@ -766,6 +791,8 @@ static void handler(eddy_http_server_t *server, eddy_http_exchange_t *ex) {
     CHECK(eddy_http_body_buffer(ex, (size_t)query_num(q, "max=", 0),
                                 buffer_end) == 0,
           "body_buffer");
+  } else if (path_is(q, "/fields")) {
+    reply_with_fields(ex, (size_t)query_num(q, "n=", 0));
   } else if (path_is(q, "/reject")) {
     reply(ex, 403, "no\n");
   } else if (path_is(q, "/chunked")) {
@@ -1522,6 +1549,48 @@ static void test_head_and_http10(void **state) {
   run_with(NULL, client_head_http10);
 }
 
+/* ---- long response heads ------------------------------------------------ */
+
+/* Heads longer than the inline scratch move it to the heap; the
+ * connection keeps that across idle periods (its read state goes back to
+ * the server in between), and short heads after long ones, and long after
+ * short, come out whole. */
+static void client_long_heads(void) {
+  static const size_t counts[] = {40, 0, 3, 48, 1, 40};
+  char req[64], name[16], value[48], line[96];
+  struct cl *c = malloc(sizeof(*c));
+  struct resp r;
+  size_t k, i;
+
+  CHECK(cl_open(c) == 0, "connect");
+  for (k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
+    snprintf(req, sizeof(req), "GET /fields?n=%zu HTTP/1.1\r\nHost: a\r\n\r\n",
+             counts[k]);
+    if (expect(__LINE__, c, req, 200, "fields\n", &r) != 0)
+      break;
+    CHECK(strlen(r.head) > (counts[k] > 10 ? 2000u : 0u),
+          "head of %zu fields is short", counts[k]);
+    for (i = 0; i < counts[k]; i++) {
+      field_line(i, name, sizeof(name), value, sizeof(value));
+      snprintf(line, sizeof(line), "\r\n%s: %s\r\n", name, value);
+      CHECK(has_field(r.head, line), "field %zu of %zu missing:\n%s", i,
+            counts[k], r.head);
+    }
+    snprintf(line, sizeof(line), "X-Field-%02zu:", counts[k]);
+    CHECK(!has_field(r.head, line), "field %zu is extra", counts[k]);
+    CHECK(!r.close && r.clen == 7, "framing:\n%s", r.head);
+    resp_free(&r);
+  }
+  cl_close(c);
+  free(c);
+}
+
+static void test_long_heads(void **state) {
+  (void)state;
+  run_with(NULL, client_long_heads);
+  assert_int_equal(fx.requests, 6);
+}
+
 /* ---- deadlines ---------------------------------------------------------- */
 
 static void client_timeouts(void) {
@@ -1942,6 +2011,7 @@ int main(void) {
       cmocka_unit_test(test_bodies),
       cmocka_unit_test(test_expect_continue),
       cmocka_unit_test(test_head_and_http10),
+      cmocka_unit_test(test_long_heads),
       cmocka_unit_test(test_timeouts),
       cmocka_unit_test(test_slow_reader),
       cmocka_unit_test(test_send_timeout),
