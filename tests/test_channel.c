@@ -505,6 +505,7 @@ struct tcp_case {
   eddy_tcp_t accepted; /* the parent's copy of the connection */
   eddy_tcp_t served;   /* the receiver's copy (connection or listener) */
   eddy_tcp_t served_conn;
+  eddy_pipe_t wrong; /* a handle of the wrong type for the passed one */
   eddy_tcp_t client;
   eddy_connect_t connect_req;
   eddy_write_t client_write, serve_write;
@@ -611,16 +612,15 @@ static void passed_close_copy(eddy_channel_send_t *req, int status) {
 
 static void take_connection(eddy_channel_t *ch, struct rec *r,
                             const void *data, size_t len, int has_handle) {
-  eddy_pipe_t wrong;
-
   (void)r;
   assert_int_equal(len, 4);
   assert_memory_equal(data, "conn", 4);
   assert_true(has_handle);
   assert_int_equal(eddy_channel_pending_type(ch), EDDY_TCP);
-  assert_int_equal(eddy_pipe_init(tc.loop, &wrong, 0), 0);
-  assert_int_equal(eddy_channel_accept(ch, &wrong.stream), EDDY_EINVAL);
-  eddy_close(&wrong.stream.handle, NULL);
+  /* Its memory must outlive the close, which ends in the close phase. */
+  assert_int_equal(eddy_pipe_init(tc.loop, &tc.wrong, 0), 0);
+  assert_int_equal(eddy_channel_accept(ch, &tc.wrong.stream), EDDY_EINVAL);
+  eddy_close(&tc.wrong.stream.handle, NULL);
   assert_int_equal(eddy_tcp_init(tc.loop, &tc.served), 0);
   assert_int_equal(eddy_channel_accept(ch, &tc.served.stream), 0);
   assert_int_equal(eddy_channel_accept(ch, &tc.served.stream), EDDY_EAGAIN);

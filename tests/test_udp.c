@@ -320,6 +320,8 @@ static void test_empty_datagram(void **state) {
   st.target = 2;
   assert_int_equal(eddy_udp_recv_start(&server, alloc_static, record_dgram), 0);
   /* No buffers at all, and one buffer of length 0. */
+  req[0].req.data = (void *)(intptr_t)0;
+  req[1].req.data = (void *)(intptr_t)1;
   assert_int_equal(eddy_udp_send(&req[0], &client, NULL, 0,
                                  (struct sockaddr *)&saddr, on_send),
                    0);
