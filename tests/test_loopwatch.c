@@ -66,6 +66,14 @@ static void test_errors_and_idempotence(void **state) {
   assert_int_equal(eddy_check_stop(&check), 0);
   assert_int_equal(eddy_check_stop(&check), 0);
   assert_false(eddy_is_active(&check.handle));
+  assert_int_equal(eddy_prepare_stop(&prepare), 0); /* inactive: no-op */
+  assert_int_equal(eddy_prepare_start(&prepare, prepare_cb), 0);
+  assert_true(eddy_is_active(&prepare.handle));
+  assert_int_equal(eddy_prepare_stop(&prepare), 0);
+  assert_false(eddy_is_active(&prepare.handle));
+  prepare_runs = 0;
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_NOWAIT), 0); /* nothing runs */
+  assert_int_equal(prepare_runs, 0);
   eddy_close(&idle.handle, NULL);
   eddy_close(&prepare.handle, NULL);
   eddy_close(&check.handle, NULL);
