@@ -44,6 +44,7 @@ struct fx {
   /* what the server side saw (loop thread; atomics where the client
    * thread waits on them) */
   int requests;
+  int emfile_seen; /* on_client_error heard EMFILE or ENFILE */
   int errors[1024]; /* client-error callback: err, status pairs */
   int nerrors;
   size_t max_wq_entry; /* write queue at the request callback */
@@ -113,6 +114,8 @@ static void on_client_error(eddy_http_server_t *server, int err, int status) {
   (void)server;
   if (err == EDDY_ETIMEDOUT && status == 0)
     __atomic_add_fetch(&fx.send_timeouts, 1, __ATOMIC_RELEASE);
+  if (err == EDDY_EMFILE || err == EDDY_ENFILE)
+    __atomic_store_n(&fx.emfile_seen, 1, __ATOMIC_RELEASE);
   if (fx.nerrors + 2 <= (int)(sizeof(fx.errors) / sizeof(fx.errors[0]))) {
     fx.errors[fx.nerrors++] = err;
     fx.errors[fx.nerrors++] = status;
@@ -1908,6 +1911,10 @@ static void client_emfile(void) {
   n = read(c->fd, &byte, 1);
   CHECK(n == 0 || (n == -1 && errno == ECONNRESET),
         "connection not dropped (read %zd, errno %d)", n, errno);
+  /* The server drops every connection waiting while it is out of
+   * descriptors, and only then reports: a client that came earlier would
+   * be dropped too. */
+  CHECK(wait_flag(&fx.emfile_seen), "EMFILE not reported");
   cl_close(c);
   while (nfillers > 0)
     close(fillers[--nfillers]);
