@@ -22,6 +22,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -1790,6 +1791,175 @@ static void test_idle_connections_hold_no_read_state(void **state) {
   assert_int_equal(fx.busy_with_rstate, 1);
 }
 
+/* ---- random pipelined exchanges ------------------------------------------ */
+
+/* Growable byte buffer for the client's request stream. */
+struct obuf {
+  char *p;
+  size_t len, cap;
+};
+
+static void ob_add(struct obuf *b, const void *data, size_t len) {
+  if (b->len + len > b->cap) {
+    b->cap = (b->len + len) * 2 + 256;
+    b->p = realloc(b->p, b->cap);
+    CHECK(b->p != NULL, "out of memory");
+  }
+  memcpy(b->p + b->len, data, len);
+  b->len += len;
+}
+
+static void ob_printf(struct obuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void ob_printf(struct obuf *b, const char *fmt, ...) {
+  char tmp[256];
+  va_list ap;
+  int n;
+
+  va_start(ap, fmt);
+  n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+  va_end(ap);
+  CHECK(n > 0 && (size_t)n < sizeof(tmp), "format");
+  ob_add(b, tmp, (size_t)n);
+}
+
+enum { RX_HELLO, RX_FAST, RX_HEAD, RX_ECHO_LENGTH, RX_ECHO_CHUNKED,
+       RX_CHUNKED, RX_KINDS };
+
+#define RX_PER_CONN 12
+#define RX_BODY_MAX 3000
+
+struct rx {
+  int kind;
+  char body[RX_BODY_MAX]; /* what the answer's body must be */
+  size_t body_len;
+};
+
+/* Append one request of a random kind to b and what its answer must be to
+ * x. Bodies are random letters; chunked ones go in random chunk sizes. */
+static void rx_request(unsigned *seed, struct obuf *b, struct rx *x) {
+  size_t i, at, n;
+
+  x->kind = (int)(rand_r(seed) % RX_KINDS);
+  x->body_len = 0;
+  switch (x->kind) {
+  case RX_HELLO:
+    ob_printf(b, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    memcpy(x->body, "hello\n", x->body_len = 6);
+    break;
+  case RX_FAST:
+    ob_printf(b, "GET /fast HTTP/1.1\r\nHost: a\r\nX-Pad: %u\r\n\r\n",
+              (unsigned)rand_r(seed));
+    memcpy(x->body, "fast\n", x->body_len = 5);
+    break;
+  case RX_HEAD:
+    ob_printf(b, "HEAD / HTTP/1.1\r\nHost: a\r\n\r\n");
+    break;
+  case RX_CHUNKED:
+    ob_printf(b, "GET /chunked HTTP/1.1\r\nHost: a\r\n\r\n");
+    memcpy(x->body, "one\ntwo\nthree\n", x->body_len = 14);
+    break;
+  default: /* the echoes */
+    x->body_len = (size_t)(rand_r(seed) % RX_BODY_MAX);
+    for (i = 0; i < x->body_len; i++)
+      x->body[i] = (char)('a' + rand_r(seed) % 26);
+    if (x->kind == RX_ECHO_LENGTH) {
+      ob_printf(b, "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: %zu\r\n\r\n",
+                x->body_len);
+      ob_add(b, x->body, x->body_len);
+      break;
+    }
+    ob_printf(b, "POST /echo HTTP/1.1\r\nHost: a\r\n"
+                 "Transfer-Encoding: chunked\r\n\r\n");
+    for (at = 0; at < x->body_len; at += n) {
+      n = 1 + (size_t)(rand_r(seed) % 700);
+      if (n > x->body_len - at)
+        n = x->body_len - at;
+      ob_printf(b, "%zx\r\n", n);
+      ob_add(b, x->body + at, n);
+      ob_printf(b, "\r\n");
+    }
+    ob_printf(b, "0\r\n\r\n");
+  }
+}
+
+/* Send b in pieces of random size, so that requests and their parts are
+ * split at arbitrary bytes across reads; or, one time in three, at once,
+ * so that the server's read buffer fills up with a head cut at its end. */
+static int rx_send_split(unsigned *seed, struct cl *c, const struct obuf *b,
+                         size_t upto) {
+  size_t at, n;
+
+  if (rand_r(seed) % 3 == 0)
+    return cl_send(c, b->p, upto);
+  for (at = 0; at < upto; at += n) {
+    n = 1 + (size_t)(rand_r(seed) % (rand_r(seed) % 4 == 0 ? 8 : 2000));
+    if (n > upto - at)
+      n = upto - at;
+    if (cl_send(c, b->p + at, n) != 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int rx_answered;
+
+/* 200 connections with 1 to 12 pipelined requests of random kinds, sent
+ * in random pieces; every answer must come back whole and in order. One
+ * connection in eight sends a random prefix and resets instead, and the
+ * server must go on serving the others. The seed is fixed: a failure
+ * replays. */
+static void client_random_exchanges(void) {
+  static struct rx xs[RX_PER_CONN];
+  struct obuf b = {NULL, 0, 0};
+  struct cl *c = malloc(sizeof(*c));
+  unsigned seed = 20261123;
+  int conn, k, nreq;
+
+  for (conn = 0; conn < 200 && fx.flen == 0; conn++) {
+    b.len = 0;
+    nreq = 1 + (int)(rand_r(&seed) % RX_PER_CONN);
+    for (k = 0; k < nreq; k++)
+      rx_request(&seed, &b, &xs[k]);
+    CHECK(cl_open(c) == 0, "connect");
+    if (rand_r(&seed) % 8 == 0) { /* a peer that gives up half way */
+      rx_send_split(&seed, c, &b, (size_t)(rand_r(&seed) % b.len));
+      cl_reset(c);
+      continue;
+    }
+    CHECK(rx_send_split(&seed, c, &b, b.len) == 0, "send");
+    for (k = 0; k < nreq; k++) {
+      struct resp r;
+
+      if (cl_response(c, &r, xs[k].kind == RX_HEAD) != 0) {
+        fail_at(__LINE__, "conn %d request %d (kind %d): no answer", conn, k,
+                xs[k].kind);
+        break;
+      }
+      CHECK(r.status == 200 && r.body_len == xs[k].body_len &&
+                (r.body_len == 0 ||
+                 memcmp(r.body, xs[k].body, r.body_len) == 0) &&
+                !r.close,
+            "conn %d request %d (kind %d): status %d, %zu body bytes:\n%s",
+            conn, k, xs[k].kind, r.status, r.body_len, r.head);
+      resp_free(&r);
+      rx_answered++;
+    }
+    cl_close(c);
+  }
+  check_still_serving(__LINE__);
+  free(b.p);
+  free(c);
+}
+
+static void test_random_exchanges(void **state) {
+  (void)state;
+  rx_answered = 0;
+  run_with(NULL, client_random_exchanges);
+  assert_true(rx_answered > 400);
+  assert_true(fx.requests >= rx_answered + 1);
+}
+
 /* ---- requests per connection -------------------------------------------- */
 
 static void client_max_requests(void) {
@@ -2023,6 +2193,7 @@ int main(void) {
       cmocka_unit_test(test_slow_reader),
       cmocka_unit_test(test_send_timeout),
       cmocka_unit_test(test_max_requests),
+      cmocka_unit_test(test_random_exchanges),
       cmocka_unit_test(test_idle_connections_hold_no_read_state),
       cmocka_unit_test(test_peer_errors),
       cmocka_unit_test(test_emfile),
