@@ -138,7 +138,7 @@ void eddy__http_feed_body(struct eddy__http_conn *c) {
         eddy__http_body_fail(c, EDDY_EOF);
       return;
     }
-    if (c->preq.body == EDDY_HTTP_BODY_LENGTH) {
+    if (c->preq->body == EDDY_HTTP_BODY_LENGTH) {
       size_t n = avail < c->body_left ? avail : (size_t)c->body_left;
 
       c->rpos += n; /* consumed before the callback sees it */
@@ -147,7 +147,7 @@ void eddy__http_feed_body(struct eddy__http_conn *c) {
       if (c->body_left == 0 && body_live(c))
         eddy__http_body_done(c);
     } else {
-      int r = eddy_http_chunked_decode(&c->dec, data, avail, on_chunk_data, c);
+      int r = eddy_http_chunked_decode(c->dec, data, avail, on_chunk_data, c);
 
       if (!body_live(c))
         return; /* a callback ended it; the offsets are not ours now */
@@ -184,7 +184,7 @@ static int body_start(eddy_http_exchange_t *ex, int mode,
   if (c->flags & EDDY__HC_BODY_DONE) {
     c->flags |= EDDY__HC_END_PENDING; /* reported from the loop */
   } else {
-    if (c->preq.expect_continue && c->res_state == EDDY__HR_NONE &&
+    if (c->preq->expect_continue && c->res_state == EDDY__HR_NONE &&
         !(c->flags & EDDY__HC_CONTINUE_SENT)) {
       int err = eddy__http_send_continue(c);
       if (err != 0)
@@ -218,7 +218,7 @@ int eddy_http_body_buffer(eddy_http_exchange_t *ex, size_t max,
   c->bmax = max;
   c->blen = 0;
   /* A Content-Length over the limit fails before any byte is read. */
-  if (c->preq.body == EDDY_HTTP_BODY_LENGTH && c->body_left > max &&
+  if (c->preq->body == EDDY_HTTP_BODY_LENGTH && c->body_left > max &&
       !(c->flags & EDDY__HC_BODY_DONE))
     c->body_error = EDDY_HTTP_E_BODY_TOO_LARGE;
   return 0;

@@ -213,7 +213,7 @@ static int build_head(struct eddy__http_conn *c, int status,
     c->flags |= EDDY__HC_CLOSE_AFTER;
   /* Answered without asking for the body while the client waits for
    * "100 Continue": the body will not come, so the connection ends. */
-  if (c->preq.expect_continue && c->body_mode == EDDY__HB_WAIT &&
+  if (c->preq->expect_continue && c->body_mode == EDDY__HB_WAIT &&
       !(c->flags & (EDDY__HC_CONTINUE_SENT | EDDY__HC_BODY_DONE)))
     c->flags |= EDDY__HC_CLOSE_AFTER;
 
@@ -243,7 +243,7 @@ static int build_head(struct eddy__http_conn *c, int status,
   }
   if (c->flags & EDDY__HC_CLOSE_AFTER)
     p = PUT_LIT(p, "Connection: close\r\n");
-  else if (c->preq.version_minor == 0)
+  else if (c->preq->version_minor == 0)
     p = PUT_LIT(p, "Connection: keep-alive\r\n");
   p = PUT_LIT(p, "\r\n");
   c->hlen = (size_t)(p - c->hbuf);
@@ -456,7 +456,7 @@ int eddy_http_res_start(eddy_http_exchange_t *ex, int status,
     framing = EDDY__HF_NONE;
   else if (content_length >= 0)
     framing = EDDY__HF_LENGTH;
-  else if (c->preq.version_minor == 1)
+  else if (c->preq->version_minor == 1)
     framing = EDDY__HF_CHUNKED;
   else
     framing = EDDY__HF_CLOSE;

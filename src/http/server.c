@@ -147,8 +147,21 @@ static size_t rstate_headers(const eddy_http_server_t *server) {
   return nh > 100000 ? 100000 : nh;
 }
 
+/* The read state's layout: the request and the decoder (8-byte aligned
+ * both), the header array, the first read buffer, the head scratch. */
+#define RSTATE_HEADERS_AT                                                      \
+  (sizeof(eddy_http_request_t) + sizeof(eddy_http_chunked_decoder_t))
+
+_Static_assert(sizeof(eddy_http_request_t) %
+                       _Alignof(eddy_http_chunked_decoder_t) ==
+                   0,
+               "the decoder follows the request aligned");
+_Static_assert(RSTATE_HEADERS_AT % _Alignof(eddy_http_header_t) == 0,
+               "the header array follows the decoder aligned");
+
 static size_t rstate_size(const eddy_http_server_t *server) {
-  return rstate_headers(server) * sizeof(eddy_http_header_t) +
+  return RSTATE_HEADERS_AT +
+         rstate_headers(server) * sizeof(eddy_http_header_t) +
          EDDY__HTTP_RBUF_INIT + EDDY__HTTP_HBUF_INIT;
 }
 
@@ -173,12 +186,13 @@ static int rstate_acquire(struct eddy__http_conn *c) {
       return EDDY_ENOMEM;
   }
   c->rstate = st;
-  c->headers = st;
-  c->rbuf = (char *)st + nh * sizeof(eddy_http_header_t);
+  c->preq = st;
+  c->dec = (eddy_http_chunked_decoder_t *)(c->preq + 1);
+  c->headers = (eddy_http_header_t *)((char *)st + RSTATE_HEADERS_AT);
+  c->rbuf = (char *)(c->headers + nh);
   c->rcap = EDDY__HTTP_RBUF_INIT;
   c->rpos = c->rlen = c->pin = 0;
-  c->preq.headers = c->headers;
-  c->preq.max_headers = nh;
+  eddy_http_request_init(c->preq, c->headers, nh);
   c->hsmall = c->rbuf + EDDY__HTTP_RBUF_INIT;
   if (c->hbuf == NULL) {
     c->hbuf = c->hsmall;
@@ -189,8 +203,7 @@ static int rstate_acquire(struct eddy__http_conn *c) {
 
 static int rbuf_is_inline(const struct eddy__http_conn *c) {
   return c->rstate != NULL &&
-         c->rbuf == (char *)c->rstate +
-                        rstate_headers(c->server) * sizeof(eddy_http_header_t);
+         c->rbuf == (char *)(c->headers + rstate_headers(c->server));
 }
 
 /* Give the read state back; nothing may point into it any more. */
@@ -213,8 +226,8 @@ static void rstate_release(struct eddy__http_conn *c) {
   c->headers = NULL;
   c->rbuf = NULL;
   c->rcap = c->rpos = c->rlen = c->pin = 0;
-  c->preq.headers = NULL;
-  c->preq.max_headers = 0;
+  c->preq = NULL;
+  c->dec = NULL;
   if (c->hbuf == c->hsmall) {
     c->hbuf = NULL;
     c->hcap = 0;
@@ -519,7 +532,7 @@ void eddy__http_response_ended(struct eddy__http_conn *c) {
   }
   if (!(c->flags & EDDY__HC_BODY_DONE)) {
     if ((c->flags & EDDY__HC_CLOSE_AFTER) ||
-        (c->body_mode == EDDY__HB_WAIT && c->preq.expect_continue &&
+        (c->body_mode == EDDY__HB_WAIT && c->preq->expect_continue &&
          !(c->flags & EDDY__HC_CONTINUE_SENT))) {
       c->flags |= EDDY__HC_BODY_DONE | EDDY__HC_CLOSE_AFTER;
     } else {
@@ -538,7 +551,7 @@ void eddy__http_response_ended(struct eddy__http_conn *c) {
 
 static void dispatch(struct eddy__http_conn *c, size_t head_len) {
   eddy_http_server_t *server = c->server;
-  const eddy_http_request_t *q = &c->preq;
+  const eddy_http_request_t *q = c->preq;
   unsigned max = server->opts.max_requests;
 
   c->rpos += head_len;
@@ -556,7 +569,7 @@ static void dispatch(struct eddy__http_conn *c, size_t head_len) {
   if (q->body == EDDY_HTTP_BODY_LENGTH && q->content_length > 0)
     c->body_left = q->content_length;
   else if (q->body == EDDY_HTTP_BODY_CHUNKED)
-    eddy_http_chunked_init(&c->dec, &server->opts.limits);
+    eddy_http_chunked_init(c->dec, &server->opts.limits);
   else
     c->flags |= EDDY__HC_BODY_DONE;
   c->deadline = 0;
@@ -584,7 +597,7 @@ static int next_request(struct eddy__http_conn *c) {
                               loop_now(c) + o->keepalive_timeout);
     return 0;
   }
-  r = eddy_http_parse_request(c->rbuf + c->rpos, avail, &c->preq, &o->limits);
+  r = eddy_http_parse_request(c->rbuf + c->rpos, avail, c->preq, &o->limits);
   if (r == EDDY_HTTP_INCOMPLETE) {
     if (c->flags & EDDY__HC_PEER_EOF) {
       fail_request(c, EDDY_EOF, 400); /* the peer stopped mid-head */
@@ -733,10 +746,9 @@ static struct eddy__http_conn *conn_new(eddy_http_server_t *server) {
   if (c->rmax < EDDY__HTTP_RBUF_INIT)
     c->rmax = EDDY__HTTP_RBUF_INIT;
   c->server = server;
-  /* The header array comes with the read state (rstate_acquire). */
-  eddy_http_request_init(&c->preq, NULL, 0);
+  /* The request comes with the read state (rstate_acquire); ex.req is set
+   * when one is dispatched. */
   c->ex.server = server;
-  c->ex.req = &c->preq;
   return c;
 }
 

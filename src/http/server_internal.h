@@ -77,18 +77,20 @@ struct eddy__http_conn {
   unsigned requests;
 
   /* Read state, held only while there is input or an exchange: rstate
-   * is one mapping with the parser's header array, the first read buffer
-   * (rbuf points into it until a long head needs a bigger one) and the
-   * response head scratch (hsmall). An idle keep-alive connection holds
-   * none of it. */
+   * is one mapping with the parsed request (preq), the chunked-body
+   * decoder (dec), the parser's header array, the first read buffer (rbuf
+   * points into it until a long head needs a bigger one) and the response
+   * head scratch (hsmall). An idle keep-alive connection holds none of it;
+   * preq and dec are NULL then. */
   void *rstate;
+  eddy_http_request_t *preq;
+  eddy_http_chunked_decoder_t *dec;
   eddy_http_header_t *headers;
   /* Read buffer: [pin] bytes hold the current head while an exchange is
    * live; [rpos, rlen) is unconsumed input; [rlen, rcap) is free. */
   char *rbuf;
   size_t rcap, rpos, rlen, pin;
   size_t rmax; /* largest rcap: header_max plus room */
-  eddy_http_request_t preq;
   uint64_t head_start; /* loop time of the first byte of this request */
 
   /* One timer for every deadline; it may be armed earlier than deadline
@@ -106,7 +108,6 @@ struct eddy__http_conn {
   int body_mode;
   int body_error;     /* latched error, reported when the body is asked for */
   uint64_t body_left; /* Content-Length bytes still to come */
-  eddy_http_chunked_decoder_t dec;
   eddy_http_body_data_cb on_data;
   eddy_http_body_end_cb on_end;
   char *bbuf; /* eddy_http_body_buffer's buffer */
