@@ -24,7 +24,7 @@
 #   RUNS=3        runs per side and workload
 #   QUICK=1       1 run each, smaller N (under a minute in all)
 #   WORKLOADS=... subset of "timers_million timers_mod100 loop_empty pbkdf2
-#                 queue_work async_pingpong fs_stat tcp_pingpong tcp_pump
+#                 queue_work queue_work_1 async_pingpong fs_stat tcp_pingpong tcp_pump
 #                 tcp_pound tcp_idle_rss pipe_pingpong udp_pingpong spawn
 #                 http_c50 http_c1000 http_idle_rss"
 #   BENCH_OUT=DIR where results.json (every run's key=value pairs, machine,
@@ -48,13 +48,22 @@ quick=${QUICK:-0}
 runs=${RUNS:-3}
 ((quick)) && runs=1
 workloads=${WORKLOADS:-"timers_million timers_mod100 loop_empty pbkdf2 \
-  queue_work async_pingpong fs_stat tcp_pingpong tcp_pump tcp_pound \
+  queue_work queue_work_1 async_pingpong fs_stat tcp_pingpong tcp_pump tcp_pound \
   tcp_idle_rss pipe_pingpong udp_pingpong spawn http_c50 http_c1000 \
   http_idle_rss"}
 out=${BENCH_OUT:-$build/bench-out}
 mkdir -p "$out"
 tsv=$out/runs.tsv
 : >"$tsv"
+
+# The programs a workload runs: queue_work_1 is queue_work with one job in
+# flight (shared/BENCHMARKING.md, point 4: report both figures).
+prog_for() {
+  case $1 in
+    queue_work_1) echo queue_work ;;
+    *) echo "$1" ;;
+  esac
+}
 
 # Arguments per workload (empty: the program's default) and MiB to pre-touch.
 args_for() {
@@ -63,6 +72,7 @@ args_for() {
     timers_mod100) ((quick)) && echo 200000 || echo "" ;;
     loop_empty) ((quick)) && echo 0.2 || echo "" ;;
     queue_work) ((quick)) && echo 100000 || echo "" ;;
+    queue_work_1) ((quick)) && echo "20000 1" || echo "200000 1" ;;
     async_pingpong) ((quick)) && echo 5000 || echo "" ;;
     fs_stat) ((quick)) && echo 20000 || echo "" ;;
     tcp_pingpong | pipe_pingpong | udp_pingpong | tcp_pump | tcp_pound)
@@ -116,11 +126,12 @@ for w in $workloads; do
     continue
   fi
   impls=""
+  prog=$(prog_for "$w")
   for impl in eddy uv uvnode ev event ssl; do
-    if [[ -x $bindir/bench_${w}_$impl ]]; then
+    if [[ -x $bindir/bench_${prog}_$impl ]]; then
       impls="$impls $impl"
     else
-      echo "[bench] $w: no bench_${w}_$impl, $impl skipped" >&2
+      echo "[bench] $w: no bench_${prog}_$impl, $impl skipped" >&2
     fi
   done
   args=$(args_for "$w")
@@ -132,8 +143,8 @@ for w in $workloads; do
         "$bindir/bench_pretouch" "$mib" || echo "[bench] pretouch failed" >&2
       fi
       rc=0
-      # shellcheck disable=SC2086  # args is empty or one word
-      res=$("$bindir/bench_${w}_$impl" $args) || rc=$?
+      # shellcheck disable=SC2086  # args: empty or a few plain words
+      res=$("$bindir/bench_${prog}_$impl" $args) || rc=$?
       if ((rc != 0)); then
         echo "[bench] $w $impl run $r FAILED (exit $rc)" >&2
         failed=1
@@ -225,6 +236,8 @@ pbkdf2 time_s lower ssl 1.25 <=
 queue_work jobs_per_s higher uv 2 >=
 queue_work jobs_per_s higher uvnode - -
 queue_work cpu_s lower uv - -
+queue_work_1 jobs_per_s higher uv - -
+queue_work_1 jobs_per_s higher uvnode - -
 async_pingpong round_trips_per_s higher uv 1.5 >=
 async_pingpong round_trips_per_s higher uvnode - -
 fs_stat stats_per_s higher uv 1.2 >=
