@@ -12,8 +12,9 @@
 # (point 2). Progress goes to stderr.
 #
 # The HTTP workloads (http_c50, http_c1000: req/s under wrk with 50 and 1000
-# keep-alive connections; http_idle_rss: server memory per idle keep-alive
-# connection) compare eddy's server with nginx and Node through
+# keep-alive connections, server and wrk pinned to one CPU each;
+# http_c50_unpinned: the same without pinning, shared/BENCHMARKING.md point
+# 5; http_idle_rss: server memory per idle keep-alive connection) compare eddy's server with nginx and Node through
 # bench/http/run.sh, which alternates the servers itself and appends its
 # runs to the same runs.tsv (impls eddy, nginx, node): RUNS runs of
 # DURATION=10 s after a 2 s warm-up, 10,000 idle connections; under QUICK,
@@ -24,9 +25,10 @@
 #   RUNS=3        runs per side and workload
 #   QUICK=1       1 run each, smaller N (under a minute in all)
 #   WORKLOADS=... subset of "timers_million timers_mod100 loop_empty pbkdf2
-#                 queue_work queue_work_1 async_pingpong fs_stat tcp_pingpong tcp_pump
-#                 tcp_pound tcp_idle_rss pipe_pingpong udp_pingpong spawn
-#                 http_c50 http_c1000 http_idle_rss"
+#                 queue_work queue_work_1 async_pingpong fs_stat
+#                 tcp_pingpong tcp_pump tcp_pound tcp_idle_rss
+#                 pipe_pingpong udp_pingpong spawn
+#                 http_c50 http_c50_unpinned http_c1000 http_idle_rss"
 #   BENCH_OUT=DIR where results.json (every run's key=value pairs, machine,
 #                 date, versions), runs.tsv, table.txt and chart.svg go
 #                 (default BUILD_DIR/bench-out)
@@ -49,8 +51,8 @@ runs=${RUNS:-3}
 ((quick)) && runs=1
 workloads=${WORKLOADS:-"timers_million timers_mod100 loop_empty pbkdf2 \
   queue_work queue_work_1 async_pingpong fs_stat tcp_pingpong tcp_pump tcp_pound \
-  tcp_idle_rss pipe_pingpong udp_pingpong spawn http_c50 http_c1000 \
-  http_idle_rss"}
+  tcp_idle_rss pipe_pingpong udp_pingpong spawn http_c50 http_c50_unpinned \
+  http_c1000 http_idle_rss"}
 out=${BENCH_OUT:-$build/bench-out}
 mkdir -p "$out"
 tsv=$out/runs.tsv
@@ -89,10 +91,15 @@ pretouch_for() {
   esac
 }
 
-# One HTTP workload ($1: http_c50, http_c1000 or http_idle_rss) through
+# One HTTP workload ($1: http_c50, http_c50_unpinned, http_c1000 or
+# http_idle_rss) through
 # bench/http/run.sh, which writes its rows into $tsv itself.
 run_http() {
-  local w=$1 mode=${1#http_} need=curl rc=0 side tool
+  local w=$1 mode=${1#http_} need=curl rc=0 side tool pin=1
+  if [[ $mode == *_unpinned ]]; then
+    mode=${mode%_unpinned}
+    pin=0
+  fi
   [[ $mode == idle_rss ]] || need="curl wrk"
   for tool in $need; do
     if ! command -v "$tool" >/dev/null; then
@@ -106,10 +113,10 @@ run_http() {
   echo "[bench] $w: eddy nginx node, $runs run(s) each (bench/http/run.sh)" >&2
   # Its own table goes to stderr with the progress; the rows go to $tsv.
   if ((quick)); then
-    TSV=$tsv MODE=$mode RUNS=1 DURATION=2 WARMUP=1 IDLE_CONNS=1000 SETTLE=1 \
+    TSV=$tsv MODE=$mode PIN=$pin RUNS=1 DURATION=2 WARMUP=1 IDLE_CONNS=1000 SETTLE=1 \
       "$here/http/run.sh" "$build" >&2 || rc=$?
   else
-    TSV=$tsv MODE=$mode RUNS=$runs DURATION=10 WARMUP=2 IDLE_CONNS=10000 \
+    TSV=$tsv MODE=$mode PIN=$pin RUNS=$runs DURATION=10 WARMUP=2 IDLE_CONNS=10000 \
       "$here/http/run.sh" "$build" >&2 || rc=$?
   fi
   if ((rc != 0)); then
@@ -260,6 +267,8 @@ udp_pingpong round_trips_per_s higher uvnode - -
 spawn spawns_per_s higher uv 1 >=
 http_c50 req_per_s higher nginx 1.1 >=
 http_c50 req_per_s higher node 2 >=
+http_c50_unpinned req_per_s higher nginx - -
+http_c50_unpinned req_per_s higher node - -
 http_c1000 req_per_s higher nginx - -
 http_c1000 req_per_s higher node - -
 http_idle_rss conn_rss_bytes lower nginx - -
@@ -299,7 +308,7 @@ ok[$1, $2, $3] && $5 ~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/ {
   val[$1, $2, $4, ++cnt[$1, $2, $4]] = $5 + 0
 }
 END {
-  f = "%-15s %-17s %-7s %-26s %-6s %-26s %-7s %-7s %s\n"
+  f = "%-17s %-17s %-7s %-26s %-6s %-26s %-7s %-7s %s\n"
   printf f, "workload", "metric", "better", "eddy min/med/max", "peer",
     "peer min/med/max", "ratio", "target", "met"
   nrow = split(spec, rows, "\n")

@@ -268,6 +268,7 @@ stats() {
 run_rps() {
   local conns=$1 res="$dir/rps-$1" side i pid t0 t1 out rps reqs us errs tmo
   local wc wrc w=http_c$1
+  [ "$pin" = 1 ] || w=${w}_unpinned
   wc=$(worker_conns "$conns")
 
   command -v wrk >/dev/null || { echo "run.sh: wrk not found" >&2; exit 2; }
