@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "test_stream_model.h"
 #include "test_util.h"
 
 static char dir[64];
@@ -422,6 +423,30 @@ static void test_ipc_pass_tcp_connection(void **state) {
   test_assert_loop_clean(&loop);
 }
 
+/* The byte-stream model test (test_stream_model.h) over a socketpair, in
+ * plain and in IPC mode (whose writes go through sendmsg). */
+static void test_random_ops_against_model(void **state) {
+  eddy_loop_t loop;
+  eddy_pipe_t a, b;
+  unsigned seed;
+  int ipc, sv[2];
+
+  (void)state;
+  for (ipc = 0; ipc <= 1; ipc++)
+    for (seed = 1; seed <= 4; seed++) {
+      assert_int_equal(
+          socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+      assert_int_equal(eddy_loop_init(&loop), 0);
+      assert_int_equal(eddy_pipe_init(&loop, &a, ipc), 0);
+      assert_int_equal(eddy_pipe_init(&loop, &b, ipc), 0);
+      assert_int_equal(eddy_pipe_open(&a, sv[0]), 0);
+      assert_int_equal(eddy_pipe_open(&b, sv[1]), 0);
+      stream_model_run(&loop, &a.stream, &b.stream, seed + 100 * ipc,
+                       seed % 2 == 0);
+      test_teardown_loop(&loop);
+    }
+}
+
 /* A socket whose peer has gone: every write path (one buffer: send; several:
  * sendmsg) reports EDDY_EPIPE and raises no SIGPIPE (SIGPIPE keeps its
  * default action here, which would end the test program). */
@@ -465,6 +490,7 @@ int main(void) {
       cmocka_unit_test(test_pipe2_ends),
       cmocka_unit_test(test_ipc_pass_tcp_connection),
       cmocka_unit_test(test_write_to_gone_peer_is_epipe),
+      cmocka_unit_test(test_random_ops_against_model),
   };
   return cmocka_run_group_tests(tests, setup_dir, remove_dir);
 }
