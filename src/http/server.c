@@ -9,6 +9,12 @@
  * the only per-request memory, responses cannot be reordered, and a client
  * can make a connection hold at most one buffer and one exchange.
  *
+ * The buffer comes in a "read state" with everything else a request needs
+ * (the parsed head, the chunked decoder, the header array, the response
+ * head scratch). A connection takes one, from a per-server free list, when
+ * input arrives and gives it back once it is idle: an idle keep-alive
+ * connection is the struct alone (680 bytes on x86-64).
+ *
  * conn_process() is the one place that parses and dispatches; it never
  * re-enters itself. Work that a handler's call makes possible while no
  * conn_process() is running (ending a response from a timer, asking for the
