@@ -764,17 +764,21 @@ static void handler(eddy_http_server_t *server, eddy_http_exchange_t *ex) {
   } else if (path_is(q, "/idle-check")) {
     eddy_queue_t *node;
 
-    /* The connections that answered already are idle: their read state
-     * went back to the server; this one holds its own. */
+    /* The connections that answered already are idle: their read state,
+     * and with it the request, the decoder and the head scratch, went back
+     * to the server; this one holds its own. */
     for (node = server->priv.conns.next; node != &server->priv.conns;
          node = node->next) {
       struct eddy__http_conn *c =
           eddy__container_of(node, struct eddy__http_conn, node);
 
       if (c == eddy__http_conn_of(ex))
-        fx.busy_with_rstate += c->rstate != NULL;
+        fx.busy_with_rstate += c->rstate != NULL && c->preq == ex->req &&
+                               c->hbuf == c->hsmall;
       else
-        fx.idle_without_rstate += c->rstate == NULL;
+        fx.idle_without_rstate += c->rstate == NULL && c->preq == NULL &&
+                                  c->dec == NULL && c->hbuf == NULL &&
+                                  c->rbuf == NULL;
     }
     reply(ex, 200, "checked\n");
   } else if (path_is(q, "/fast")) {
