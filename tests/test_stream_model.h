@@ -42,6 +42,18 @@ struct rm_state {
 
 static struct rm_state rm;
 
+/* Byte k of the stream; computed once, the table wraps at RM_PERIOD. */
+static void rm_pattern_fill(void) {
+  static int filled;
+  size_t k;
+
+  if (filled)
+    return;
+  for (k = 0; k < sizeof(rm_pattern); k++)
+    rm_pattern[k] = (unsigned char)((k % RM_PERIOD) * 2654435761u >> 13);
+  filled = 1;
+}
+
 static unsigned rm_rand(unsigned n) {
   return (unsigned)rand_r(&rm.seed) % n;
 }
@@ -61,7 +73,8 @@ static size_t rm_size(void) {
 static void rm_alloc(eddy_handle_t *h, size_t suggested, eddy_buf_t *buf) {
   (void)h;
   (void)suggested;
-  *buf = eddy_buf_init((char *)rm_read_space, 1 + rm_rand(sizeof(rm_read_space)));
+  *buf =
+      eddy_buf_init((char *)rm_read_space, 1 + rm_rand(sizeof(rm_read_space)));
 }
 
 static void rm_read(eddy_stream_t *s, ssize_t nread, const eddy_buf_t *buf) {
@@ -121,8 +134,9 @@ static void rm_write(eddy_stream_t *s) {
 
   if (rm.nbusy == RM_SLOTS)
     return;
-  for (i = 0; rm.busy[i]; i++) {
-  }
+  i = 0;
+  while (rm.busy[i])
+    i++;
   total = rm_slice(bufs, n);
   assert_int_equal(eddy_write(&rm.reqs[i], s, bufs, n, rm_written), 0);
   rm.busy[i] = 1;
@@ -167,9 +181,7 @@ static void stream_model_run(eddy_loop_t *loop, eddy_stream_t *client,
   eddy_shutdown_t sd;
   int step, fd, small = 65536;
 
-  if (rm_pattern[1] == 0) /* first use */
-    for (size_t k = 0; k < sizeof(rm_pattern); k++)
-      rm_pattern[k] = (unsigned char)((k % RM_PERIOD) * 2654435761u >> 13);
+  rm_pattern_fill();
   memset(&rm, 0, sizeof(rm));
   rm.seed = seed;
   rm.ending_by_close = end_by_close;
@@ -182,7 +194,10 @@ static void stream_model_run(eddy_loop_t *loop, eddy_stream_t *client,
                    0);
   for (step = 0; step < 3000; step++) {
     switch (rm_rand(10)) {
-    case 0: case 1: case 2: case 3:
+    case 0:
+    case 1:
+    case 2:
+    case 3:
       rm_write(client);
       break;
     case 4:

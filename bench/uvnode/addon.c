@@ -26,7 +26,8 @@ static napi_value uvnode_run(napi_env env, napi_callback_info info) {
 
   if (napi_get_cb_info(env, info, &argc, args, NULL, NULL) != napi_ok)
     goto done;
-  if (argc > UVNODE_MAX_ARGS) argc = UVNODE_MAX_ARGS;
+  if (argc > UVNODE_MAX_ARGS)
+    argc = UVNODE_MAX_ARGS;
   for (size_t i = 0; i < argc; i++) {
     if (napi_get_value_string_utf8(env, args[i], store[i], UVNODE_ARG_BYTES,
                                    &len) != napi_ok)
