@@ -610,8 +610,8 @@ static void passed_close_copy(eddy_channel_send_t *req, int status) {
   close_handle((eddy_handle_t *)req->req.data);
 }
 
-static void take_connection(eddy_channel_t *ch, struct rec *r,
-                            const void *data, size_t len, int has_handle) {
+static void take_connection(eddy_channel_t *ch, struct rec *r, const void *data,
+                            size_t len, int has_handle) {
   (void)r;
   assert_int_equal(len, 4);
   assert_memory_equal(data, "conn", 4);

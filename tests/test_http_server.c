@@ -45,7 +45,7 @@ struct fx {
   /* what the server side saw (loop thread; atomics where the client
    * thread waits on them) */
   int requests;
-  int emfile_seen; /* on_client_error heard EMFILE or ENFILE */
+  int emfile_seen;  /* on_client_error heard EMFILE or ENFILE */
   int errors[1024]; /* client-error callback: err, status pairs */
   int nerrors;
   size_t max_wq_entry; /* write queue at the request callback */
@@ -773,8 +773,8 @@ static void handler(eddy_http_server_t *server, eddy_http_exchange_t *ex) {
           eddy__container_of(node, struct eddy__http_conn, node);
 
       if (c == eddy__http_conn_of(ex))
-        fx.busy_with_rstate += c->rstate != NULL && c->preq == ex->req &&
-                               c->hbuf == c->hsmall;
+        fx.busy_with_rstate +=
+            c->rstate != NULL && c->preq == ex->req && c->hbuf == c->hsmall;
       else
         fx.idle_without_rstate += c->rstate == NULL && c->preq == NULL &&
                                   c->dec == NULL && c->hbuf == NULL &&
@@ -1827,8 +1827,15 @@ static void ob_printf(struct obuf *b, const char *fmt, ...) {
   ob_add(b, tmp, (size_t)n);
 }
 
-enum { RX_HELLO, RX_FAST, RX_HEAD, RX_ECHO_LENGTH, RX_ECHO_CHUNKED,
-       RX_CHUNKED, RX_KINDS };
+enum {
+  RX_HELLO,
+  RX_FAST,
+  RX_HEAD,
+  RX_ECHO_LENGTH,
+  RX_ECHO_CHUNKED,
+  RX_CHUNKED,
+  RX_KINDS
+};
 
 #define RX_PER_CONN 12
 #define RX_BODY_MAX 3000
@@ -1868,7 +1875,8 @@ static void rx_request(unsigned *seed, struct obuf *b, struct rx *x) {
     for (i = 0; i < x->body_len; i++)
       x->body[i] = (char)('a' + rand_r(seed) % 26);
     if (x->kind == RX_ECHO_LENGTH) {
-      ob_printf(b, "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: %zu\r\n\r\n",
+      ob_printf(b,
+                "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: %zu\r\n\r\n",
                 x->body_len);
       ob_add(b, x->body, x->body_len);
       break;

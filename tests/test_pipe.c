@@ -434,8 +434,8 @@ static void test_random_ops_against_model(void **state) {
   (void)state;
   for (ipc = 0; ipc <= 1; ipc++)
     for (seed = 1; seed <= 4; seed++) {
-      assert_int_equal(
-          socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+      assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
+                       0);
       assert_int_equal(eddy_loop_init(&loop), 0);
       assert_int_equal(eddy_pipe_init(&loop, &a, ipc), 0);
       assert_int_equal(eddy_pipe_init(&loop, &b, ipc), 0);

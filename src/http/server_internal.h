@@ -90,7 +90,7 @@ struct eddy__http_conn {
    * live; [rpos, rlen) is unconsumed input; [rlen, rcap) is free. */
   char *rbuf;
   size_t rcap, rpos, rlen, pin;
-  size_t rmax; /* largest rcap: header_max plus room */
+  size_t rmax;         /* largest rcap: header_max plus room */
   uint64_t head_start; /* loop time of the first byte of this request */
 
   /* One timer for every deadline; it may be armed earlier than deadline
