@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -2085,7 +2086,7 @@ static void client_emfile(void) {
   low = old;
   low.rlim_cur = 256;
   CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0, "setrlimit");
-  while (nfillers < 4096 && (fd = dup(0)) >= 0)
+  while (nfillers < 4096 && (fd = open("/dev/null", O_RDONLY)) >= 0)
     fillers[nfillers++] = fd;
   CHECK(nfillers > 0 && errno == EMFILE, "descriptors not exhausted");
   close(fillers[--nfillers]);
