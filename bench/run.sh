@@ -5,7 +5,7 @@
 #
 # Each workload runs eddy and every peer that was built alternately (eddy uv
 # uvnode ev event eddy uv ...; peers: libuv, the libuv inside Node, libev,
-# libevent, OpenSSL for pbkdf2), RUNS times each; only medians of the same run are compared
+# libevent, io_uring for the ping-pongs, OpenSSL for pbkdf2), RUNS times each; only medians of the same run are compared
 # (shared/BENCHMARKING.md, point 1). Before every timers_million and
 # timers_mod100 run, bench_pretouch writes as much memory as the biggest side
 # uses, untimed, so no side pays for re-touching memory the host took back
@@ -134,7 +134,7 @@ for w in $workloads; do
   fi
   impls=""
   prog=$(prog_for "$w")
-  for impl in eddy uv uvnode ev event ssl; do
+  for impl in eddy uv uvnode ev event uring ssl; do
     if [[ -x $bindir/bench_${prog}_$impl ]]; then
       impls="$impls $impl"
     else
@@ -253,6 +253,7 @@ tcp_pingpong round_trips_per_s higher uv 1.2 >=
 tcp_pingpong round_trips_per_s higher uvnode - -
 tcp_pingpong round_trips_per_s higher ev - -
 tcp_pingpong round_trips_per_s higher event - -
+tcp_pingpong round_trips_per_s higher uring - -
 tcp_pump mb_per_s higher uv 1 >=
 tcp_pump mb_per_s higher uvnode - -
 tcp_pound connections_per_s higher uv 1.2 >=
@@ -262,6 +263,7 @@ pipe_pingpong round_trips_per_s higher uv - -
 pipe_pingpong round_trips_per_s higher uvnode - -
 pipe_pingpong round_trips_per_s higher ev - -
 pipe_pingpong round_trips_per_s higher event - -
+pipe_pingpong round_trips_per_s higher uring - -
 udp_pingpong round_trips_per_s higher uv - -
 udp_pingpong round_trips_per_s higher uvnode - -
 spawn spawns_per_s higher uv 1 >=
@@ -335,8 +337,9 @@ END {
   print "ratio = eddy median / peer median; \"better\" says which way wins " \
     "for the metric (lower: times, RSS; higher: iterations/s)."
   print "peers: uv = libuv, uvnode = the libuv inside Node (bench/uvnode), " \
-    "ev = libev, event = libevent, ssl = OpenSSL; http_*: nginx, node = " \
-    "Node.js (bench/http/run.sh)."
+    "ev = libev, event = libevent, uring = the same ping-pong on io_uring " \
+    "(an experiment), ssl = OpenSSL; http_*: nginx, node = Node.js " \
+    "(bench/http/run.sh)."
   for (k in nfail) {
     split(k, q, SUBSEP)
     printf "FAILED: %s %s: %d of %d runs failed their checks (left out " \

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # scripts/bench.sh: what `make bench` runs. Makes sure the peers are
 # installed (libuv1-dev, libev-dev, libevent-dev; libssl-dev for pbkdf2;
-# nginx, wrk and curl for the HTTP workloads; nodejs, optional, only when
-# apt has it), installing them with apt-get when running as root or with
+# liburing-dev for the io_uring ping-pongs; nginx, wrk and curl for the HTTP
+# workloads; nodejs, optional, only when apt has it), installing them with apt-get when running as root or with
 # password-less sudo, and says which peers it has to skip; configures a
 # Release build with -DEDDY_BUILD_BENCH=ON in build-bench/ (BUILD_DIR
 # overrides), builds the bench programs (eddy's HTTP server among them) and
@@ -29,6 +29,7 @@ have_event() {
     pkg-config --exists libevent 2>/dev/null
 }
 have_ssl() { pkg-config --exists libcrypto 2>/dev/null; }
+have_uring() { pkg-config --exists liburing 2>/dev/null; }
 have_nginx() { command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]]; }
 have() { command -v "$1" >/dev/null 2>&1; }
 
@@ -39,6 +40,7 @@ have_uv || missing+=(libuv1-dev)
 have_ev || missing+=(libev-dev)
 have_event || missing+=(libevent-dev)
 have_ssl || missing+=(libssl-dev)
+have_uring || missing+=(liburing-dev)
 have_nginx || missing+=(nginx)
 have wrk || missing+=(wrk)
 have curl || missing+=(curl)
@@ -84,6 +86,7 @@ have_uv || echo "bench.sh: libuv not available: uv side skipped" >&2
 have_ev || echo "bench.sh: libev not available: ev side skipped" >&2
 have_event || echo "bench.sh: libevent not available: event side skipped" >&2
 have_ssl || echo "bench.sh: OpenSSL not available: pbkdf2 ssl side skipped" >&2
+have_uring || echo "bench.sh: liburing not available: uring side skipped" >&2
 have_nginx || echo "bench.sh: nginx not available: HTTP nginx side skipped" >&2
 have node || echo "bench.sh: node not available: HTTP node side skipped" >&2
 have wrk || echo "bench.sh: wrk not available: http_c50 and http_c1000" \
