@@ -18,14 +18,12 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -2075,21 +2073,13 @@ static void test_peer_errors(void **state) {
  * (the client sees EOF or a reset instead of waiting for ever) and tells
  * on_client_error; once descriptors free up it serves again. */
 static void client_emfile(void) {
-  static int fillers[4096];
+  static struct test_fd_fill fill;
   struct cl *c = malloc(sizeof(*c));
-  struct rlimit old, low;
-  int nfillers = 0, fd;
   ssize_t n;
   char byte;
 
-  CHECK(c != NULL && getrlimit(RLIMIT_NOFILE, &old) == 0, "getrlimit");
-  low = old;
-  low.rlim_cur = 256;
-  CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0, "setrlimit");
-  while (nfillers < 4096 && (fd = open("/dev/null", O_RDONLY)) >= 0)
-    fillers[nfillers++] = fd;
-  CHECK(nfillers > 0 && errno == EMFILE, "descriptors not exhausted");
-  close(fillers[--nfillers]);
+  CHECK(c != NULL, "out of memory");
+  CHECK(test_fds_exhaust(&fill, 1) == 0, "descriptors not exhausted");
   CHECK(cl_open(c) == 0, "connect on the last descriptor");
   n = read(c->fd, &byte, 1);
   CHECK(n == 0 || (n == -1 && errno == ECONNRESET),
@@ -2099,9 +2089,7 @@ static void client_emfile(void) {
    * be dropped too. */
   CHECK(wait_flag(&fx.emfile_seen), "EMFILE not reported");
   cl_close(c);
-  while (nfillers > 0)
-    close(fillers[--nfillers]);
-  CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0, "restore the limit");
+  CHECK(test_fds_release(&fill) == 0, "restore the limit");
   check_still_serving(__LINE__);
   free(c);
 }

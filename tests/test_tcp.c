@@ -3,7 +3,6 @@
  * closing from callbacks, EMFILE on accept, options and error paths, and
  * Node's scenario 08 (close order). */
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -713,8 +712,6 @@ struct emfile_state {
   eddy_tcp_t accepted[EMFILE_CLIENTS + 1];
   int naccepted;
   int emfile_errors;
-  int fillers[4096];
-  int nfillers;
 };
 
 static struct emfile_state ms;
@@ -745,9 +742,9 @@ static int blocking_connect(int port) {
 
 static void test_emfile_keeps_serving(void **state) {
   eddy_loop_t loop;
-  struct rlimit old, low;
+  struct test_fd_fill fill;
   int clients[EMFILE_CLIENTS];
-  int port, i, fd;
+  int port, i;
   char c;
 
   (void)state;
@@ -758,15 +755,7 @@ static void test_emfile_keeps_serving(void **state) {
    * backlog), then the process runs out of descriptors. */
   for (i = 0; i < EMFILE_CLIENTS; i++)
     clients[i] = blocking_connect(port);
-  assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
-  low = old;
-  low.rlim_cur = 256;
-  assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
-  while ((fd = open("/dev/null", O_RDONLY)) >= 0) {
-    assert_true(ms.nfillers < 4096);
-    ms.fillers[ms.nfillers++] = fd;
-  }
-  assert_int_equal(errno, EMFILE);
+  assert_int_equal(test_fds_exhaust(&fill, 0), 0);
   /* The server cannot accept: the waiting clients are dropped, not left
    * hanging, and the program hears of it. */
   assert_int_equal(eddy_run(&loop, EDDY_RUN_NOWAIT), 1);
@@ -779,9 +768,7 @@ static void test_emfile_keeps_serving(void **state) {
     close(clients[i]);
   }
   /* Descriptors free up: the server accepts again. */
-  while (ms.nfillers > 0)
-    close(ms.fillers[--ms.nfillers]);
-  assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+  assert_int_equal(test_fds_release(&fill), 0);
   clients[0] = blocking_connect(port);
   while (ms.naccepted == 0)
     eddy_run(&loop, EDDY_RUN_ONCE);

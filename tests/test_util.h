@@ -5,6 +5,8 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -107,6 +111,48 @@ static inline int test_fd_teardown(void **state) {
   (void)state;
   assert_int_equal(test_count_fds(), test_fds_before);
   return 0;
+}
+
+/* Out of descriptors on purpose: the soft limit drops to 256 and /dev/null
+ * fills the table but for keep_free slots; test_fds_release closes them and
+ * puts the limit back. They return 0, or -1 with errno set, and assert
+ * nothing, so a client thread may call them too. */
+struct test_fd_fill {
+  struct rlimit old;
+  int fds[256];
+  int n;
+};
+
+static inline int test_fds_exhaust(struct test_fd_fill *f, int keep_free) {
+  struct rlimit low;
+  int fd;
+
+  f->n = 0;
+  if (getrlimit(RLIMIT_NOFILE, &f->old) != 0)
+    return -1;
+  low = f->old;
+  low.rlim_cur = 256;
+  if (setrlimit(RLIMIT_NOFILE, &low) != 0)
+    return -1;
+  while ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0) {
+    if (f->n == 256) { /* more room than the limit said: give up */
+      close(fd);
+      errno = EINVAL;
+      return -1;
+    }
+    f->fds[f->n++] = fd;
+  }
+  if (errno != EMFILE)
+    return -1;
+  while (keep_free-- > 0 && f->n > 0)
+    close(f->fds[--f->n]);
+  return 0;
+}
+
+static inline int test_fds_release(struct test_fd_fill *f) {
+  while (f->n > 0)
+    close(f->fds[--f->n]);
+  return setrlimit(RLIMIT_NOFILE, &f->old);
 }
 
 /* 127.0.0.1:port. */
