@@ -170,6 +170,39 @@ static void test_open_close(void **state) {
   eddy_fs_req_cleanup(&req);
 }
 
+/* Out of descriptors: open fails with EMFILE, synchronously and on the
+ * pool, and works again once descriptors free up. (The first request has
+ * opened the loop's wake-up descriptor, which pool requests need.) */
+static void test_open_out_of_descriptors(void **state) {
+  eddy_loop_t *loop = &((struct fixture *)*state)->loop;
+  struct test_fd_fill fill;
+  eddy_fs_t req;
+  ssize_t sync_r, async_r;
+  int fd;
+
+  make_file(tp("fill"), "x");
+  fd = (int)ASYNC(loop, &req,
+                  eddy_fs_open(loop, &req, tp("fill"), O_RDONLY, 0, on_fs));
+  assert_true(fd >= 0);
+  eddy_fs_req_cleanup(&req);
+  assert_int_equal(close(fd), 0);
+  assert_int_equal(test_fds_exhaust(&fill, 0), 0);
+  sync_r = eddy_fs_open(loop, &req, tp("fill"), O_RDONLY, 0, NULL);
+  eddy_fs_req_cleanup(&req);
+  async_r = eddy_fs_open(loop, &req, tp("fill"), O_RDONLY, 0, on_fs);
+  if (async_r == 0)
+    async_r = wait_fs(loop, &req);
+  eddy_fs_req_cleanup(&req);
+  assert_int_equal(test_fds_release(&fill), 0);
+  assert_true(sync_r == EDDY_EMFILE || sync_r == EDDY_ENFILE);
+  assert_true(async_r == EDDY_EMFILE || async_r == EDDY_ENFILE);
+  fd = (int)ASYNC(loop, &req,
+                  eddy_fs_open(loop, &req, tp("fill"), O_RDONLY, 0, on_fs));
+  assert_true(fd >= 0);
+  eddy_fs_req_cleanup(&req);
+  assert_int_equal(close(fd), 0);
+}
+
 static void test_open_close_errors(void **state) {
   eddy_loop_t *loop = &((struct fixture *)*state)->loop;
   eddy_fs_t req;
@@ -1386,6 +1419,7 @@ int main(void) {
   cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
       T(test_open_close),
       T(test_open_close_errors),
+      T(test_open_out_of_descriptors),
       T(test_read_write_vectored),
       T(test_read_write_many_bufs),
       T(test_read_write_errors),

@@ -399,6 +399,53 @@ static void test_spawn_errors(void **state) {
   test_assert_loop_clean(&loop); /* no process handle was left behind */
 }
 
+/* ---- out of descriptors ------------------------------------------------- */
+
+/* A spawn that needs a pipe while the descriptor table is full fails with
+ * EMFILE and leaves nothing behind: the pipe handle stays unopened, the
+ * loop closes clean. Once descriptors free up, spawning works again. */
+static void test_spawn_out_of_descriptors(void **state) {
+  char *args[] = {"echo", "again", NULL};
+  eddy_loop_t loop;
+  eddy_process_options_t o;
+  eddy_stdio_container_t stdio[2];
+  eddy_pipe_t out;
+  eddy_process_t p;
+  struct test_fd_fill fill;
+  struct capture cap;
+  struct exit_record r;
+  int err;
+
+  (void)state;
+  memset(&o, 0, sizeof(o));
+  o.file = "echo";
+  o.args = args;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  /* A first child sets up what reaping needs (signal watcher, wake-up
+   * descriptor) while descriptors are there. */
+  run_capture(&loop, &o, &cap, &r);
+  free(cap.data);
+  assert_int_equal(eddy_pipe_init(&loop, &out, 0), 0);
+  stdio[0].flags = EDDY_IGNORE;
+  stdio[1].flags = EDDY_CREATE_PIPE | EDDY_WRITABLE_PIPE;
+  stdio[1].data.stream = &out.stream;
+  o.stdio = stdio;
+  o.stdio_count = 2;
+  o.exit_cb = record_exit;
+  assert_int_equal(test_fds_exhaust(&fill, 0), 0);
+  err = eddy_spawn(&loop, &p, &o);
+  assert_int_equal(test_fds_release(&fill), 0);
+  assert_true(err == EDDY_EMFILE || err == EDDY_ENFILE);
+  assert_int_equal(eddy_read_start(&out.stream, alloc_heap, capture_read),
+                   EDDY_ENOTCONN);
+  eddy_close(&out.stream.handle, NULL);
+  run_capture(&loop, &o, &cap, &r);
+  assert_string_equal(cap.data, "again\n");
+  assert_int_equal(r.status, 0);
+  free(cap.data);
+  test_assert_loop_clean(&loop);
+}
+
 /* ---- many children, several loops --------------------------------------- */
 
 #define MANY 100
@@ -624,6 +671,7 @@ int main(void) {
       T(test_env_and_cwd),
       T(test_child_gets_only_its_slots),
       T(test_spawn_errors),
+      T(test_spawn_out_of_descriptors),
       T(test_100_children_reaped),
       T(test_several_loops),
       T(test_closed_handle_still_reaped),

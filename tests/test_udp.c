@@ -1139,6 +1139,43 @@ static void test_recv_start_binds(void **state) {
 
 /* ---- errors and descriptors ------------------------------------------ */
 
+/* Out of descriptors: creating the socket (eddy_udp_init_ex, or a bind
+ * that needs one) fails with EMFILE and leaves the handle usable; once
+ * descriptors free up the same handle binds and sends. */
+static void test_out_of_descriptors(void **state) {
+  eddy_loop_t loop;
+  eddy_udp_t a, b;
+  eddy_udp_send_t req;
+  struct sockaddr_in addr = test_loopback4(0), bound;
+  struct test_fd_fill fill;
+  eddy_buf_t msg = eddy_buf_init("x", 1);
+  int err_init, err_bind;
+
+  (void)state;
+  reset();
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_udp_init(&loop, &a), 0);
+  assert_int_equal(test_fds_exhaust(&fill, 0), 0);
+  err_init = eddy_udp_init_ex(&loop, &b, AF_INET);
+  err_bind = eddy_udp_bind(&a, (struct sockaddr *)&addr, 0);
+  assert_int_equal(test_fds_release(&fill), 0);
+  assert_true(err_init == EDDY_EMFILE || err_init == EDDY_ENFILE);
+  assert_true(err_bind == EDDY_EMFILE || err_bind == EDDY_ENFILE);
+  assert_int_equal(eddy_udp_fileno(&a), EDDY_EBADF);
+  /* The same handle, with descriptors back. */
+  bind4(&a, &bound);
+  st.target = 1;
+  assert_int_equal(eddy_udp_recv_start(&a, alloc_static, record_dgram), 0);
+  assert_int_equal(eddy_udp_init(&loop, &b), 0);
+  req.req.data = (void *)(intptr_t)0;
+  assert_int_equal(
+      eddy_udp_send(&req, &b, &msg, 1, (struct sockaddr *)&bound, on_send), 0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(st.ndgrams, 1);
+  assert_int_equal(st.sends_done, 1);
+  test_teardown_loop(&loop);
+}
+
 static void test_bind_errors(void **state) {
   eddy_loop_t loop;
   eddy_udp_t a, b, c, d;
@@ -1310,6 +1347,7 @@ int main(void) {
       T(test_read_budget),
       T(test_recv_start_binds),
       T(test_bind_errors),
+      T(test_out_of_descriptors),
       T(test_init_open_errors),
       T(test_descriptors),
   };
