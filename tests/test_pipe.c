@@ -144,6 +144,11 @@ static void record_connect(eddy_connect_t *req, int status) {
   eddy_close(&req->handle->handle, NULL);
 }
 
+static void keep_connect_status(eddy_connect_t *req, int status) {
+  (void)req;
+  connect_status = status;
+}
+
 static void test_errors(void **state) {
   eddy_loop_t loop;
   eddy_pipe_t a, b;
@@ -178,6 +183,47 @@ static void test_errors(void **state) {
   assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
   assert_int_equal(connect_status, EDDY_ENOENT);
   test_assert_loop_clean(&loop);
+}
+
+
+/* Out of descriptors: a connect cannot create its socket and says
+ * EMFILE (from the call or through its callback); once descriptors free
+ * up, the same handle connects. */
+static void emfile_on_connection(eddy_stream_t *server, int status) {
+  (void)server;
+  (void)status; /* the accepted connection is not needed */
+}
+
+static void test_connect_out_of_descriptors(void **state) {
+  eddy_loop_t loop;
+  eddy_pipe_t server, client;
+  eddy_connect_t req;
+  struct test_fd_fill fill;
+  int err;
+
+  (void)state;
+  connect_status = 1;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_pipe_init(&loop, &server, 0), 0);
+  assert_int_equal(eddy_pipe_bind(&server, sock_path), 0);
+  assert_int_equal(eddy_listen(&server.stream, 8, emfile_on_connection), 0);
+  assert_int_equal(eddy_pipe_init(&loop, &client, 0), 0);
+  assert_int_equal(test_fds_exhaust(&fill, 0), 0);
+  err = eddy_pipe_connect(&req, &client, sock_path, keep_connect_status);
+  if (err == 0)
+    assert_int_equal(eddy_run(&loop, EDDY_RUN_NOWAIT), 1);
+  else
+    connect_status = err;
+  assert_int_equal(test_fds_release(&fill), 0);
+  assert_true(connect_status == EDDY_EMFILE || connect_status == EDDY_ENFILE);
+  connect_status = 1;
+  assert_int_equal(
+      eddy_pipe_connect(&req, &client, sock_path, keep_connect_status), 0);
+  while (connect_status == 1)
+    assert_true(eddy_run(&loop, EDDY_RUN_ONCE) >= 0);
+  assert_int_equal(connect_status, 0);
+  test_teardown_loop(&loop);
+  assert_int_equal(unlink(sock_path), 0);
 }
 
 /* ---- abstract names (Linux) ------------------------------------------------- */
@@ -486,6 +532,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_path_listen_connect),
       cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_connect_out_of_descriptors),
       cmocka_unit_test(test_abstract_name),
       cmocka_unit_test(test_pipe2_ends),
       cmocka_unit_test(test_ipc_pass_tcp_connection),

@@ -777,6 +777,46 @@ static void test_emfile_keeps_serving(void **state) {
   test_teardown_loop(&loop);
 }
 
+/* Out of descriptors on the client side: connect and init_ex cannot create
+ * their socket and say EMFILE; once descriptors free up, the same handle
+ * connects. */
+static int oc_status = 1;
+
+static void oc_connected(eddy_connect_t *req, int status) {
+  (void)req;
+  oc_status = status;
+}
+
+static void test_connect_out_of_descriptors(void **state) {
+  eddy_loop_t loop;
+  eddy_tcp_t server, client, other;
+  eddy_connect_t req;
+  struct test_fd_fill fill;
+  struct sockaddr_in addr;
+  int err_connect, err_init;
+
+  (void)state;
+  memset(&ms, 0, sizeof(ms));
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  addr = test_loopback4(listen_loopback(&loop, &server, emfile_on_connection));
+  assert_int_equal(eddy_tcp_init(&loop, &client), 0);
+  assert_int_equal(test_fds_exhaust(&fill, 0), 0);
+  err_connect = eddy_tcp_connect(&req, &client, (struct sockaddr *)&addr,
+                                 oc_connected);
+  err_init = eddy_tcp_init_ex(&loop, &other, AF_INET);
+  assert_int_equal(test_fds_release(&fill), 0);
+  assert_true(err_connect == EDDY_EMFILE || err_connect == EDDY_ENFILE);
+  assert_true(err_init == EDDY_EMFILE || err_init == EDDY_ENFILE);
+  oc_status = 1;
+  assert_int_equal(eddy_tcp_connect(&req, &client, (struct sockaddr *)&addr,
+                                    oc_connected),
+                   0);
+  while (oc_status == 1 || ms.naccepted == 0)
+    assert_true(eddy_run(&loop, EDDY_RUN_ONCE) >= 0);
+  assert_int_equal(oc_status, 0);
+  test_teardown_loop(&loop);
+}
+
 /* ---- scenario 08: close order --------------------------------------------- */
 
 static struct test_log s08_log;
@@ -868,6 +908,7 @@ int main(void) {
       cmocka_unit_test(test_try_write_options_enobufs),
       cmocka_unit_test(test_errors),
       cmocka_unit_test(test_emfile_keeps_serving),
+      cmocka_unit_test(test_connect_out_of_descriptors),
       cmocka_unit_test(test_scenario08_close_order),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
