@@ -1443,6 +1443,46 @@ static void test_bodies(void **state) {
   assert_true(saw_error(EDDY_HTTP_E_BODY_TOO_LARGE, 0));
 }
 
+/* A head that ends exactly where the first read buffer (4 KiB) ends, with
+ * its body still to come: the body needs room after the head, which stays
+ * pinned where it is while the exchange lives. Both with a request before
+ * it in the buffer and alone, with either framing. (The random exchanges
+ * test found it under ASan: the connection stalled with a full buffer.) */
+static void client_head_fills_buffer(void) {
+  static const char *const framings[] = {"Content-Length: 5\r\n",
+                                         "Transfer-Encoding: chunked\r\n"};
+  static const char *const bodies[] = {"hello", "5\r\nhello\r\n0\r\n\r\n"};
+  struct cl *c = malloc(sizeof(*c));
+  char *out = malloc(4097);
+  int pipelined, f;
+
+  for (pipelined = 0; pipelined <= 1; pipelined++)
+    for (f = 0; f <= 1; f++) {
+      size_t len;
+
+      snprintf(out, 4097, "%sPOST /echo HTTP/1.1\r\nHost: a\r\n%sX-Pad: ",
+               pipelined ? GET("/") : "", framings[f]);
+      len = strlen(out);
+      memset(out + len, 'p', 4096 - len - 4);
+      memcpy(out + 4096 - 4, "\r\n\r\n", 4);
+      CHECK(cl_open(c) == 0, "connect");
+      cl_send(c, out, 4096);
+      cl_sends(c, bodies[f]);
+      if (pipelined)
+        EXPECT(c, NULL, 200, "hello\n");
+      EXPECT(c, NULL, 200, "hello");
+      cl_close(c);
+    }
+  free(out);
+  free(c);
+}
+
+static void test_head_fills_buffer(void **state) {
+  (void)state;
+  run_with(NULL, client_head_fills_buffer);
+  assert_int_equal(fx.requests, 6);
+}
+
 /* ---- 100-continue ------------------------------------------------------- */
 
 static void client_continue(void) {
@@ -2187,6 +2227,7 @@ int main(void) {
       cmocka_unit_test(test_split_requests),
       cmocka_unit_test(test_pipelining),
       cmocka_unit_test(test_bodies),
+      cmocka_unit_test(test_head_fills_buffer),
       cmocka_unit_test(test_expect_continue),
       cmocka_unit_test(test_head_and_http10),
       cmocka_unit_test(test_long_heads),

@@ -455,23 +455,20 @@ static void on_read(eddy_stream_t *s, ssize_t nread, const eddy_buf_t *buf) {
   eddy__http_conn_fail(c, (int)nread);
 }
 
-/* The head being parsed does not fit: compact, or grow up to rmax. Only
- * called between exchanges, when nothing in the buffer is pinned. */
-static int make_room(struct eddy__http_conn *c) {
-  size_t cap;
+/* Move the unconsumed input to the front of the buffer. Only between
+ * exchanges, when nothing in the buffer is pinned. */
+static void compact(struct eddy__http_conn *c) {
+  memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
+  c->rlen -= c->rpos;
+  c->rpos = 0;
+}
+
+/* Double the buffer, up to rmax (the caller checks rcap < rmax). Only
+ * between exchanges, for the same reason. */
+static int grow(struct eddy__http_conn *c) {
+  size_t cap = c->rcap * 2 < c->rmax ? c->rcap * 2 : c->rmax;
   char *p;
 
-  if (c->rlen < c->rcap)
-    return 0;
-  if (c->rpos > 0) {
-    memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
-    c->rlen -= c->rpos;
-    c->rpos = 0;
-    return 0;
-  }
-  if (c->rcap >= c->rmax)
-    return EDDY_EINVAL; /* the parser refuses a head this long first */
-  cap = c->rcap * 2 < c->rmax ? c->rcap * 2 : c->rmax;
   if (rbuf_is_inline(c)) { /* the first buffer lives in the read state */
     p = malloc(cap);
     if (p != NULL)
@@ -484,6 +481,48 @@ static int make_room(struct eddy__http_conn *c) {
   c->rbuf = p;
   c->rcap = cap;
   return 0;
+}
+
+/* The head being parsed does not fit: compact, or grow up to rmax. */
+static int make_room(struct eddy__http_conn *c) {
+  if (c->rlen < c->rcap)
+    return 0;
+  if (c->rpos > 0) {
+    compact(c);
+    return 0;
+  }
+  if (c->rcap >= c->rmax)
+    return EDDY_EINVAL; /* the parser refuses a head this long first */
+  return grow(c);
+}
+
+/* A body that is not all in the buffer is read into the space after its
+ * head, and the head stays pinned where it is while the exchange lives: a
+ * head that ended at the end of the buffer left no room, and the exchange
+ * waited for a body it could never read. Before the head is handed out,
+ * make at least EDDY__HTTP_BODY_ROOM bytes of room (or what rmax allows):
+ * move the head to the front, or grow. Returns 1 if the bytes moved (the
+ * head must be parsed again where it is now), 0 if not, or EDDY_ENOMEM. */
+static int room_for_body(struct eddy__http_conn *c, size_t head_len) {
+  const eddy_http_request_t *q = c->preq;
+  size_t end = c->rpos + head_len;
+  int moved = 0, err;
+
+  if (q->body == EDDY_HTTP_BODY_NONE ||
+      (q->body == EDDY_HTTP_BODY_LENGTH &&
+       q->content_length <= c->rlen - end) ||
+      c->rcap - end >= EDDY__HTTP_BODY_ROOM)
+    return 0;
+  if (c->rpos > 0) {
+    compact(c);
+    moved = 1;
+  }
+  if (c->rcap - head_len < EDDY__HTTP_BODY_ROOM && c->rcap < c->rmax) {
+    if ((err = grow(c)) != 0)
+      return err;
+    moved = 1;
+  }
+  return moved;
 }
 
 /* ---- exchanges ---------------------------------------------------------- */
@@ -592,7 +631,7 @@ static void dispatch(struct eddy__http_conn *c, size_t head_len) {
 static int next_request(struct eddy__http_conn *c) {
   const eddy_http_server_options_t *o = &c->server->opts;
   size_t avail = c->rlen - c->rpos;
-  int r;
+  int r, err;
 
   if (avail == 0) {
     rstate_release(c); /* idle: nothing buffered, no exchange */
@@ -621,6 +660,14 @@ static int next_request(struct eddy__http_conn *c) {
     fail_request(c, r, eddy_http_error_status(r));
     return 0;
   }
+  err = room_for_body(c, (size_t)r);
+  if (err < 0) {
+    fail_request(c, err, 503);
+    return 0;
+  }
+  if (err > 0) /* the same head, where it is now */
+    r = eddy_http_parse_request(c->rbuf + c->rpos, c->rlen - c->rpos, c->preq,
+                                &o->limits);
   dispatch(c, (size_t)r);
   return 1;
 }

@@ -61,6 +61,7 @@ struct eddy__http_block {
 #define EDDY__HTTP_BLOCK_SIZE 16384 /* data bytes of a standard block */
 #define EDDY__HTTP_FREE_BLOCKS 64   /* blocks kept per server */
 #define EDDY__HTTP_RBUF_INIT 4096   /* first read buffer */
+#define EDDY__HTTP_BODY_ROOM 1024   /* room after a head whose body comes */
 #define EDDY__HTTP_FREE_RSTATES 256 /* read states kept per server */
 #define EDDY__HTTP_HBUF_INIT 512    /* response head scratch, in rstate */
 
