@@ -772,12 +772,11 @@ static void handler(eddy_http_server_t *server, eddy_http_exchange_t *ex) {
           eddy__container_of(node, struct eddy__http_conn, node);
 
       if (c == eddy__http_conn_of(ex))
-        fx.busy_with_rstate +=
-            c->rstate != NULL && c->preq == ex->req && c->hbuf == c->hsmall;
+        fx.busy_with_rstate += c->rstate != NULL && c->preq == ex->req &&
+                               c->hbuf == eddy__http_hsmall(c);
       else
         fx.idle_without_rstate += c->rstate == NULL && c->preq == NULL &&
-                                  c->dec == NULL && c->hbuf == NULL &&
-                                  c->rbuf == NULL;
+                                  c->hbuf == NULL && c->rbuf == NULL;
     }
     reply(ex, 200, "checked\n");
   } else if (path_is(q, "/fast")) {

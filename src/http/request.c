@@ -147,7 +147,8 @@ void eddy__http_feed_body(struct eddy__http_conn *c) {
       if (c->body_left == 0 && body_live(c))
         eddy__http_body_done(c);
     } else {
-      int r = eddy_http_chunked_decode(c->dec, data, avail, on_chunk_data, c);
+      int r = eddy_http_chunked_decode(&c->rstate->dec, data, avail,
+                                       on_chunk_data, c);
 
       if (!body_live(c))
         return; /* a callback ended it; the offsets are not ours now */

@@ -182,7 +182,10 @@ static int hbuf_reserve(struct eddy__http_conn *c, size_t need) {
 
   if (need <= c->hcap)
     return 0;
-  p = c->hbuf == c->hsmall ? malloc(need) : realloc(c->hbuf, need);
+  /* The read state's scratch (or none yet) moves to the heap. */
+  p = c->hbuf == NULL || c->hbuf == eddy__http_hsmall(c)
+          ? malloc(need)
+          : realloc(c->hbuf, need);
   if (p == NULL)
     return EDDY_ENOMEM;
   c->hbuf = p;

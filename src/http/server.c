@@ -13,7 +13,7 @@
  * (the parsed head, the chunked decoder, the header array, the response
  * head scratch). A connection takes one, from a per-server free list, when
  * input arrives and gives it back once it is idle: an idle keep-alive
- * connection is the struct alone (680 bytes on x86-64).
+ * connection is the struct alone (656 bytes on x86-64).
  *
  * conn_process() is the one place that parses and dispatches; it never
  * re-enters itself. Work that a handler's call makes possible while no
@@ -153,20 +153,8 @@ static size_t rstate_headers(const eddy_http_server_t *server) {
   return nh > 100000 ? 100000 : nh;
 }
 
-/* The read state's layout: the request and the decoder (8-byte aligned
- * both), the header array, the first read buffer, the head scratch. */
-#define RSTATE_HEADERS_AT                                                      \
-  (sizeof(eddy_http_request_t) + sizeof(eddy_http_chunked_decoder_t))
-
-_Static_assert(sizeof(eddy_http_request_t) %
-                       _Alignof(eddy_http_chunked_decoder_t) ==
-                   0,
-               "the decoder follows the request aligned");
-_Static_assert(RSTATE_HEADERS_AT % _Alignof(eddy_http_header_t) == 0,
-               "the header array follows the decoder aligned");
-
 static size_t rstate_size(const eddy_http_server_t *server) {
-  return RSTATE_HEADERS_AT +
+  return sizeof(struct eddy__http_rstate) +
          rstate_headers(server) * sizeof(eddy_http_header_t) +
          EDDY__HTTP_RBUF_INIT + EDDY__HTTP_HBUF_INIT;
 }
@@ -192,24 +180,20 @@ static int rstate_acquire(struct eddy__http_conn *c) {
       return EDDY_ENOMEM;
   }
   c->rstate = st;
-  c->preq = st;
-  c->dec = (eddy_http_chunked_decoder_t *)(c->preq + 1);
-  c->headers = (eddy_http_header_t *)((char *)st + RSTATE_HEADERS_AT);
-  c->rbuf = (char *)(c->headers + nh);
+  c->preq = &c->rstate->req;
+  eddy_http_request_init(c->preq, c->rstate->headers, nh);
+  c->rbuf = eddy__http_rbuf_inline(c);
   c->rcap = EDDY__HTTP_RBUF_INIT;
   c->rpos = c->rlen = c->pin = 0;
-  eddy_http_request_init(c->preq, c->headers, nh);
-  c->hsmall = c->rbuf + EDDY__HTTP_RBUF_INIT;
   if (c->hbuf == NULL) {
-    c->hbuf = c->hsmall;
+    c->hbuf = eddy__http_hsmall(c);
     c->hcap = EDDY__HTTP_HBUF_INIT;
   }
   return 0;
 }
 
 static int rbuf_is_inline(const struct eddy__http_conn *c) {
-  return c->rstate != NULL &&
-         c->rbuf == (char *)(c->headers + rstate_headers(c->server));
+  return c->rstate != NULL && c->rbuf == eddy__http_rbuf_inline(c);
 }
 
 /* Give the read state back; nothing may point into it any more. */
@@ -220,6 +204,10 @@ static void rstate_release(struct eddy__http_conn *c) {
     return;
   if (!rbuf_is_inline(c))
     free(c->rbuf);
+  if (c->hbuf == eddy__http_hsmall(c)) {
+    c->hbuf = NULL;
+    c->hcap = 0;
+  }
   if (server->priv.nfree_rstates < EDDY__HTTP_FREE_RSTATES &&
       !server->priv.closing) {
     memcpy(c->rstate, &server->priv.free_rstates, sizeof(void *));
@@ -229,16 +217,9 @@ static void rstate_release(struct eddy__http_conn *c) {
     munmap(c->rstate, rstate_size(server));
   }
   c->rstate = NULL;
-  c->headers = NULL;
   c->rbuf = NULL;
   c->rcap = c->rpos = c->rlen = c->pin = 0;
   c->preq = NULL;
-  c->dec = NULL;
-  if (c->hbuf == c->hsmall) {
-    c->hbuf = NULL;
-    c->hcap = 0;
-  }
-  c->hsmall = NULL;
 }
 
 static void rstates_free(eddy_http_server_t *server) {
@@ -614,7 +595,7 @@ static void dispatch(struct eddy__http_conn *c, size_t head_len) {
   if (q->body == EDDY_HTTP_BODY_LENGTH && q->content_length > 0)
     c->body_left = q->content_length;
   else if (q->body == EDDY_HTTP_BODY_CHUNKED)
-    eddy_http_chunked_init(c->dec, &server->opts.limits);
+    eddy_http_chunked_init(&c->rstate->dec, &server->opts.limits);
   else
     c->flags |= EDDY__HC_BODY_DONE;
   c->deadline = 0;

@@ -65,6 +65,16 @@ struct eddy__http_block {
 #define EDDY__HTTP_FREE_RSTATES 256 /* read states kept per server */
 #define EDDY__HTTP_HBUF_INIT 512    /* response head scratch, in rstate */
 
+/* The read state: one mapping, recycled per server. After the header
+ * array (limits.headers_max slots, at most 100,000) come the first read
+ * buffer (EDDY__HTTP_RBUF_INIT bytes) and the response head scratch
+ * (EDDY__HTTP_HBUF_INIT). */
+struct eddy__http_rstate {
+  eddy_http_request_t req;
+  eddy_http_chunked_decoder_t dec;
+  eddy_http_header_t headers[];
+};
+
 struct eddy__http_conn {
   eddy_http_exchange_t ex; /* the one exchange of this connection */
   eddy_http_server_t *server;
@@ -77,16 +87,12 @@ struct eddy__http_conn {
   int error; /* why the connection died, once DEAD */
   unsigned requests;
 
-  /* Read state, held only while there is input or an exchange: rstate
-   * is one mapping with the parsed request (preq), the chunked-body
-   * decoder (dec), the parser's header array, the first read buffer (rbuf
-   * points into it until a long head needs a bigger one) and the response
-   * head scratch (hsmall). An idle keep-alive connection holds none of it;
-   * preq and dec are NULL then. */
-  void *rstate;
+  /* Read state, held only while there is input or an exchange (rbuf
+   * points into it until a long head needs a bigger one). An idle
+   * keep-alive connection holds none of it; rstate and preq
+   * (&rstate->req) are NULL then. */
+  struct eddy__http_rstate *rstate;
   eddy_http_request_t *preq;
-  eddy_http_chunked_decoder_t *dec;
-  eddy_http_header_t *headers;
   /* Read buffer: [pin] bytes hold the current head while an exchange is
    * live; [rpos, rlen) is unconsumed input; [rlen, rcap) is free. */
   char *rbuf;
@@ -120,16 +126,29 @@ struct eddy__http_conn {
   uint64_t res_left; /* Content-Length bytes still to write */
   eddy_http_drain_cb on_drain;
   eddy_http_abort_cb on_abort;
-  /* Head scratch: hsmall (EDDY__HTTP_HBUF_INIT bytes at the end of the
-   * read state, so an idle connection holds none) or the heap once a head
-   * needed more; NULL while neither. */
-  char *hbuf, *hsmall;
+  /* Head scratch: the read state's (eddy__http_hsmall, so an idle
+   * connection holds none) or the heap once a head needed more; NULL while
+   * neither. */
+  char *hbuf;
   size_t hcap, hlen;
   char line[24]; /* a chunk-size line */
 };
 
 #define eddy__http_conn_of(ex)                                                 \
   eddy__container_of((ex), struct eddy__http_conn, ex)
+
+/* The read state's first read buffer and its head scratch; NULL without a
+ * read state. */
+static inline char *eddy__http_rbuf_inline(const struct eddy__http_conn *c) {
+  return c->rstate == NULL
+             ? NULL
+             : (char *)(c->rstate->headers + c->preq->max_headers);
+}
+
+static inline char *eddy__http_hsmall(const struct eddy__http_conn *c) {
+  return c->rstate == NULL ? NULL
+                           : eddy__http_rbuf_inline(c) + EDDY__HTTP_RBUF_INIT;
+}
 
 /* Deadlines (conn->deadline_kind). */
 enum {
