@@ -11,7 +11,7 @@
 
 #include "eddy/loop.h"
 #include "eddy/stream.h"
-#include "queue.h"
+#include "core/queue.h"
 
 /* eddy_buf_t arrays are passed to readv/writev as struct iovec arrays. */
 _Static_assert(sizeof(eddy_buf_t) == sizeof(struct iovec) &&

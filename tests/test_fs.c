@@ -18,7 +18,7 @@
 #include "test_pool.h"
 #include "test_util.h"
 
-#include "fs_internal.h" /* white box: EDDY__FS_STEP_* for the chain tests */
+#include "fs/fs_internal.h" /* white box: EDDY__FS_STEP_* for the chain tests */
 
 /* ---- helpers ---------------------------------------------------------- */
 

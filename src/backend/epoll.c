@@ -8,7 +8,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "../internal.h"
+#include "internal.h"
 #include "backend.h"
 
 #define EDDY__EPOLL_BATCH 1024

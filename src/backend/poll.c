@@ -6,7 +6,7 @@
 #include <poll.h>
 #include <stdlib.h>
 
-#include "../internal.h"
+#include "internal.h"
 #include "backend.h"
 
 struct eddy__pollfd {

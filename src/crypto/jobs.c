@@ -3,7 +3,7 @@
  * function on a pool thread and keeps its result for the callback. */
 #include <errno.h>
 
-#include "../internal.h"
+#include "internal.h"
 #include "crypto_internal.h"
 
 enum { EDDY__CRYPTO_PBKDF2 = 1, EDDY__CRYPTO_RANDOM };

@@ -7,7 +7,7 @@
 #include "eddy/http_server.h"
 #include "eddy/stream.h"
 #include "eddy/timer.h"
-#include "queue.h"
+#include "core/queue.h"
 
 /* Connection flags (conn->flags). */
 enum {

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "eddy/work.h"
-#include "fs_internal.h"
+#include "fs/fs_internal.h"
 
 typedef ssize_t (*eddy__fs_op)(eddy_fs_t *req);
 

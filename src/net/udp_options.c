@@ -8,7 +8,7 @@
 #include "eddy/addr.h"
 #include "eddy/udp.h"
 #include "internal.h"
-#include "udp_internal.h"
+#include "net/udp_internal.h"
 
 static int eddy__udp_closing(const eddy_udp_t *udp) {
   return eddy__handle_closing(&udp->handle);

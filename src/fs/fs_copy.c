@@ -10,7 +10,7 @@
 #include <sys/sendfile.h>
 #endif
 
-#include "fs_internal.h"
+#include "fs/fs_internal.h"
 
 #define EDDY__FS_COPY_BUF (64u << 10)    /* read/write fallback chunk */
 #define EDDY__FS_SENDFILE_MAX (1u << 30) /* bytes per sendfile(2) call */

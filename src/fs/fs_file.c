@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fs_internal.h"
+#include "fs/fs_internal.h"
 
 #define EDDY__FS_CHUNK (512u << 10)       /* bytes per read or write step */
 #define EDDY__FS_UNKNOWN_SIZE (64u << 10) /* first buffer when size is 0 */

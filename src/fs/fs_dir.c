@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fs_internal.h"
+#include "fs/fs_internal.h"
 
 static eddy_dirent_type eddy__fs_dirent_type(unsigned char type) {
   switch (type) {

@@ -18,7 +18,7 @@
 #include "eddy/addr.h"
 #include "eddy/udp.h"
 #include "internal.h"
-#include "udp_internal.h"
+#include "net/udp_internal.h"
 
 /* udp->priv.flags */
 enum {
