@@ -3,8 +3,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "core/handle.h"
+#include "core/io.h"
+#include "core/loop_internal.h"
+#include "core/phases.h"
 #include "test_util.h"
-#include "internal.h"
 
 static void test_init_close_empty(void **state) {
   eddy_loop_t loop;
@@ -401,6 +404,28 @@ static void test_backend_from_environment(void **state) {
   free(copy);
 }
 
+/* Every handle and request type has a name; values that are not a type
+ * have none. */
+static void test_type_names(void **state) {
+  int t;
+
+  (void)state;
+  assert_string_equal(eddy_handle_type_name(EDDY_TIMER), "timer");
+  assert_string_equal(eddy_handle_type_name(EDDY_NAMED_PIPE), "pipe");
+  assert_string_equal(eddy_handle_type_name(EDDY_PROCESS), "process");
+  assert_string_equal(eddy_req_type_name(EDDY_FS), "fs");
+  assert_string_equal(eddy_req_type_name(EDDY_UDP_SEND), "udp_send");
+  for (t = EDDY_UNKNOWN_HANDLE + 1; t < EDDY_HANDLE_TYPE_MAX; t++)
+    assert_non_null(eddy_handle_type_name((eddy_handle_type)t));
+  for (t = EDDY_UNKNOWN_REQ + 1; t < EDDY_REQ_TYPE_MAX; t++)
+    assert_non_null(eddy_req_type_name((eddy_req_type)t));
+  assert_null(eddy_handle_type_name(EDDY_UNKNOWN_HANDLE));
+  assert_null(eddy_handle_type_name(EDDY_HANDLE_TYPE_MAX));
+  assert_null(eddy_handle_type_name((eddy_handle_type)-1));
+  assert_null(eddy_req_type_name(EDDY_UNKNOWN_REQ));
+  assert_null(eddy_req_type_name(EDDY_REQ_TYPE_MAX));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_init_close_empty),
@@ -418,6 +443,7 @@ int main(void) {
       cmocka_unit_test(test_time),
       cmocka_unit_test(test_error_names),
       cmocka_unit_test(test_backend_from_environment),
+      cmocka_unit_test(test_type_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "core/handle.h"
+#include "core/io.h"
+#include "core/loop_internal.h"
+#include "core/phases.h"
 #include "test_util.h"
 
 static struct test_log out;
@@ -358,7 +361,7 @@ static void s07_file_done(eddy_fs_t *req) {
 }
 
 static int s07_stat_completed(eddy_loop_t *loop) {
-  eddy__work_t *w = __atomic_load_n(&loop->priv.work_done, __ATOMIC_ACQUIRE);
+  eddy__work_t *w = __atomic_load_n(&loop->priv.work.done, __ATOMIC_ACQUIRE);
 
   for (; w != NULL; w = w->next_done)
     if (w == &stat07.priv.work)

@@ -3,8 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/handle.h"
+#include "core/io.h"
+#include "core/loop_internal.h"
+#include "core/phases.h"
 #include "test_util.h"
-#include "internal.h"
 
 static int fired;
 static void count_cb(eddy_timer_t *t) {
@@ -297,7 +300,7 @@ static void heap_stress(int n) {
     expected += eddy_is_active(&stress[i].timer.handle);
   /* The root fills the last 16-byte slot of a cache line, so the four
    * children of every slot share one line. */
-  assert_int_equal((uintptr_t)loop.priv.timer_heap % 64, 48);
+  assert_int_equal((uintptr_t)loop.priv.timers.heap % 64, 48);
   assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
   assert_int_equal(stress_fired, expected);
   assert_int_equal(stress_misordered, 0);
@@ -450,7 +453,7 @@ static void model_close_cb(eddy_handle_t *h) {
 
 static void model_close_phase(eddy_loop_t *loop) {
   eddy_run(loop, EDDY_RUN_NOWAIT);
-  loop->priv.time = loop->priv.timer_base + MODEL_EPOCH + model_now;
+  loop->priv.core.time = loop->priv.timers.base + MODEL_EPOCH + model_now;
 }
 
 static void model_walk_cb(eddy_handle_t *h, void *arg) {
@@ -478,7 +481,7 @@ static void model_run_phase(eddy_loop_t *loop) {
       expect[j - 1] = t;
     }
   model_nfired = 0;
-  loop->priv.time = loop->priv.timer_base + MODEL_EPOCH + model_now;
+  loop->priv.core.time = loop->priv.timers.base + MODEL_EPOCH + model_now;
   eddy__run_timers(loop);
   assert_int_equal(model_nfired, n);
   for (i = 0; i < n; i++)
@@ -519,7 +522,7 @@ static void test_random_ops_against_model(void **state) {
   memset(model, 0, sizeof(model));
   model_seq = model_now = 0;
   assert_int_equal(eddy_loop_init(&loop), 0);
-  loop.priv.time = loop.priv.timer_base + MODEL_EPOCH; /* model time 0 */
+  loop.priv.core.time = loop.priv.timers.base + MODEL_EPOCH; /* model time 0 */
   for (step = 0; step < 20000; step++) {
     int op = rand() % 100;
     i = rand() % MODEL_N;
@@ -568,7 +571,7 @@ static void wrap_cb(eddy_timer_t *t) {
 static void wrap_starter(eddy_timer_t *t) {
   int i;
   /* Started inside the phase, across the wrap: deferred, then renumbered. */
-  t->handle.loop->priv.timer_seq = ((uint64_t)1 << EDDY__TIMER_SEQ_BITS) - 2;
+  t->handle.loop->priv.timers.seq = ((uint64_t)1 << EDDY__TIMER_SEQ_BITS) - 2;
   for (i = 4; i < 8; i++)
     eddy_timer_start(&wrap_timers[i], wrap_cb, 0, 0);
 }
@@ -584,10 +587,10 @@ static void test_sequence_wrap_keeps_order(void **state) {
   for (i = 0; i < 8; i++)
     eddy_timer_init(&loop, &wrap_timers[i]);
   eddy_timer_init(&loop, &starter);
-  loop.priv.timer_seq = ((uint64_t)1 << EDDY__TIMER_SEQ_BITS) - 2;
+  loop.priv.timers.seq = ((uint64_t)1 << EDDY__TIMER_SEQ_BITS) - 2;
   for (i = 0; i < 4; i++) /* two before the wrap, two after */
     assert_int_equal(eddy_timer_start(&wrap_timers[i], wrap_cb, 5, 0), 0);
-  assert_true(loop.priv.timer_seq < 100); /* renumbered */
+  assert_true(loop.priv.timers.seq < 100); /* renumbered */
   assert_int_equal(eddy_timer_start(&starter, wrap_starter, 0, 0), 0);
   test_busy_wait_ms(6);
   assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);

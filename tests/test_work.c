@@ -2,7 +2,11 @@
  * submission from pool threads, many loops, slow-job cap, crypto jobs. */
 #include <pthread.h>
 
-#include "internal.h"
+#include "core/handle.h"
+#include "core/io.h"
+#include "core/loop_internal.h"
+#include "core/phases.h"
+#include "pool/work_internal.h"
 #include "test_pool.h"
 
 /* ---- one job ------------------------------------------------------------ */
@@ -59,7 +63,7 @@ static void test_queue_work_runs_on_pool(void **state) {
 static void test_queue_work_errors(void **state) {
   eddy_loop_t loop;
   eddy_work_t req;
-  eddy_req_t bogus = {NULL, EDDY_UNKNOWN_REQ};
+  eddy_req_t bogus = {NULL, EDDY_UNKNOWN_REQ, {NULL}};
 
   (void)state;
   assert_int_equal(eddy_loop_init(&loop), 0);

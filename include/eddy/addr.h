@@ -14,6 +14,8 @@
 #ifndef EDDY_ADDR_H
 #define EDDY_ADDR_H
 
+#include "export.h"
+
 #include <netinet/in.h>
 #include <stddef.h>
 #include <sys/socket.h>
@@ -31,42 +33,47 @@ extern "C" {
 
 /* Fill *addr (zeroed first) from a dotted-quad ip and a port (0..65535,
  * host order). Returns EDDY_EINVAL for a malformed ip or a bad port. */
-int eddy_ip4_addr(const char *ip, int port, struct sockaddr_in *addr);
+EDDY_EXTERN int eddy_ip4_addr(const char *ip, int port,
+                              struct sockaddr_in *addr);
 
 /* Fill *addr (zeroed first) from an IPv6 ip and a port (0..65535). ip may
  * end in "%zone" for link-local addresses: an interface name ("eth0") or
  * number ("2"), stored in sin6_scope_id. Returns EDDY_EINVAL for a
  * malformed ip or a bad port, EDDY_ENODEV for an unknown interface name. */
-int eddy_ip6_addr(const char *ip, int port, struct sockaddr_in6 *addr);
+EDDY_EXTERN int eddy_ip6_addr(const char *ip, int port,
+                              struct sockaddr_in6 *addr);
 
 /* Write src's address (no port) as text into dst, NUL-terminated. Returns
  * EDDY_ENOSPC if size is too small. */
-int eddy_ip4_name(const struct sockaddr_in *src, char *dst, size_t size);
+EDDY_EXTERN int eddy_ip4_name(const struct sockaddr_in *src, char *dst,
+                              size_t size);
 
 /* Like eddy_ip4_name for IPv6. A non-zero sin6_scope_id is appended as
  * "%name" (or "%number" when the interface is unknown), as Node reports
  * link-local addresses, so the text goes back through eddy_ip6_addr. */
-int eddy_ip6_name(const struct sockaddr_in6 *src, char *dst, size_t size);
+EDDY_EXTERN int eddy_ip6_name(const struct sockaddr_in6 *src, char *dst,
+                              size_t size);
 
 /* eddy_ip4_name or eddy_ip6_name, by src->sa_family; EDDY_EAFNOSUPPORT
  * for any other family. */
-int eddy_ip_name(const struct sockaddr *src, char *dst, size_t size);
+EDDY_EXTERN int eddy_ip_name(const struct sockaddr *src, char *dst,
+                             size_t size);
 
 /* Text to binary: dst receives a struct in_addr (AF_INET) or a struct
  * in6_addr (AF_INET6). An IPv6 "%zone" suffix is accepted and ignored (an
  * in6_addr has no room for it; use eddy_ip6_addr to keep it). Returns
  * EDDY_EINVAL for malformed text, EDDY_EAFNOSUPPORT for another family. */
-int eddy_inet_pton(int af, const char *src, void *dst);
+EDDY_EXTERN int eddy_inet_pton(int af, const char *src, void *dst);
 
 /* Binary to text: src is a struct in_addr or struct in6_addr. Returns
  * EDDY_ENOSPC if size is too small, EDDY_EAFNOSUPPORT for another
  * family. */
-int eddy_inet_ntop(int af, const void *src, char *dst, size_t size);
+EDDY_EXTERN int eddy_inet_ntop(int af, const void *src, char *dst, size_t size);
 
 /* The length of the socket address sa points to, for bind/connect/sendto:
  * sizeof(struct sockaddr_in) or sizeof(struct sockaddr_in6). Returns
  * EDDY_EINVAL for NULL, EDDY_EAFNOSUPPORT for another family. */
-int eddy_sockaddr_len(const struct sockaddr *sa);
+EDDY_EXTERN int eddy_sockaddr_len(const struct sockaddr *sa);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,8 @@
 #ifndef EDDY_ASYNC_H
 #define EDDY_ASYNC_H
 
+#include "export.h"
+
 #include "loop.h"
 
 #ifdef __cplusplus
@@ -30,13 +32,14 @@ struct eddy_async_s {
 /* Initialise and start an async handle (loop thread). cb may be NULL.
  * Returns 0, EDDY_ENOMEM, or an error creating the loop's wake-up
  * descriptor (EDDY_EMFILE, ...). */
-int eddy_async_init(eddy_loop_t *loop, eddy_async_t *async, eddy_async_cb cb);
+EDDY_EXTERN int eddy_async_init(eddy_loop_t *loop, eddy_async_t *async,
+                                eddy_async_cb cb);
 
 /* Ask the loop to run the handle's callback. Thread-safe and
  * async-signal-safe. Returns 0. A send that overlaps eddy_close() is safe
  * (close waits for it), but the program must stop sending before calling
  * eddy_close(): a send begun after the close callback touches freed memory. */
-int eddy_async_send(eddy_async_t *async);
+EDDY_EXTERN int eddy_async_send(eddy_async_t *async);
 
 #ifdef __cplusplus
 }

@@ -62,6 +62,8 @@
 #ifndef EDDY_CHANNEL_H
 #define EDDY_CHANNEL_H
 
+#include "export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -138,9 +140,9 @@ struct eddy_channel_send_s {
  * 0 or EDDY_EINVAL (loop or channel NULL). The channel is a handle: close
  * it with eddy_channel_close (eddy_close on its handle, as a teardown by
  * eddy_walk does, releases everything too). */
-int eddy_channel_init(eddy_loop_t *loop, eddy_channel_t *channel,
-                      eddy_channel_message_cb message_cb,
-                      eddy_channel_disconnect_cb disconnect_cb);
+EDDY_EXTERN int eddy_channel_init(eddy_loop_t *loop, eddy_channel_t *channel,
+                                  eddy_channel_message_cb message_cb,
+                                  eddy_channel_disconnect_cb disconnect_cb);
 
 /* Adopt fd, one end of a Unix stream socketpair (made non-blocking and
  * close-on-exec), and start reading. Returns 0 (the channel owns fd),
@@ -149,7 +151,7 @@ int eddy_channel_init(eddy_loop_t *loop, eddy_channel_t *channel,
  * already, or is closing), EDDY_EINVAL (NULL), and in all those cases fd
  * stays the caller's; or EDDY_ENOMEM when reading cannot start, after
  * which the channel owns fd (close the channel). */
-int eddy_channel_open_fd(eddy_channel_t *channel, int fd);
+EDDY_EXTERN int eddy_channel_open_fd(eddy_channel_t *channel, int fd);
 
 /* Send data[0..len) as one message, with handle's descriptor if handle is
  * not NULL (an eddy_tcp_t or eddy_pipe_t with a descriptor: a connection,
@@ -161,9 +163,10 @@ int eddy_channel_open_fd(eddy_channel_t *channel, int fd);
  * EDDY_EPIPE (disconnected or closing), EDDY_EBADF (the channel, or
  * handle, has no descriptor), EDDY_EINVAL (NULL channel or req, data NULL
  * with len > 0, handle not a TCP or pipe stream), EDDY_ENOMEM. */
-int eddy_channel_send(eddy_channel_t *channel, eddy_channel_send_t *req,
-                      const void *data, size_t len, eddy_stream_t *handle,
-                      eddy_channel_send_cb cb);
+EDDY_EXTERN int eddy_channel_send(eddy_channel_t *channel,
+                                  eddy_channel_send_t *req, const void *data,
+                                  size_t len, eddy_stream_t *handle,
+                                  eddy_channel_send_cb cb);
 
 /* In a message callback with has_handle: open the handle that came with
  * the message into into, an initialised handle of
@@ -173,19 +176,22 @@ int eddy_channel_send(eddy_channel_t *channel, eddy_channel_send_t *req,
  * waiting: outside the callback, the message had none, or it was taken),
  * EDDY_EINVAL (NULL, or into's type is not the pending type), EDDY_EBUSY
  * (into already has a descriptor). */
-int eddy_channel_accept(eddy_channel_t *channel, eddy_stream_t *into);
+EDDY_EXTERN int eddy_channel_accept(eddy_channel_t *channel,
+                                    eddy_stream_t *into);
 
 /* The kind of handle waiting for eddy_channel_accept: EDDY_TCP,
  * EDDY_NAMED_PIPE, EDDY_UDP (not accepted by this API: UDP handles are not
  * streams), or EDDY_UNKNOWN_HANDLE when none is waiting. */
-eddy_handle_type eddy_channel_pending_type(const eddy_channel_t *channel);
+EDDY_EXTERN eddy_handle_type
+eddy_channel_pending_type(const eddy_channel_t *channel);
 
 /* Set the maximum message body for both directions of this end, in bytes
  * (0 allows only empty messages). Takes effect for the next send and the
  * next header read. Returns 0 or EDDY_EINVAL (above
  * EDDY_CHANNEL_MAX_LIMIT). */
-int eddy_channel_set_max_message(eddy_channel_t *channel, size_t bytes);
-size_t eddy_channel_get_max_message(const eddy_channel_t *channel);
+EDDY_EXTERN int eddy_channel_set_max_message(eddy_channel_t *channel,
+                                             size_t bytes);
+EDDY_EXTERN size_t eddy_channel_get_max_message(const eddy_channel_t *channel);
 
 /* Close the channel: reading stops, the descriptor and any received
  * handles not taken are closed, sends still queued complete with
@@ -193,16 +199,17 @@ size_t eddy_channel_get_max_message(const eddy_channel_t *channel);
  * (eddy_handle_t *)channel; the channel's memory may be reused after it.
  * The disconnect callback does not run. Safe inside any channel callback.
  * Closing a channel twice does nothing the second time. */
-void eddy_channel_close(eddy_channel_t *channel, eddy_close_cb close_cb);
+EDDY_EXTERN void eddy_channel_close(eddy_channel_t *channel,
+                                    eddy_close_cb close_cb);
 
 /* Make the channel keep the loop alive (the default) or not, as Node's
  * channel.ref() / unref(). Idempotent. */
-void eddy_channel_ref(eddy_channel_t *channel);
-void eddy_channel_unref(eddy_channel_t *channel);
+EDDY_EXTERN void eddy_channel_ref(eddy_channel_t *channel);
+EDDY_EXTERN void eddy_channel_unref(eddy_channel_t *channel);
 
 /* Non-zero once the channel has disconnected (EOF, error) or is closing:
  * sends would fail with EDDY_EPIPE. */
-int eddy_channel_is_disconnected(const eddy_channel_t *channel);
+EDDY_EXTERN int eddy_channel_is_disconnected(const eddy_channel_t *channel);
 
 /* Start a child with a channel to it, like Node's child_process.fork.
  * channel: initialised with eddy_channel_init and without a descriptor.
@@ -218,8 +225,9 @@ int eddy_channel_is_disconnected(const eddy_channel_t *channel);
  * EDDY_ENOMEM; or, if reading cannot start once the child runs (only
  * EDDY_ENOMEM), the child has been sent SIGKILL and process is a live
  * handle that reports its exit as usual. Loop thread. */
-int eddy_fork(eddy_loop_t *loop, eddy_process_t *process,
-              eddy_channel_t *channel, const eddy_process_options_t *options);
+EDDY_EXTERN int eddy_fork(eddy_loop_t *loop, eddy_process_t *process,
+                          eddy_channel_t *channel,
+                          const eddy_process_options_t *options);
 
 /* In a child started by eddy_fork: initialise channel and open the
  * descriptor that EDDY_CHANNEL_FD names, then remove the variable from
@@ -232,9 +240,10 @@ int eddy_fork(eddy_loop_t *loop, eddy_process_t *process,
  * EDDY_ENOMEM (reading cannot start) leaves the channel initialised and
  * owning the descriptor: close it. Reads and changes the
  * environment: call it from the main thread, before starting others. */
-int eddy_channel_open_parent(eddy_loop_t *loop, eddy_channel_t *channel,
-                             eddy_channel_message_cb message_cb,
-                             eddy_channel_disconnect_cb disconnect_cb);
+EDDY_EXTERN int
+eddy_channel_open_parent(eddy_loop_t *loop, eddy_channel_t *channel,
+                         eddy_channel_message_cb message_cb,
+                         eddy_channel_disconnect_cb disconnect_cb);
 
 #ifdef __cplusplus
 }

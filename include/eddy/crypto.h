@@ -26,10 +26,13 @@
 #ifndef EDDY_CRYPTO_H
 #define EDDY_CRYPTO_H
 
+#include "export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 #include "loop.h"
+#include "work.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -94,69 +97,72 @@ typedef struct eddy_hmac_ctx_s {
 
 /* Reset ctx to the SHA-1 initial state.
  * Errors: -EINVAL if ctx is NULL. */
-int eddy_sha1_init(eddy_sha1_ctx_t *ctx);
+EDDY_EXTERN int eddy_sha1_init(eddy_sha1_ctx_t *ctx);
 
 /* Absorb len bytes of data into ctx. May be called any number of times.
  * Errors: -EINVAL if ctx is NULL or data is NULL with len > 0;
  * -EOVERFLOW if the total message would exceed 2^61 - 1 bytes. On error
  * the context is left unchanged. */
-int eddy_sha1_update(eddy_sha1_ctx_t *ctx, const void *data, size_t len);
+EDDY_EXTERN int eddy_sha1_update(eddy_sha1_ctx_t *ctx, const void *data,
+                                 size_t len);
 
 /* Finish the hash and write EDDY_SHA1_DIGEST_SIZE bytes to out. The
  * context is wiped afterwards; call eddy_sha1_init to reuse it.
  * Errors: -EINVAL if ctx or out is NULL. */
-int eddy_sha1_final(eddy_sha1_ctx_t *ctx, uint8_t *out);
+EDDY_EXTERN int eddy_sha1_final(eddy_sha1_ctx_t *ctx, uint8_t *out);
 
 /* One-shot SHA-1 of data[0..len) into out (EDDY_SHA1_DIGEST_SIZE bytes).
  * Errors: -EINVAL if out is NULL or data is NULL with len > 0. */
-int eddy_sha1(const void *data, size_t len, uint8_t *out);
+EDDY_EXTERN int eddy_sha1(const void *data, size_t len, uint8_t *out);
 
 /* ------------------------------------------------------------------------ */
 /* SHA-256. Same contract as the SHA-1 functions above.                     */
 
 /* Reset ctx to the SHA-256 initial state. Errors: -EINVAL if ctx is NULL. */
-int eddy_sha256_init(eddy_sha256_ctx_t *ctx);
+EDDY_EXTERN int eddy_sha256_init(eddy_sha256_ctx_t *ctx);
 
 /* Absorb len bytes. Errors: -EINVAL (NULL ctx, or NULL data with len > 0),
  * -EOVERFLOW (total message over 2^61 - 1 bytes); ctx unchanged on error. */
-int eddy_sha256_update(eddy_sha256_ctx_t *ctx, const void *data, size_t len);
+EDDY_EXTERN int eddy_sha256_update(eddy_sha256_ctx_t *ctx, const void *data,
+                                   size_t len);
 
 /* Write EDDY_SHA256_DIGEST_SIZE bytes to out and wipe ctx.
  * Errors: -EINVAL if ctx or out is NULL. */
-int eddy_sha256_final(eddy_sha256_ctx_t *ctx, uint8_t *out);
+EDDY_EXTERN int eddy_sha256_final(eddy_sha256_ctx_t *ctx, uint8_t *out);
 
 /* One-shot SHA-256 into out (EDDY_SHA256_DIGEST_SIZE bytes).
  * Errors: -EINVAL if out is NULL or data is NULL with len > 0. */
-int eddy_sha256(const void *data, size_t len, uint8_t *out);
+EDDY_EXTERN int eddy_sha256(const void *data, size_t len, uint8_t *out);
 
 /* ------------------------------------------------------------------------ */
 /* SHA-512. Same contract as the SHA-1 functions above.                     */
 
 /* Reset ctx to the SHA-512 initial state. Errors: -EINVAL if ctx is NULL. */
-int eddy_sha512_init(eddy_sha512_ctx_t *ctx);
+EDDY_EXTERN int eddy_sha512_init(eddy_sha512_ctx_t *ctx);
 
 /* Absorb len bytes. Errors: -EINVAL (NULL ctx, or NULL data with len > 0),
  * -EOVERFLOW (total message over 2^64 - 1 bytes); ctx unchanged on error. */
-int eddy_sha512_update(eddy_sha512_ctx_t *ctx, const void *data, size_t len);
+EDDY_EXTERN int eddy_sha512_update(eddy_sha512_ctx_t *ctx, const void *data,
+                                   size_t len);
 
 /* Write EDDY_SHA512_DIGEST_SIZE bytes to out and wipe ctx.
  * Errors: -EINVAL if ctx or out is NULL. */
-int eddy_sha512_final(eddy_sha512_ctx_t *ctx, uint8_t *out);
+EDDY_EXTERN int eddy_sha512_final(eddy_sha512_ctx_t *ctx, uint8_t *out);
 
 /* One-shot SHA-512 into out (EDDY_SHA512_DIGEST_SIZE bytes).
  * Errors: -EINVAL if out is NULL or data is NULL with len > 0. */
-int eddy_sha512(const void *data, size_t len, uint8_t *out);
+EDDY_EXTERN int eddy_sha512(const void *data, size_t len, uint8_t *out);
 
 /* ------------------------------------------------------------------------ */
 /* Algorithm metadata.                                                      */
 
 /* Digest size in bytes of alg (20, 32 or 64).
  * Errors: -EINVAL for a value that is not an eddy_hash_alg. */
-int eddy_hash_digest_size(eddy_hash_alg alg);
+EDDY_EXTERN int eddy_hash_digest_size(eddy_hash_alg alg);
 
 /* Block size in bytes of alg (64 or 128).
  * Errors: -EINVAL for a value that is not an eddy_hash_alg. */
-int eddy_hash_block_size(eddy_hash_alg alg);
+EDDY_EXTERN int eddy_hash_block_size(eddy_hash_alg alg);
 
 /* ------------------------------------------------------------------------ */
 /* HMAC (RFC 2104) over SHA-1 / SHA-256 / SHA-512.                          */
@@ -167,26 +173,27 @@ int eddy_hash_block_size(eddy_hash_alg alg);
  * caller may wipe the key immediately. A zero-length key is valid.
  * Errors: -EINVAL if ctx is NULL, alg is unknown, or key is NULL with
  * keylen > 0. */
-int eddy_hmac_init(eddy_hmac_ctx_t *ctx, eddy_hash_alg alg,
-                   const void *key, size_t keylen);
+EDDY_EXTERN int eddy_hmac_init(eddy_hmac_ctx_t *ctx, eddy_hash_alg alg,
+                               const void *key, size_t keylen);
 
 /* Absorb len bytes of message data.
  * Errors: -EINVAL if ctx is NULL or holds no valid algorithm (as after
  * eddy_hmac_final wiped it), or data is NULL with len > 0; -EOVERFLOW as
  * for the underlying hash's update. */
-int eddy_hmac_update(eddy_hmac_ctx_t *ctx, const void *data, size_t len);
+EDDY_EXTERN int eddy_hmac_update(eddy_hmac_ctx_t *ctx, const void *data,
+                                 size_t len);
 
 /* Write the MAC (eddy_hash_digest_size(alg) bytes) to out and wipe ctx;
  * call eddy_hmac_init again to reuse it. Compare MACs with
  * eddy_timingsafe_equal, never memcmp.
  * Errors: -EINVAL if ctx or out is NULL or ctx holds no valid algorithm. */
-int eddy_hmac_final(eddy_hmac_ctx_t *ctx, uint8_t *out);
+EDDY_EXTERN int eddy_hmac_final(eddy_hmac_ctx_t *ctx, uint8_t *out);
 
 /* One-shot HMAC: out receives eddy_hash_digest_size(alg) bytes.
  * Errors: -EINVAL for an unknown alg, NULL out, or a NULL key/data pointer
  * with a non-zero length. */
-int eddy_hmac(eddy_hash_alg alg, const void *key, size_t keylen,
-              const void *data, size_t len, uint8_t *out);
+EDDY_EXTERN int eddy_hmac(eddy_hash_alg alg, const void *key, size_t keylen,
+                          const void *data, size_t len, uint8_t *out);
 
 /* ------------------------------------------------------------------------ */
 /* PBKDF2 (RFC 8018 section 5.2) with HMAC-alg as the PRF.                  */
@@ -198,9 +205,9 @@ int eddy_hmac(eddy_hash_alg alg, const void *key, size_t keylen,
  * Errors: -EINVAL if alg is unknown, iterations == 0, out is NULL,
  * outlen == 0, outlen exceeds the RFC limit (2^32 - 1) * digest size, or
  * password/salt is NULL with a non-zero length. out is untouched on error. */
-int eddy_pbkdf2(eddy_hash_alg alg, const void *password, size_t pwlen,
-                const void *salt, size_t saltlen, uint32_t iterations,
-                uint8_t *out, size_t outlen);
+EDDY_EXTERN int eddy_pbkdf2(eddy_hash_alg alg, const void *password,
+                            size_t pwlen, const void *salt, size_t saltlen,
+                            uint32_t iterations, uint8_t *out, size_t outlen);
 
 /* ------------------------------------------------------------------------ */
 /* Randomness and comparison.                                               */
@@ -214,7 +221,7 @@ int eddy_pbkdf2(eddy_hash_alg alg, const void *password, size_t pwlen,
  * Errors: -EINVAL if buf is NULL with len > 0; -EIO if /dev/urandom hits
  * end of file; otherwise the negated errno of the failing system call.
  * On error the contents of buf are unspecified and must not be used. */
-int eddy_random_bytes(void *buf, size_t len);
+EDDY_EXTERN int eddy_random_bytes(void *buf, size_t len);
 
 /* ------------------------------------------------------------------------ */
 /* The same work as jobs on the work pool (eddy/work.h).                    */
@@ -248,23 +255,25 @@ struct eddy_crypto_req_s {
  * would for bad ones (-EINVAL), or an error starting the pool, and then cb
  * is never called. cb must not be NULL (use eddy_pbkdf2 to run inline).
  * Loop thread. Cancellable with eddy_cancel(). */
-int eddy_queue_pbkdf2(eddy_loop_t *loop, eddy_crypto_req_t *req,
-                      eddy_hash_alg alg, const void *password, size_t pwlen,
-                      const void *salt, size_t saltlen, uint32_t iterations,
-                      uint8_t *out, size_t outlen, eddy_crypto_cb cb);
+EDDY_EXTERN int eddy_queue_pbkdf2(eddy_loop_t *loop, eddy_crypto_req_t *req,
+                                  eddy_hash_alg alg, const void *password,
+                                  size_t pwlen, const void *salt,
+                                  size_t saltlen, uint32_t iterations,
+                                  uint8_t *out, size_t outlen,
+                                  eddy_crypto_cb cb);
 
 /* eddy_random_bytes() on a pool thread; cb runs on the loop's thread with
  * buf filled. buf must stay valid until cb. Returns 0, -EINVAL (buf NULL
  * with len > 0, or cb NULL), or an error starting the pool. Loop thread.
  * Cancellable with eddy_cancel(). */
-int eddy_queue_random(eddy_loop_t *loop, eddy_crypto_req_t *req, void *buf,
-                      size_t len, eddy_crypto_cb cb);
+EDDY_EXTERN int eddy_queue_random(eddy_loop_t *loop, eddy_crypto_req_t *req,
+                                  void *buf, size_t len, eddy_crypto_cb cb);
 
 /* Compare a[0..len) with b[0..len) in time that depends only on len, not
  * on the contents or position of the first difference.
  * Returns 1 if equal, 0 otherwise. len == 0 returns 1. If len > 0 and
  * either pointer is NULL the buffers are treated as unequal (returns 0). */
-int eddy_timingsafe_equal(const void *a, const void *b, size_t len);
+EDDY_EXTERN int eddy_timingsafe_equal(const void *a, const void *b, size_t len);
 
 #ifdef __cplusplus
 }

@@ -18,10 +18,13 @@
 #ifndef EDDY_DNS_H
 #define EDDY_DNS_H
 
+#include "export.h"
+
 #include <netdb.h>
 #include <sys/socket.h>
 
 #include "loop.h"
+#include "work.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -100,13 +103,14 @@ struct eddy_getnameinfo_s {
  * EDDY_ENAMETOOLONG (node or service too long, see EDDY_NI_MAXHOST),
  * EDDY_ENOMEM, an error starting the pool, or (synchronous form only) a
  * resolver error such as EDDY_EAI_NONAME. Call it from the loop's thread. */
-int eddy_getaddrinfo(eddy_loop_t *loop, eddy_getaddrinfo_t *req,
-                     eddy_getaddrinfo_cb cb, const char *node,
-                     const char *service, const struct addrinfo *hints);
+EDDY_EXTERN int eddy_getaddrinfo(eddy_loop_t *loop, eddy_getaddrinfo_t *req,
+                                 eddy_getaddrinfo_cb cb, const char *node,
+                                 const char *service,
+                                 const struct addrinfo *hints);
 
 /* Release a list returned by eddy_getaddrinfo. NULL does nothing. Any
  * thread. */
-void eddy_freeaddrinfo(struct addrinfo *ai);
+EDDY_EXTERN void eddy_freeaddrinfo(struct addrinfo *ai);
 
 /* Translate an IPv4 or IPv6 socket address to a host name and a service
  * name with getnameinfo(3); flags are getnameinfo's NI_* flags. The address
@@ -127,9 +131,9 @@ void eddy_freeaddrinfo(struct addrinfo *ai);
  * AF_INET6), an error starting the pool, or (synchronous form only) a
  * resolver error such as EDDY_EAI_BADFLAGS. Call it from the loop's
  * thread. */
-int eddy_getnameinfo(eddy_loop_t *loop, eddy_getnameinfo_t *req,
-                     eddy_getnameinfo_cb cb, const struct sockaddr *addr,
-                     int flags);
+EDDY_EXTERN int eddy_getnameinfo(eddy_loop_t *loop, eddy_getnameinfo_t *req,
+                                 eddy_getnameinfo_cb cb,
+                                 const struct sockaddr *addr, int flags);
 
 #ifdef __cplusplus
 }

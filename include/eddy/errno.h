@@ -9,6 +9,8 @@
 #ifndef EDDY_ERRNO_H
 #define EDDY_ERRNO_H
 
+#include "export.h"
+
 #include <errno.h>
 
 /* The codes eddy reports, as (name, message). One list drives the constants,
@@ -105,11 +107,11 @@ enum {
 /* The symbolic name of an error code ("ENOENT", "EOF", "EAI_NONAME"). Returns
  * "UNKNOWN" for a code eddy does not know. The string is static; this is
  * safe from any thread. */
-const char *eddy_err_name(int err);
+EDDY_EXTERN const char *eddy_err_name(int err);
 
 /* A short human-readable message for an error code. Returns
  * "unknown error" for a code eddy does not know. The string is static;
  * this is safe from any thread. */
-const char *eddy_strerror(int err);
+EDDY_EXTERN const char *eddy_strerror(int err);
 
 #endif /* EDDY_ERRNO_H */

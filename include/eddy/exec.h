@@ -49,6 +49,8 @@
 #ifndef EDDY_EXEC_H
 #define EDDY_EXEC_H
 
+#include "export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -111,22 +113,23 @@ struct eddy_exec_s {
  * call. Returns 0, or with nothing started and cb never to run:
  * EDDY_EINVAL (loop, req, command or cb NULL; kill_signal not a valid
  * signal) or EDDY_ENOMEM. req must not be in flight already. */
-int eddy_exec(eddy_loop_t *loop, eddy_exec_t *req, const char *command,
-              const eddy_exec_options_t *opts, eddy_exec_cb cb);
+EDDY_EXTERN int eddy_exec(eddy_loop_t *loop, eddy_exec_t *req,
+                          const char *command, const eddy_exec_options_t *opts,
+                          eddy_exec_cb cb);
 
 /* Run file without a shell. args is the whole argv, argv[0] included,
  * NULL-terminated; NULL means { file, NULL }. A file without a slash is
  * searched in PATH (the child's, if opts->env has one). A missing program
  * is reported to cb as EDDY_ENOENT. Returns as eddy_exec (EDDY_EINVAL for
  * a NULL file). */
-int eddy_execfile(eddy_loop_t *loop, eddy_exec_t *req, const char *file,
-                  char *const args[], const eddy_exec_options_t *opts,
-                  eddy_exec_cb cb);
+EDDY_EXTERN int eddy_execfile(eddy_loop_t *loop, eddy_exec_t *req,
+                              const char *file, char *const args[],
+                              const eddy_exec_options_t *opts, eddy_exec_cb cb);
 
 /* Free req->out and req->err (NULL, lengths 0 after). Call it after the
  * callback (or after an outside teardown closed the request's handles); it
  * is safe after a failed eddy_exec and when called twice. */
-void eddy_exec_cleanup(eddy_exec_t *req);
+EDDY_EXTERN void eddy_exec_cleanup(eddy_exec_t *req);
 
 #ifdef __cplusplus
 }

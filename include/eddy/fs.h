@@ -29,11 +29,14 @@
 #ifndef EDDY_FS_H
 #define EDDY_FS_H
 
+#include "export.h"
+
 #include <fcntl.h> /* O_RDONLY, O_CREAT, ... for eddy_fs_open */
 #include <stdint.h>
 #include <sys/types.h> /* ssize_t */
 
 #include "loop.h"
+#include "work.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -190,17 +193,18 @@ struct eddy_fs_s {
  * read_file data. Pointers into them (req->ptr, req->path, names from
  * eddy_fs_scandir_next) die with it. Safe to call twice; do not call it
  * while the request is in flight. Any thread that owns the request. */
-void eddy_fs_req_cleanup(eddy_fs_t *req);
+EDDY_EXTERN void eddy_fs_req_cleanup(eddy_fs_t *req);
 
 /* open(2) path with flags (O_CLOEXEC is added) and mode (for O_CREAT).
  * result: the descriptor. Errors as open(2): EDDY_ENOENT, EDDY_EEXIST
  * (O_EXCL), EDDY_EISDIR (writing a directory), EDDY_ENOTDIR,
  * EDDY_ENAMETOOLONG, EDDY_EACCES, EDDY_EMFILE, ... close closes file; an
  * EINTR from close(2) counts as success, as the descriptor is gone. */
-int eddy_fs_open(eddy_loop_t *loop, eddy_fs_t *req, const char *path, int flags,
-                 int mode, eddy_fs_cb cb);
-int eddy_fs_close(eddy_loop_t *loop, eddy_fs_t *req, eddy_file file,
-                  eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_open(eddy_loop_t *loop, eddy_fs_t *req,
+                             const char *path, int flags, int mode,
+                             eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_close(eddy_loop_t *loop, eddy_fs_t *req, eddy_file file,
+                              eddy_fs_cb cb);
 
 /* Read into / write from nbufs buffers in order (readv/writev). With
  * offset >= 0 at that offset, leaving the file position alone (preadv,
@@ -210,55 +214,56 @@ int eddy_fs_close(eddy_loop_t *loop, eddy_fs_t *req, eddy_file file,
  * valid until the callback. At most IOV_MAX buffers are used per call.
  * Errors: EDDY_EINVAL (nbufs 0 or bufs NULL), EDDY_EBADF, EDDY_EISDIR,
  * EDDY_ESPIPE (offset on a pipe), EDDY_ENOMEM, ... */
-int eddy_fs_read(eddy_loop_t *loop, eddy_fs_t *req, eddy_file file,
-                 const eddy_buf_t bufs[], unsigned int nbufs, int64_t offset,
-                 eddy_fs_cb cb);
-int eddy_fs_write(eddy_loop_t *loop, eddy_fs_t *req, eddy_file file,
-                  const eddy_buf_t bufs[], unsigned int nbufs, int64_t offset,
-                  eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_read(eddy_loop_t *loop, eddy_fs_t *req, eddy_file file,
+                             const eddy_buf_t bufs[], unsigned int nbufs,
+                             int64_t offset, eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_write(eddy_loop_t *loop, eddy_fs_t *req, eddy_file file,
+                              const eddy_buf_t bufs[], unsigned int nbufs,
+                              int64_t offset, eddy_fs_cb cb);
 
 /* stat(2) path, fstat(2) file, lstat(2) path (a symbolic link itself).
  * The result lands in req->statbuf and req->ptr points at it; result is 0.
  * Errors: EDDY_ENOENT, EDDY_ENOTDIR, EDDY_ENAMETOOLONG, EDDY_ELOOP,
  * EDDY_EACCES, EDDY_EBADF (fstat). */
-int eddy_fs_stat(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
-                 eddy_fs_cb cb);
-int eddy_fs_fstat(eddy_loop_t *loop, eddy_fs_t *req, eddy_file file,
-                  eddy_fs_cb cb);
-int eddy_fs_lstat(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
-                  eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_stat(eddy_loop_t *loop, eddy_fs_t *req,
+                             const char *path, eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_fstat(eddy_loop_t *loop, eddy_fs_t *req, eddy_file file,
+                              eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_lstat(eddy_loop_t *loop, eddy_fs_t *req,
+                              const char *path, eddy_fs_cb cb);
 
 /* unlink(2), mkdir(2) with mode, rmdir(2), rename(2) path to new_path.
  * result 0. Errors as the system calls: EDDY_ENOENT, EDDY_EEXIST (mkdir),
  * EDDY_EISDIR (unlink of a directory on Linux), EDDY_ENOTDIR,
  * EDDY_ENOTEMPTY (rmdir), EDDY_ENAMETOOLONG, EDDY_EACCES, ... */
-int eddy_fs_unlink(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
-                   eddy_fs_cb cb);
-int eddy_fs_mkdir(eddy_loop_t *loop, eddy_fs_t *req, const char *path, int mode,
-                  eddy_fs_cb cb);
-int eddy_fs_rmdir(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
-                  eddy_fs_cb cb);
-int eddy_fs_rename(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
-                   const char *new_path, eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_unlink(eddy_loop_t *loop, eddy_fs_t *req,
+                               const char *path, eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_mkdir(eddy_loop_t *loop, eddy_fs_t *req,
+                              const char *path, int mode, eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_rmdir(eddy_loop_t *loop, eddy_fs_t *req,
+                              const char *path, eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_rename(eddy_loop_t *loop, eddy_fs_t *req,
+                               const char *path, const char *new_path,
+                               eddy_fs_cb cb);
 
 /* Create a unique directory (mode 0700) from tpl, which must end in
  * "XXXXXX". tpl is copied (also for synchronous calls); req->path is the
  * created path, valid until cleanup. result 0. Errors: EDDY_EINVAL (no
  * XXXXXX), EDDY_ENOENT, EDDY_EACCES, ... */
-int eddy_fs_mkdtemp(eddy_loop_t *loop, eddy_fs_t *req, const char *tpl,
-                    eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_mkdtemp(eddy_loop_t *loop, eddy_fs_t *req,
+                                const char *tpl, eddy_fs_cb cb);
 
 /* List a directory: result is the entry count, without "." and "..".
  * Take the entries, sorted by name (byte order), with
  * eddy_fs_scandir_next(). flags is reserved: pass 0. Errors: EDDY_ENOENT,
  * EDDY_ENOTDIR, EDDY_EACCES, EDDY_ENOMEM, ... */
-int eddy_fs_scandir(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
-                    int flags, eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_scandir(eddy_loop_t *loop, eddy_fs_t *req,
+                                const char *path, int flags, eddy_fs_cb cb);
 
 /* Store the next entry of a finished scandir request in ent. The name
  * lives until eddy_fs_req_cleanup(). Returns 0, EDDY_EOF after the last
  * entry, or the request's own error. Loop thread (or the owner's). */
-int eddy_fs_scandir_next(eddy_fs_t *req, eddy_dirent_t *ent);
+EDDY_EXTERN int eddy_fs_scandir_next(eddy_fs_t *req, eddy_dirent_t *ent);
 
 /* Directory streams (libuv's uv_fs_opendir), for directories too large to
  * list at once. opendir: req->ptr is a new eddy_dir_t (result 0); errors
@@ -268,22 +273,23 @@ int eddy_fs_scandir_next(eddy_fs_t *req, eddy_dirent_t *ent);
  * eddy_fs_req_cleanup() on it before the next readdir on the same dir.
  * closedir: closes and frees dir (result 0). One request at a time per
  * dir. Errors: EDDY_EINVAL (dir NULL, or no dirents array). */
-int eddy_fs_opendir(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
-                    eddy_fs_cb cb);
-int eddy_fs_readdir(eddy_loop_t *loop, eddy_fs_t *req, eddy_dir_t *dir,
-                    eddy_fs_cb cb);
-int eddy_fs_closedir(eddy_loop_t *loop, eddy_fs_t *req, eddy_dir_t *dir,
-                     eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_opendir(eddy_loop_t *loop, eddy_fs_t *req,
+                                const char *path, eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_readdir(eddy_loop_t *loop, eddy_fs_t *req,
+                                eddy_dir_t *dir, eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_closedir(eddy_loop_t *loop, eddy_fs_t *req,
+                                 eddy_dir_t *dir, eddy_fs_cb cb);
 
 /* fsync(2), fdatasync(2), ftruncate(2) to offset bytes. result 0.
  * Errors: EDDY_EBADF, EDDY_EINVAL (offset < 0, or not a regular file),
  * EDDY_EIO, ... */
-int eddy_fs_fsync(eddy_loop_t *loop, eddy_fs_t *req, eddy_file file,
-                  eddy_fs_cb cb);
-int eddy_fs_fdatasync(eddy_loop_t *loop, eddy_fs_t *req, eddy_file file,
-                      eddy_fs_cb cb);
-int eddy_fs_ftruncate(eddy_loop_t *loop, eddy_fs_t *req, eddy_file file,
-                      int64_t offset, eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_fsync(eddy_loop_t *loop, eddy_fs_t *req, eddy_file file,
+                              eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_fdatasync(eddy_loop_t *loop, eddy_fs_t *req,
+                                  eddy_file file, eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_ftruncate(eddy_loop_t *loop, eddy_fs_t *req,
+                                  eddy_file file, int64_t offset,
+                                  eddy_fs_cb cb);
 
 /* Copy the regular file path to new_path, which gets path's mode. flags:
  * EDDY_FS_COPYFILE_EXCL (fail with EDDY_EEXIST if new_path exists),
@@ -292,8 +298,9 @@ int eddy_fs_ftruncate(eddy_loop_t *loop, eddy_fs_t *req, eddy_file file,
  * itself succeeds and changes nothing. If the copy fails after new_path was
  * opened, new_path is removed. result 0. Errors: EDDY_ENOENT, EDDY_EISDIR,
  * EDDY_EEXIST, EDDY_EINVAL (unknown flags), EDDY_ENOSPC, ... */
-int eddy_fs_copyfile(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
-                     const char *new_path, int flags, eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_copyfile(eddy_loop_t *loop, eddy_fs_t *req,
+                                 const char *path, const char *new_path,
+                                 int flags, eddy_fs_cb cb);
 
 /* Copy up to length bytes from in_fd, starting at in_offset (or at its
  * current position, advancing it, if in_offset < 0), to out_fd at its
@@ -301,50 +308,55 @@ int eddy_fs_copyfile(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
  * kernel refuses it. result: bytes copied, fewer than length at end of
  * file or if an error followed some progress. Errors: EDDY_EBADF,
  * EDDY_EAGAIN (non-blocking out_fd), EDDY_EPIPE, ... */
-int eddy_fs_sendfile(eddy_loop_t *loop, eddy_fs_t *req, eddy_file out_fd,
-                     eddy_file in_fd, int64_t in_offset, size_t length,
-                     eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_sendfile(eddy_loop_t *loop, eddy_fs_t *req,
+                                 eddy_file out_fd, eddy_file in_fd,
+                                 int64_t in_offset, size_t length,
+                                 eddy_fs_cb cb);
 
 /* chmod(2) path / fchmod(2) file to mode. result 0. Errors: EDDY_ENOENT,
  * EDDY_EPERM, EDDY_EBADF (fchmod), ... */
-int eddy_fs_chmod(eddy_loop_t *loop, eddy_fs_t *req, const char *path, int mode,
-                  eddy_fs_cb cb);
-int eddy_fs_fchmod(eddy_loop_t *loop, eddy_fs_t *req, eddy_file file, int mode,
-                   eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_chmod(eddy_loop_t *loop, eddy_fs_t *req,
+                              const char *path, int mode, eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_fchmod(eddy_loop_t *loop, eddy_fs_t *req,
+                               eddy_file file, int mode, eddy_fs_cb cb);
 
 /* Set access and modification times, in seconds since the epoch with a
  * fraction (nanosecond resolution where the file system has it), via
  * utimensat(2) / futimens(2). result 0. Errors: EDDY_EINVAL (a time that
  * is NaN or infinite), EDDY_ENOENT, EDDY_EBADF (futime), EDDY_EPERM, ... */
-int eddy_fs_utime(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
-                  double atime, double mtime, eddy_fs_cb cb);
-int eddy_fs_futime(eddy_loop_t *loop, eddy_fs_t *req, eddy_file file,
-                   double atime, double mtime, eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_utime(eddy_loop_t *loop, eddy_fs_t *req,
+                              const char *path, double atime, double mtime,
+                              eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_futime(eddy_loop_t *loop, eddy_fs_t *req,
+                               eddy_file file, double atime, double mtime,
+                               eddy_fs_cb cb);
 
 /* link(2): a hard link new_path to path. symlink(2): new_path becomes a
  * symbolic link whose target is path (flags: EDDY_FS_SYMLINK_*, ignored on
  * POSIX). result 0. Errors: EDDY_EEXIST, EDDY_ENOENT, EDDY_EPERM (link of
  * a directory), ... */
-int eddy_fs_link(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
-                 const char *new_path, eddy_fs_cb cb);
-int eddy_fs_symlink(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
-                    const char *new_path, int flags, eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_link(eddy_loop_t *loop, eddy_fs_t *req,
+                             const char *path, const char *new_path,
+                             eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_symlink(eddy_loop_t *loop, eddy_fs_t *req,
+                                const char *path, const char *new_path,
+                                int flags, eddy_fs_cb cb);
 
 /* readlink: req->ptr is the target of the symbolic link path; realpath:
  * req->ptr is the canonical absolute path (links resolved). Both are
  * NUL-terminated, malloc'd and freed by cleanup; result 0. Errors:
  * EDDY_ENOENT, EDDY_EINVAL (readlink of something not a link),
  * EDDY_ELOOP, EDDY_ENAMETOOLONG, EDDY_ENOMEM, ... */
-int eddy_fs_readlink(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
-                     eddy_fs_cb cb);
-int eddy_fs_realpath(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
-                     eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_readlink(eddy_loop_t *loop, eddy_fs_t *req,
+                                 const char *path, eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_realpath(eddy_loop_t *loop, eddy_fs_t *req,
+                                 const char *path, eddy_fs_cb cb);
 
 /* access(2): may the process reach path with mode (F_OK, or R_OK, W_OK,
  * X_OK from <unistd.h> or'ed)? result 0. Errors: EDDY_ENOENT,
  * EDDY_EACCES, EDDY_ENOTDIR, ... */
-int eddy_fs_access(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
-                   int mode, eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_access(eddy_loop_t *loop, eddy_fs_t *req,
+                               const char *path, int mode, eddy_fs_cb cb);
 
 /* Node's fs.readFile: read the whole file. Runs as a chain of pool jobs,
  * each one step: open, fstat, reads of at most 512 KiB, close. Each step's
@@ -360,8 +372,8 @@ int eddy_fs_access(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
  * EDDY_ECANCELED. With cb NULL every step runs inline. Errors:
  * EDDY_ENOENT, EDDY_EISDIR, EDDY_EACCES, EDDY_ENOMEM, EDDY_EFBIG (a file
  * of SSIZE_MAX / 2 bytes or more), ... */
-int eddy_fs_read_file(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
-                      eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_read_file(eddy_loop_t *loop, eddy_fs_t *req,
+                                  const char *path, eddy_fs_cb cb);
 
 /* Node's fs.writeFile: open path O_WRONLY | O_CREAT | O_TRUNC with mode
  * (for a new file; the umask applies), write all len bytes of data in
@@ -370,8 +382,9 @@ int eddy_fs_read_file(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
  * copied: it must stay valid and unchanged until the callback. result:
  * len. Errors: EDDY_EINVAL (data NULL with len > 0), EDDY_ENOENT,
  * EDDY_EISDIR, EDDY_EACCES, EDDY_ENOSPC, ... */
-int eddy_fs_write_file(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
-                       const void *data, size_t len, int mode, eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_write_file(eddy_loop_t *loop, eddy_fs_t *req,
+                                   const char *path, const void *data,
+                                   size_t len, int mode, eddy_fs_cb cb);
 
 #ifdef __cplusplus
 }

@@ -40,6 +40,8 @@
 #ifndef EDDY_HTTP_PARSER_H
 #define EDDY_HTTP_PARSER_H
 
+#include "export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -108,7 +110,7 @@ typedef struct eddy_http_limits {
   { 16384, 8192, 100, 1048576, 16384 }
 
 /* Returns the default limits (the values of EDDY_HTTP_LIMITS_INIT). */
-eddy_http_limits_t eddy_http_limits_default(void);
+EDDY_EXTERN eddy_http_limits_t eddy_http_limits_default(void);
 
 /* Methods the parser knows. Any other valid token is refused with
  * EDDY_HTTP_E_UNKNOWN_METHOD (501); methods are case-sensitive, so "get"
@@ -174,8 +176,9 @@ typedef struct eddy_http_request {
 /* Prepares req for parsing; headers[0..max_headers) receives the fields.
  * Call once; afterwards each new request restarts by itself (see
  * eddy_http_parse_request). The caller owns req and headers. */
-void eddy_http_request_init(eddy_http_request_t *req,
-                            eddy_http_header_t *headers, size_t max_headers);
+EDDY_EXTERN void eddy_http_request_init(eddy_http_request_t *req,
+                                        eddy_http_header_t *headers,
+                                        size_t max_headers);
 
 /* Parses a request line and header section from buf[0..len).
  *
@@ -197,9 +200,9 @@ void eddy_http_request_init(eddy_http_request_t *req,
  * Errors are reported at the first offending byte, so a request is refused
  * as soon as it is known to be bad (a 20 KiB target is 414 once its
  * 8193rd byte arrives, a head still incomplete at header_max bytes is 431). */
-int eddy_http_parse_request(const char *buf, size_t len,
-                            eddy_http_request_t *req,
-                            const eddy_http_limits_t *limits);
+EDDY_EXTERN int eddy_http_parse_request(const char *buf, size_t len,
+                                        eddy_http_request_t *req,
+                                        const eddy_http_limits_t *limits);
 
 /* Called with each span of chunk data; data points into the buffer given to
  * eddy_http_chunked_decode and is valid as long as that buffer is. */
@@ -225,8 +228,8 @@ typedef struct eddy_http_chunked_decoder {
 /* Prepares dec for a new chunked body; limits may be NULL (defaults).
  * body_max, chunk_ext_max, header_max (for the trailer section) and
  * headers_max (trailer fields) apply. */
-void eddy_http_chunked_init(eddy_http_chunked_decoder_t *dec,
-                            const eddy_http_limits_t *limits);
+EDDY_EXTERN void eddy_http_chunked_init(eddy_http_chunked_decoder_t *dec,
+                                        const eddy_http_limits_t *limits);
 
 /* Decodes body bytes from buf[0..len) (len at most INT_MAX), calling
  * on_data(arg, span, n) for each span of chunk data inside buf (on_data may
@@ -249,16 +252,17 @@ void eddy_http_chunked_init(eddy_http_chunked_decoder_t *dec,
  *
  * Note the contrast with eddy_http_parse_request: the decoder never needs
  * bytes again, so EDDY_HTTP_INCOMPLETE here means "all consumed". */
-int eddy_http_chunked_decode(eddy_http_chunked_decoder_t *dec, const char *buf,
-                             size_t len, eddy_http_data_cb on_data, void *arg);
+EDDY_EXTERN int eddy_http_chunked_decode(eddy_http_chunked_decoder_t *dec,
+                                         const char *buf, size_t len,
+                                         eddy_http_data_cb on_data, void *arg);
 
 /* Maps a result of this API to the HTTP status code to answer with:
  * 400, 413, 414, 417, 431, 501 or 505. Returns 0 for EDDY_HTTP_INCOMPLETE
  * and other non-error values, 500 for unknown codes. */
-int eddy_http_error_status(int err);
+EDDY_EXTERN int eddy_http_error_status(int err);
 
 /* Returns a static, human-readable description of a result code. */
-const char *eddy_http_strerror(int err);
+EDDY_EXTERN const char *eddy_http_strerror(int err);
 
 #ifdef __cplusplus
 }

@@ -73,6 +73,8 @@
 #ifndef EDDY_HTTP_SERVER_H
 #define EDDY_HTTP_SERVER_H
 
+#include "export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -177,7 +179,7 @@ typedef struct eddy_http_server_options {
   { EDDY_HTTP_LIMITS_INIT, 60000, 300000, 5000, 5000, 0, 65536, 511, 60000 }
 
 /* Returns the defaults (the values of EDDY_HTTP_SERVER_OPTIONS_INIT). */
-eddy_http_server_options_t eddy_http_server_options_default(void);
+EDDY_EXTERN eddy_http_server_options_t eddy_http_server_options_default(void);
 
 struct eddy_http_server_s {
   void *data;        /* yours */
@@ -224,21 +226,24 @@ struct eddy_http_exchange_s {
  * copied) and the request callback (required). Returns 0 or EDDY_EINVAL
  * (NULL on_request, write_high_water 0, or limits.header_max,
  * limits.target_max or limits.headers_max of 0). Nothing is allocated. */
-int eddy_http_server_init(eddy_loop_t *loop, eddy_http_server_t *server,
-                          const eddy_http_server_options_t *opts,
-                          eddy_http_request_cb on_request);
+EDDY_EXTERN int eddy_http_server_init(eddy_loop_t *loop,
+                                      eddy_http_server_t *server,
+                                      const eddy_http_server_options_t *opts,
+                                      eddy_http_request_cb on_request);
 
 /* Bind to addr (sockaddr_in or sockaddr_in6; port 0 picks a free one) and
  * start accepting. flags are eddy_tcp_bind's (EDDY_TCP_REUSEPORT to share
  * the port with other processes, EDDY_TCP_IPV6ONLY). Returns 0 or the error
  * of bind/listen (EDDY_EADDRINUSE, EDDY_EINVAL, ...). */
-int eddy_http_server_listen(eddy_http_server_t *server,
-                            const struct sockaddr *addr, unsigned flags);
+EDDY_EXTERN int eddy_http_server_listen(eddy_http_server_t *server,
+                                        const struct sockaddr *addr,
+                                        unsigned flags);
 
 /* The bound address (to learn the port picked for port 0); as
  * eddy_tcp_getsockname. */
-int eddy_http_server_getsockname(const eddy_http_server_t *server,
-                                 struct sockaddr *name, int *namelen);
+EDDY_EXTERN int eddy_http_server_getsockname(const eddy_http_server_t *server,
+                                             struct sockaddr *name,
+                                             int *namelen);
 
 /* Stop accepting and close the server gracefully: idle connections close
  * now, a connection in the middle of an exchange closes once that response
@@ -247,19 +252,19 @@ int eddy_http_server_getsockname(const eddy_http_server_t *server,
  * (a handler that never ends its exchange delays it forever). The server's
  * memory may be reused after cb. Safe in any callback. Returns 0 or
  * EDDY_EINVAL (already closing). */
-int eddy_http_server_close(eddy_http_server_t *server,
-                           eddy_http_server_close_cb cb);
+EDDY_EXTERN int eddy_http_server_close(eddy_http_server_t *server,
+                                       eddy_http_server_close_cb cb);
 
 /* ---- the request ------------------------------------------------------- */
 
 /* The first header field named name (ASCII case-insensitive) of req, or
  * NULL. */
-const eddy_http_header_t *eddy_http_find_header(const eddy_http_request_t *req,
-                                                const char *name);
+EDDY_EXTERN const eddy_http_header_t *
+eddy_http_find_header(const eddy_http_request_t *req, const char *name);
 
 /* The client's address, as eddy_tcp_getpeername. */
-int eddy_http_getpeername(const eddy_http_exchange_t *ex, struct sockaddr *name,
-                          int *namelen);
+EDDY_EXTERN int eddy_http_getpeername(const eddy_http_exchange_t *ex,
+                                      struct sockaddr *name, int *namelen);
 
 /* Stream the body: on_data (may be NULL to drop the bytes) gets each
  * decoded span as it arrives, then on_end(ex, status) runs once (required).
@@ -268,24 +273,24 @@ int eddy_http_getpeername(const eddy_http_exchange_t *ex, struct sockaddr *name,
  * first if the client asked for it and no response was started. Returns 0,
  * EDDY_EINVAL (on_end NULL, the body was asked for already, or the
  * response was ended), or the connection's error if it is gone. */
-int eddy_http_body_read(eddy_http_exchange_t *ex,
-                        eddy_http_body_data_cb on_data,
-                        eddy_http_body_end_cb on_end);
+EDDY_EXTERN int eddy_http_body_read(eddy_http_exchange_t *ex,
+                                    eddy_http_body_data_cb on_data,
+                                    eddy_http_body_end_cb on_end);
 
 /* Collect the whole body, at most max bytes (0: the server's body limit),
  * then run on_end(ex, status); with status 0, ex->body and ex->body_len
  * hold it. A larger body ends with EDDY_HTTP_E_BODY_TOO_LARGE (answer
  * 413). The buffer belongs to the connection and is reused. Same rules and
  * errors as eddy_http_body_read, plus EDDY_ENOMEM. */
-int eddy_http_body_buffer(eddy_http_exchange_t *ex, size_t max,
-                          eddy_http_body_end_cb on_end);
+EDDY_EXTERN int eddy_http_body_buffer(eddy_http_exchange_t *ex, size_t max,
+                                      eddy_http_body_end_cb on_end);
 
 /* Stop delivering the body (on_data may still get the rest of the bytes of
  * the current read); bytes wait in the connection, which stops reading when
  * its buffer is full. Resume delivers them. Both return 0, or EDDY_EINVAL
  * when the body is not being read. */
-int eddy_http_body_pause(eddy_http_exchange_t *ex);
-int eddy_http_body_resume(eddy_http_exchange_t *ex);
+EDDY_EXTERN int eddy_http_body_pause(eddy_http_exchange_t *ex);
+EDDY_EXTERN int eddy_http_body_resume(eddy_http_exchange_t *ex);
 
 /* ---- the response ------------------------------------------------------ */
 
@@ -300,9 +305,9 @@ int eddy_http_body_resume(eddy_http_exchange_t *ex);
  * was already started or ended: the exchange is then left as it was); or
  * the connection's error (EDDY_EPIPE, EDDY_ECONNRESET, ...) when it is
  * gone: the exchange is released all the same. */
-int eddy_http_respond(eddy_http_exchange_t *ex, int status,
-                      const eddy_http_field_t *fields, size_t nfields,
-                      const void *body, size_t len);
+EDDY_EXTERN int eddy_http_respond(eddy_http_exchange_t *ex, int status,
+                                  const eddy_http_field_t *fields,
+                                  size_t nfields, const void *body, size_t len);
 
 /* Start a streamed response: content_length is the exact number of body
  * bytes to follow, or EDDY_HTTP_LENGTH_UNKNOWN for a chunked body (HTTP/1.1
@@ -310,16 +315,17 @@ int eddy_http_respond(eddy_http_exchange_t *ex, int status,
  * head is sent with the first res_write or with res_end. Fields as for
  * eddy_http_respond. Returns 0 or EDDY_EINVAL (as eddy_http_respond; also a
  * content_length below -1). */
-int eddy_http_res_start(eddy_http_exchange_t *ex, int status,
-                        const eddy_http_field_t *fields, size_t nfields,
-                        int64_t content_length);
+EDDY_EXTERN int eddy_http_res_start(eddy_http_exchange_t *ex, int status,
+                                    const eddy_http_field_t *fields,
+                                    size_t nfields, int64_t content_length);
 
 /* Write len bytes of body (one chunk when chunked; len 0 writes nothing).
  * Returns 0 (write more), EDDY_HTTP_DRAIN (accepted; the write queue is
  * above write_high_water: wait for the drain callback), EDDY_EINVAL (no
  * response started, or more bytes than the Content-Length announced), or
  * the connection's error when it is gone. */
-int eddy_http_res_write(eddy_http_exchange_t *ex, const void *data, size_t len);
+EDDY_EXTERN int eddy_http_res_write(eddy_http_exchange_t *ex, const void *data,
+                                    size_t len);
 
 /* End the response (the last chunk, for chunked ones) and release the
  * exchange. Without res_start it sends "200 OK" with an empty body, as
@@ -328,22 +334,24 @@ int eddy_http_res_write(eddy_http_exchange_t *ex, const void *data, size_t len);
  * Content-Length were written (the response is ended and the connection
  * closed, the only way to tell the client the body is short); or the
  * connection's error when it is gone (the exchange is released). */
-int eddy_http_res_end(eddy_http_exchange_t *ex);
+EDDY_EXTERN int eddy_http_res_end(eddy_http_exchange_t *ex);
 
 /* Set the callback for EDDY_HTTP_DRAIN (see eddy_http_drain_cb). */
-void eddy_http_on_drain(eddy_http_exchange_t *ex, eddy_http_drain_cb cb);
+EDDY_EXTERN void eddy_http_on_drain(eddy_http_exchange_t *ex,
+                                    eddy_http_drain_cb cb);
 
 /* Set the callback run if the connection is lost before the response is
  * ended (e.g. to cancel a pool job); it runs from the loop, never inside a
  * call of this API. */
-void eddy_http_on_abort(eddy_http_exchange_t *ex, eddy_http_abort_cb cb);
+EDDY_EXTERN void eddy_http_on_abort(eddy_http_exchange_t *ex,
+                                    eddy_http_abort_cb cb);
 
 /* Bytes of this exchange's connection waiting to be written. */
-size_t eddy_http_write_queue_size(const eddy_http_exchange_t *ex);
+EDDY_EXTERN size_t eddy_http_write_queue_size(const eddy_http_exchange_t *ex);
 
 /* The reason phrase of a status code ("Not Found"), "Unknown" when eddy
  * has none. Static string. */
-const char *eddy_http_status_text(int status);
+EDDY_EXTERN const char *eddy_http_status_text(int status);
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,8 @@
 #ifndef EDDY_LOOP_H
 #define EDDY_LOOP_H
 
+#include "export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,37 +26,47 @@ extern "C" {
 typedef struct eddy_loop_s eddy_loop_t;
 typedef struct eddy_handle_s eddy_handle_t;
 
+/* Every handle type, once: XX(NAME, name) gives EDDY_NAME, its name for
+ * eddy_handle_type_name(), and the row of the library's table of what each
+ * type does on close. The order fixes the enum values. */
+#define EDDY_HANDLE_TYPE_MAP(XX)                                               \
+  XX(TIMER, timer)                                                             \
+  XX(IDLE, idle)                                                               \
+  XX(PREPARE, prepare)                                                         \
+  XX(CHECK, check)                                                             \
+  XX(ASYNC, async)                                                             \
+  XX(POLL, poll)                                                               \
+  XX(SIGNAL, signal)                                                           \
+  XX(TCP, tcp)                                                                 \
+  XX(NAMED_PIPE, pipe)                                                         \
+  XX(UDP, udp)                                                                 \
+  XX(PROCESS, process)
+
+/* Every request type, once, the same way (eddy_req_type_name()). */
+#define EDDY_REQ_TYPE_MAP(XX)                                                  \
+  XX(WORK, work)               /* eddy_queue_work */                           \
+  XX(FS, fs)                   /* eddy_fs_* */                                 \
+  XX(GETADDRINFO, getaddrinfo) /* eddy_getaddrinfo */                          \
+  XX(GETNAMEINFO, getnameinfo) /* eddy_getnameinfo */                          \
+  XX(CRYPTO, crypto)           /* eddy_queue_pbkdf2, eddy_queue_random */      \
+  XX(CONNECT, connect)         /* eddy_tcp_connect, eddy_pipe_connect */       \
+  XX(WRITE, write)             /* eddy_write, eddy_write2 */                   \
+  XX(SHUTDOWN, shutdown)       /* eddy_shutdown */                             \
+  XX(UDP_SEND, udp_send)       /* eddy_udp_send */                             \
+  XX(EXEC, exec)               /* eddy_exec, eddy_execfile */
+
+#define EDDY__TYPE_ENUM(name, lower) EDDY_##name,
 typedef enum {
   EDDY_UNKNOWN_HANDLE = 0,
-  EDDY_TIMER,
-  EDDY_IDLE,
-  EDDY_PREPARE,
-  EDDY_CHECK,
-  EDDY_ASYNC,
-  EDDY_POLL,
-  EDDY_SIGNAL,
-  EDDY_TCP,
-  EDDY_NAMED_PIPE,
-  EDDY_UDP,
-  EDDY_PROCESS,
-  EDDY_HANDLE_TYPE_MAX
+  EDDY_HANDLE_TYPE_MAP(EDDY__TYPE_ENUM) EDDY_HANDLE_TYPE_MAX
 } eddy_handle_type;
 
 /* Requests: one-shot operations the caller owns until their callback. */
 typedef enum {
   EDDY_UNKNOWN_REQ = 0,
-  EDDY_WORK,        /* eddy_queue_work */
-  EDDY_FS,          /* eddy_fs_* */
-  EDDY_GETADDRINFO, /* eddy_getaddrinfo */
-  EDDY_GETNAMEINFO, /* eddy_getnameinfo */
-  EDDY_CRYPTO,      /* eddy_queue_pbkdf2, eddy_queue_random */
-  EDDY_CONNECT,     /* eddy_tcp_connect, eddy_pipe_connect */
-  EDDY_WRITE,       /* eddy_write, eddy_write2 */
-  EDDY_SHUTDOWN,    /* eddy_shutdown */
-  EDDY_UDP_SEND,    /* eddy_udp_send */
-  EDDY_EXEC,        /* eddy_exec, eddy_execfile */
-  EDDY_REQ_TYPE_MAX
+  EDDY_REQ_TYPE_MAP(EDDY__TYPE_ENUM) EDDY_REQ_TYPE_MAX
 } eddy_req_type;
+#undef EDDY__TYPE_ENUM
 
 typedef enum {
   EDDY_RUN_DEFAULT = 0, /* run until no referenced work is left */
@@ -93,14 +105,14 @@ struct eddy_handle_s {
       } timer;
     } u;
     uint16_t type;  /* eddy_handle_type */
-    uint16_t flags; /* EDDY__HANDLE_* in src/internal.h */
+    uint16_t flags; /* EDDY__HANDLE_* in src/core/handle.h */
     uint32_t index; /* per type: a timer's slot in the loop's timer array */
   } priv;
 };
 
 /* A buffer for reads and writes (file system and streams). On POSIX it
  * has struct iovec's layout, so arrays of them go to readv/writev as they
- * are (src/internal.h checks this at compile time). */
+ * are (src/core/io.h checks this at compile time). */
 typedef struct eddy_buf_s {
   void *base;
   size_t len;
@@ -121,25 +133,16 @@ typedef void (*eddy_alloc_cb)(eddy_handle_t *handle, size_t suggested_size,
 
 /* The common header of every request. Public fields: data (yours) and
  * type (read only). */
+struct eddy__work_s;
 typedef struct eddy_req_s {
   void *data;
   eddy_req_type type;
+  struct {
+    /* The pool job behind the request while it is on the pool (what
+     * eddy_cancel() reaches), else NULL. */
+    struct eddy__work_s *work;
+  } priv;
 } eddy_req_t;
-
-/* A job on the work pool (private; embedded in every request that uses the
- * pool). work runs on a pool thread; done runs on the loop thread with 0 or
- * EDDY_ECANCELED. */
-typedef struct eddy__work_s eddy__work_t;
-struct eddy__work_s {
-  void (*work)(eddy__work_t *w);
-  void (*done)(eddy__work_t *w, int status);
-  eddy_loop_t *loop;
-  eddy_queue_t node;         /* pool queue while waiting to start */
-  eddy__work_t *next_done;   /* loop's completion stack */
-  uint64_t seq;              /* submission order across the pool's queues */
-  int kind;                  /* EDDY__WORK_CPU, _FAST_IO or _SLOW_IO */
-  int state;                 /* queued, running, done, cancelled */
-};
 
 /* A file descriptor watched by the loop's backend (private; embedded in the
  * handles that own descriptors). */
@@ -152,14 +155,22 @@ struct eddy_io_s {
   int fd;
   unsigned events;     /* what the owner wants now */
   unsigned registered; /* what the backend was last told */
-  int slot;            /* backend-private index, -1 when none */
+};
+
+/* A part of the library that keeps per-loop state the loop must hear
+ * about (private): the loop runs each registered part's wake-up function
+ * when another thread or a signal handler woke it, and its close function
+ * when the loop closes. See src/core/loop_internal.h. */
+struct eddy__loop_part_ops;
+struct eddy__loop_part {
+  const struct eddy__loop_part_ops *ops;
+  eddy_queue_t node;
 };
 
 struct eddy_timer_slot;
 struct eddy_task;
-struct eddy_backend;
-struct eddy_signal_state;
-struct eddy_process_state;
+struct eddy__fired;
+struct eddy__work_s;
 
 /* A ring of deferred callbacks (next-tick or microtask queue). */
 struct eddy_task_ring {
@@ -169,94 +180,113 @@ struct eddy_task_ring {
   uint32_t cap;
 };
 
+/* The loop. Everything but data is private, grouped by the part of the
+ * library that owns it. */
 struct eddy_loop_s {
   void *data; /* yours */
   struct {
-    uint64_t time; /* cached loop time, ms */
-    unsigned active_handles; /* active, referenced, not closing */
-    unsigned active_reqs;
-    int stop_flag;
-    eddy_queue_t handles; /* every open handle, in init order */
-    eddy_queue_t closing; /* handles waiting for their close callback */
-    eddy_queue_t idle;
-    eddy_queue_t prepare;
-    eddy_queue_t check;
-    eddy_queue_t pending; /* deferred I/O callbacks (streams) */
-    /* timers: a 4-ary min-heap keyed by (due, start sequence), followed
-     * in the same array by the timers started during the timers phase,
-     * then by the open timers that are not started */
-    struct eddy_timer_slot *timer_heap;
-    uint32_t timer_count;
-    uint32_t timer_deferred;
-    uint32_t timer_open; /* slots in use: every open timer, parked last */
-    uint32_t timer_cap;
-    int timer_phase;
-    uint64_t timer_base; /* loop time when the loop was initialised */
-    uint64_t timer_seq;
-    /* next-tick and microtask queues */
-    struct eddy_task_ring ticks;
-    struct eddy_task_ring microtasks;
-    int draining;
-    /* I/O backend */
-    const struct eddy_backend *backend;
-    void *backend_state;
-    eddy_io_t **watchers; /* indexed by fd */
-    unsigned nwatchers;
-    eddy_queue_t io_changes;
-    /* cross-thread and signal wake-ups */
-    eddy_io_t wakeup_io;
-    int wakeup_wfd;
-    unsigned wakeup_pending;  /* atomic: something asked for a dispatch */
-    unsigned wakeup_sleeping; /* atomic: the loop may be blocked in poll */
-    int wakeup_hot;           /* the last poll phase had a wake-up */
-    eddy_queue_t async_handles;
-    struct eddy_signal_state *signals;
-    struct eddy_process_state *processes; /* children, SIGCHLD watcher */
-    int reserve_fd; /* spare descriptor for accepting under EMFILE, or -1 */
-    /* work-pool completions, pushed by pool threads (a lock-free stack) */
-    eddy__work_t *work_done;
-    unsigned work_senders; /* pool threads inside a push; close waits */
-    eddy_queue_t work_batch; /* jobs queued by completion callbacks */
+    struct {                   /* src/core/loop.c, handle.c */
+      uint64_t time;           /* cached loop time, ms */
+      unsigned active_handles; /* active, referenced, not closing */
+      unsigned active_reqs;    /* atomic: pool threads may submit */
+      int stop_flag;
+      eddy_queue_t handles; /* every open handle but timers, in init order */
+      eddy_queue_t closing; /* handles waiting for their close callback */
+      eddy_queue_t parts;   /* eddy__loop_part, by their order */
+    } core;
+    struct { /* src/core/timer.c */
+      /* a 4-ary min-heap keyed by (due, start sequence), followed in the
+       * same array by the timers started during the timers phase, then by
+       * the open timers that are not started */
+      struct eddy_timer_slot *heap;
+      uint32_t count;
+      uint32_t deferred;
+      uint32_t open; /* slots in use: every open timer, parked last */
+      uint32_t cap;
+      int phase;
+      uint64_t base; /* loop time when the loop was initialised */
+      uint64_t seq;
+    } timers;
+    struct { /* src/core/loopwatch.c */
+      eddy_queue_t idle;
+      eddy_queue_t prepare;
+      eddy_queue_t check;
+    } watchers;
+    struct { /* src/core/tick.c */
+      struct eddy_task_ring ticks;
+      struct eddy_task_ring microtasks;
+      int draining;
+    } ticks;
+    struct { /* src/core/io.c and the backend */
+      const struct eddy_backend *backend;
+      void *backend_state;
+      eddy_io_t **watchers; /* indexed by fd */
+      unsigned nwatchers;
+      eddy_queue_t changes;      /* watchers the backend must hear of */
+      eddy_queue_t pending;      /* deferred I/O callbacks (streams) */
+      struct eddy__fired *fired; /* what the last wait reported */
+      int nfired;                /* entries of fired still being dispatched */
+    } io;
+    struct { /* src/core/wakeup.c */
+      eddy_io_t io;
+      int wfd;
+      unsigned pending;  /* atomic: something asked for a dispatch */
+      unsigned sleeping; /* atomic: the loop may be blocked in poll */
+      int hot;           /* the last poll phase had a wake-up */
+    } wakeup;
+    struct { /* src/core/async.c */
+      struct eddy__loop_part part;
+      eddy_queue_t handles;
+    } async;
+    struct { /* src/pool/work.c */
+      struct eddy__loop_part part;
+      struct eddy__work_s *done; /* completions: a lock-free stack */
+      unsigned senders;          /* pool threads inside a push; close waits */
+      eddy_queue_t batch;        /* jobs queued by completion callbacks */
+    } work;
+    struct {          /* src/net/stream.c */
+      int reserve_fd; /* spare descriptor for accepting under EMFILE, or -1 */
+    } net;
   } priv;
 };
 
 /* Initialise a loop the caller owns. Selects epoll on Linux, poll(2)
  * elsewhere, or poll(2) when the environment has EDDY_BACKEND=poll.
  * Returns 0, EDDY_ENOMEM, EDDY_EMFILE or another error from the backend. */
-int eddy_loop_init(eddy_loop_t *loop);
+EDDY_EXTERN int eddy_loop_init(eddy_loop_t *loop);
 
 /* Release a loop's resources. Returns EDDY_EBUSY, changing nothing, while
  * any handle is open or closing or a request is in flight; close them and run
  * the loop first. */
-int eddy_loop_close(eddy_loop_t *loop);
+EDDY_EXTERN int eddy_loop_close(eddy_loop_t *loop);
 
 /* The process-wide default loop, initialised on first call (thread-safe).
  * Returns NULL if it could not be initialised. */
-eddy_loop_t *eddy_default_loop(void);
+EDDY_EXTERN eddy_loop_t *eddy_default_loop(void);
 
 /* Run the loop. DEFAULT runs until eddy_stop() or until nothing referenced is
  * left; ONCE runs one iteration, blocking in poll if nothing is ready; NOWAIT
  * runs one iteration without blocking. Returns non-zero if the loop is still
  * alive (more work would run), 0 otherwise. Must not be called re-entrantly
  * from a callback. */
-int eddy_run(eddy_loop_t *loop, eddy_run_mode mode);
+EDDY_EXTERN int eddy_run(eddy_loop_t *loop, eddy_run_mode mode);
 
 /* Make eddy_run() return after the current iteration: poll does not block. */
-void eddy_stop(eddy_loop_t *loop);
+EDDY_EXTERN void eddy_stop(eddy_loop_t *loop);
 
 /* Non-zero while a referenced active handle, a request in flight or a
  * closing handle remains. */
-int eddy_loop_alive(const eddy_loop_t *loop);
+EDDY_EXTERN int eddy_loop_alive(const eddy_loop_t *loop);
 
 /* The cached loop time in milliseconds (monotonic, arbitrary origin). It is
  * refreshed at the start of each iteration and by eddy_update_time(). */
-uint64_t eddy_now(const eddy_loop_t *loop);
+EDDY_EXTERN uint64_t eddy_now(const eddy_loop_t *loop);
 
 /* Refresh the cached loop time from the monotonic clock. */
-void eddy_update_time(eddy_loop_t *loop);
+EDDY_EXTERN void eddy_update_time(eddy_loop_t *loop);
 
 /* A monotonic clock in nanoseconds, arbitrary origin. Any thread. */
-uint64_t eddy_hrtime(void);
+EDDY_EXTERN uint64_t eddy_hrtime(void);
 
 /* Call walk_cb once for every open or closing handle of the loop: the open
  * handles other than timers in the order they were initialised, then the
@@ -264,33 +294,41 @@ uint64_t eddy_hrtime(void);
  * including ones not visited yet (they are still visited), and open new
  * ones (not visited). Not re-entrant: walk_cb must not call eddy_walk on
  * the same loop. */
-void eddy_walk(eddy_loop_t *loop, eddy_walk_cb walk_cb, void *arg);
+EDDY_EXTERN void eddy_walk(eddy_loop_t *loop, eddy_walk_cb walk_cb, void *arg);
 
 /* Close a handle: it stops at once and close_cb (may be NULL) runs in the
  * loop's next close phase, after which the handle's memory may be reused.
  * Safe inside any callback, including the handle's own. Returns
  * EDDY_EINVAL if the handle is already closing. */
-int eddy_close(eddy_handle_t *handle, eddy_close_cb close_cb);
+EDDY_EXTERN int eddy_close(eddy_handle_t *handle, eddy_close_cb close_cb);
 
 /* A referenced active handle keeps the loop alive; an unreferenced one still
  * runs its callbacks while something else keeps the loop alive. Handles
  * start referenced. ref and unref are idempotent. */
-void eddy_ref(eddy_handle_t *handle);
-void eddy_unref(eddy_handle_t *handle);
-int eddy_has_ref(const eddy_handle_t *handle);
+EDDY_EXTERN void eddy_ref(eddy_handle_t *handle);
+EDDY_EXTERN void eddy_unref(eddy_handle_t *handle);
+EDDY_EXTERN int eddy_has_ref(const eddy_handle_t *handle);
 
 /* Non-zero while the handle is active (a started timer, a watching poll
  * handle, an async handle that is not closing, ...). */
-int eddy_is_active(const eddy_handle_t *handle);
+EDDY_EXTERN int eddy_is_active(const eddy_handle_t *handle);
 
 /* Non-zero once eddy_close() has been called on the handle. */
-int eddy_is_closing(const eddy_handle_t *handle);
+EDDY_EXTERN int eddy_is_closing(const eddy_handle_t *handle);
 
 /* The handle's type. */
-eddy_handle_type eddy_handle_get_type(const eddy_handle_t *handle);
+EDDY_EXTERN eddy_handle_type eddy_handle_get_type(const eddy_handle_t *handle);
+
+/* The name of a handle type ("timer", "tcp", "pipe", ...), or NULL for a
+ * value that is not one. */
+EDDY_EXTERN const char *eddy_handle_type_name(eddy_handle_type type);
+
+/* The name of a request type ("fs", "write", ...), or NULL for a value
+ * that is not one. */
+EDDY_EXTERN const char *eddy_req_type_name(eddy_req_type type);
 
 /* The name of a backend in use ("epoll" or "poll"). */
-const char *eddy_backend_name(const eddy_loop_t *loop);
+EDDY_EXTERN const char *eddy_backend_name(const eddy_loop_t *loop);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,8 @@
 #ifndef EDDY_LOOPWATCH_H
 #define EDDY_LOOPWATCH_H
 
+#include "export.h"
+
 #include "loop.h"
 
 #ifdef __cplusplus
@@ -49,17 +51,17 @@ struct eddy_check_s {
 /* init returns 0. start returns EDDY_EINVAL for a NULL cb or a closing
  * handle, 0 otherwise (starting an active handle only replaces cb). stop
  * returns 0 and is a no-op on an inactive handle. */
-int eddy_idle_init(eddy_loop_t *loop, eddy_idle_t *idle);
-int eddy_idle_start(eddy_idle_t *idle, eddy_idle_cb cb);
-int eddy_idle_stop(eddy_idle_t *idle);
+EDDY_EXTERN int eddy_idle_init(eddy_loop_t *loop, eddy_idle_t *idle);
+EDDY_EXTERN int eddy_idle_start(eddy_idle_t *idle, eddy_idle_cb cb);
+EDDY_EXTERN int eddy_idle_stop(eddy_idle_t *idle);
 
-int eddy_prepare_init(eddy_loop_t *loop, eddy_prepare_t *prepare);
-int eddy_prepare_start(eddy_prepare_t *prepare, eddy_prepare_cb cb);
-int eddy_prepare_stop(eddy_prepare_t *prepare);
+EDDY_EXTERN int eddy_prepare_init(eddy_loop_t *loop, eddy_prepare_t *prepare);
+EDDY_EXTERN int eddy_prepare_start(eddy_prepare_t *prepare, eddy_prepare_cb cb);
+EDDY_EXTERN int eddy_prepare_stop(eddy_prepare_t *prepare);
 
-int eddy_check_init(eddy_loop_t *loop, eddy_check_t *check);
-int eddy_check_start(eddy_check_t *check, eddy_check_cb cb);
-int eddy_check_stop(eddy_check_t *check);
+EDDY_EXTERN int eddy_check_init(eddy_loop_t *loop, eddy_check_t *check);
+EDDY_EXTERN int eddy_check_start(eddy_check_t *check, eddy_check_cb cb);
+EDDY_EXTERN int eddy_check_stop(eddy_check_t *check);
 
 #ifdef __cplusplus
 }

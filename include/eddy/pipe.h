@@ -13,6 +13,8 @@
 #ifndef EDDY_PIPE_H
 #define EDDY_PIPE_H
 
+#include "export.h"
+
 #include "stream.h"
 
 #ifdef __cplusplus
@@ -27,54 +29,58 @@ typedef struct eddy_pipe_s {
 enum { EDDY_PIPE_READABLE = 1, EDDY_PIPE_WRITABLE = 2 };
 
 /* Initialise a pipe handle; ipc non-zero for IPC mode. Returns 0. */
-int eddy_pipe_init(eddy_loop_t *loop, eddy_pipe_t *pipe, int ipc);
+EDDY_EXTERN int eddy_pipe_init(eddy_loop_t *loop, eddy_pipe_t *pipe, int ipc);
 
 /* Adopt a descriptor: a Unix socket, or one end of a pipe(2) (readable or
  * writable according to its access mode). Made non-blocking. Returns 0,
  * EDDY_EBUSY (already has one) or EDDY_EBADF. */
-int eddy_pipe_open(eddy_pipe_t *pipe, int fd);
+EDDY_EXTERN int eddy_pipe_open(eddy_pipe_t *pipe, int fd);
 
 /* Bind to a path (the file must not exist: EDDY_EADDRINUSE), or with
  * bind2 to name[0..namelen), which may be abstract. Returns 0,
  * EDDY_EINVAL, EDDY_ENAMETOOLONG (longer than sockaddr_un allows),
  * EDDY_EACCES, EDDY_EADDRINUSE, EDDY_EBUSY (already bound or open). */
-int eddy_pipe_bind(eddy_pipe_t *pipe, const char *path);
-int eddy_pipe_bind2(eddy_pipe_t *pipe, const char *name, size_t namelen);
+EDDY_EXTERN int eddy_pipe_bind(eddy_pipe_t *pipe, const char *path);
+EDDY_EXTERN int eddy_pipe_bind2(eddy_pipe_t *pipe, const char *name,
+                                size_t namelen);
 
 /* Connect to a path or name; cb gets 0 or the error (EDDY_ENOENT,
  * EDDY_ECONNREFUSED, EDDY_EAGAIN when the server's backlog is full),
  * never before the call returns. Returns 0 or an argument error as bind. */
-int eddy_pipe_connect(eddy_connect_t *req, eddy_pipe_t *pipe,
-                      const char *path, eddy_connect_cb cb);
-int eddy_pipe_connect2(eddy_connect_t *req, eddy_pipe_t *pipe,
-                       const char *name, size_t namelen, eddy_connect_cb cb);
+EDDY_EXTERN int eddy_pipe_connect(eddy_connect_t *req, eddy_pipe_t *pipe,
+                                  const char *path, eddy_connect_cb cb);
+EDDY_EXTERN int eddy_pipe_connect2(eddy_connect_t *req, eddy_pipe_t *pipe,
+                                   const char *name, size_t namelen,
+                                   eddy_connect_cb cb);
 
 /* The bound (sockname) or peer name into buf, *len its size on entry and
  * the name's length on return (abstract names start with NUL and are not
  * terminated; paths are). Returns 0, EDDY_EBADF, EDDY_ENOBUFS (too small:
  * *len is then the size needed). */
-int eddy_pipe_getsockname(const eddy_pipe_t *pipe, char *buf, size_t *len);
-int eddy_pipe_getpeername(const eddy_pipe_t *pipe, char *buf, size_t *len);
+EDDY_EXTERN int eddy_pipe_getsockname(const eddy_pipe_t *pipe, char *buf,
+                                      size_t *len);
+EDDY_EXTERN int eddy_pipe_getpeername(const eddy_pipe_t *pipe, char *buf,
+                                      size_t *len);
 
 /* Make a bound socket file readable and/or writable by everyone
  * (EDDY_PIPE_READABLE | EDDY_PIPE_WRITABLE). Returns 0, EDDY_EINVAL (bad
  * flags, abstract or unbound) or chmod(2)'s error. */
-int eddy_pipe_chmod(eddy_pipe_t *pipe, int flags);
+EDDY_EXTERN int eddy_pipe_chmod(eddy_pipe_t *pipe, int flags);
 
 /* Descriptors received and not yet accepted, and the kind of handle the
  * oldest one needs (EDDY_TCP, EDDY_NAMED_PIPE, EDDY_UDP;
  * EDDY_UNKNOWN_HANDLE when none). */
-int eddy_pipe_pending_count(const eddy_pipe_t *pipe);
-eddy_handle_type eddy_pipe_pending_type(const eddy_pipe_t *pipe);
+EDDY_EXTERN int eddy_pipe_pending_count(const eddy_pipe_t *pipe);
+EDDY_EXTERN eddy_handle_type eddy_pipe_pending_type(const eddy_pipe_t *pipe);
 
 /* eddy_write, sending send_handle's descriptor with the bytes (stream must
  * be an IPC pipe; send_handle a TCP or pipe handle with a descriptor). The
  * descriptor is duplicated by the kernel: the sender still owns its handle
  * and usually closes it after cb. Returns as eddy_write, or EDDY_EINVAL
  * (not IPC), EDDY_EBADF (send_handle has no descriptor). */
-int eddy_write2(eddy_write_t *req, eddy_stream_t *stream,
-                const eddy_buf_t bufs[], unsigned nbufs,
-                eddy_stream_t *send_handle, eddy_write_cb cb);
+EDDY_EXTERN int eddy_write2(eddy_write_t *req, eddy_stream_t *stream,
+                            const eddy_buf_t bufs[], unsigned nbufs,
+                            eddy_stream_t *send_handle, eddy_write_cb cb);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,8 @@
 #ifndef EDDY_POLL_H
 #define EDDY_POLL_H
 
+#include "export.h"
+
 #include "loop.h"
 
 #ifdef __cplusplus
@@ -35,20 +37,20 @@ struct eddy_poll_s {
 /* Initialise a poll handle for fd, which is set non-blocking. Returns
  * EDDY_EBADF for a descriptor that is not open, EDDY_EPERM for one the
  * backend cannot watch (e.g. a regular file under epoll), EDDY_ENOMEM. */
-int eddy_poll_init(eddy_loop_t *loop, eddy_poll_t *poll, int fd);
+EDDY_EXTERN int eddy_poll_init(eddy_loop_t *loop, eddy_poll_t *poll, int fd);
 
 /* Watch for events (a mask of EDDY_READABLE, EDDY_WRITABLE,
  * EDDY_DISCONNECT); calling it again changes the mask. A zero mask stops.
  * Returns EDDY_EINVAL for a NULL cb, unknown bits or a closing handle,
  * EDDY_EEXIST if another handle of the loop watches the same fd,
  * EDDY_ENOMEM. */
-int eddy_poll_start(eddy_poll_t *poll, int events, eddy_poll_cb cb);
+EDDY_EXTERN int eddy_poll_start(eddy_poll_t *poll, int events, eddy_poll_cb cb);
 
 /* Stop watching. Returns 0. */
-int eddy_poll_stop(eddy_poll_t *poll);
+EDDY_EXTERN int eddy_poll_stop(eddy_poll_t *poll);
 
 /* The watched descriptor. */
-int eddy_poll_fileno(const eddy_poll_t *poll);
+EDDY_EXTERN int eddy_poll_fileno(const eddy_poll_t *poll);
 
 #ifdef __cplusplus
 }

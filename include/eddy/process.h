@@ -15,6 +15,8 @@
 #ifndef EDDY_PROCESS_H
 #define EDDY_PROCESS_H
 
+#include "export.h"
+
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -89,17 +91,17 @@ struct eddy_process_s {
  * EDDY_ENOENT / EDDY_EACCES / EDDY_ENOEXEC-like errors of the program
  * itself, EDDY_EINVAL (bad options), EDDY_EPERM (setuid/setgid refused),
  * EDDY_EMFILE, EDDY_EAGAIN (fork refused), EDDY_ENOMEM. Loop thread. */
-int eddy_spawn(eddy_loop_t *loop, eddy_process_t *process,
-               const eddy_process_options_t *options);
+EDDY_EXTERN int eddy_spawn(eddy_loop_t *loop, eddy_process_t *process,
+                           const eddy_process_options_t *options);
 
 /* Send signum to the child. Returns 0, EDDY_ESRCH (it has exited),
  * EDDY_EINVAL (bad signal). */
-int eddy_process_kill(eddy_process_t *process, int signum);
+EDDY_EXTERN int eddy_process_kill(eddy_process_t *process, int signum);
 
 /* kill(2): send signum to any pid. Returns 0 or a negative error. */
-int eddy_kill(int pid, int signum);
+EDDY_EXTERN int eddy_kill(int pid, int signum);
 
-int eddy_process_get_pid(const eddy_process_t *process);
+EDDY_EXTERN int eddy_process_get_pid(const eddy_process_t *process);
 
 #ifdef __cplusplus
 }

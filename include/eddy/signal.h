@@ -12,6 +12,8 @@
 #ifndef EDDY_SIGNAL_H
 #define EDDY_SIGNAL_H
 
+#include "export.h"
+
 #include "loop.h"
 
 #ifdef __cplusplus
@@ -33,20 +35,21 @@ struct eddy_signal_s {
 
 /* Initialise a signal handle. Returns 0, or an error creating the loop's
  * wake-up descriptor or signal state (EDDY_ENOMEM, EDDY_EMFILE). */
-int eddy_signal_init(eddy_loop_t *loop, eddy_signal_t *signal);
+EDDY_EXTERN int eddy_signal_init(eddy_loop_t *loop, eddy_signal_t *signal);
 
 /* Watch signum; starting an active handle switches it to the new signal.
  * Returns EDDY_EINVAL for a NULL cb, a closing handle, or a signal that
  * cannot be caught (SIGKILL, SIGSTOP, out of range). */
-int eddy_signal_start(eddy_signal_t *signal, eddy_signal_cb cb, int signum);
+EDDY_EXTERN int eddy_signal_start(eddy_signal_t *signal, eddy_signal_cb cb,
+                                  int signum);
 
 /* Like eddy_signal_start, but the handle stops itself just before its
  * callback runs, so the callback runs at most once per start. */
-int eddy_signal_start_oneshot(eddy_signal_t *signal, eddy_signal_cb cb,
-                              int signum);
+EDDY_EXTERN int eddy_signal_start_oneshot(eddy_signal_t *signal,
+                                          eddy_signal_cb cb, int signum);
 
 /* Stop watching. Returns 0. */
-int eddy_signal_stop(eddy_signal_t *signal);
+EDDY_EXTERN int eddy_signal_stop(eddy_signal_t *signal);
 
 #ifdef __cplusplus
 }

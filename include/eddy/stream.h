@@ -22,6 +22,8 @@
 #ifndef EDDY_STREAM_H
 #define EDDY_STREAM_H
 
+#include "export.h"
+
 #include <sys/types.h>
 
 #include "loop.h"
@@ -104,7 +106,8 @@ struct eddy_shutdown_s {
 /* Start accepting connections; cb runs once per waiting connection.
  * backlog is listen(2)'s. Returns 0, EDDY_EINVAL (cb NULL, or not a
  * listening kind of stream), or listen(2)'s error (EDDY_EADDRINUSE). */
-int eddy_listen(eddy_stream_t *server, int backlog, eddy_connection_cb cb);
+EDDY_EXTERN int eddy_listen(eddy_stream_t *server, int backlog,
+                            eddy_connection_cb cb);
 
 /* Take the waiting connection into client, an initialised stream of the
  * same kind with no descriptor yet. Call it from the connection callback
@@ -112,17 +115,17 @@ int eddy_listen(eddy_stream_t *server, int backlog, eddy_connection_cb cb);
  * takes the oldest received descriptor instead (see eddy/pipe.h).
  * Returns 0, EDDY_EAGAIN (nothing waiting), EDDY_EBUSY (client already has
  * a descriptor) or EDDY_EINVAL (kinds differ). */
-int eddy_accept(eddy_stream_t *server, eddy_stream_t *client);
+EDDY_EXTERN int eddy_accept(eddy_stream_t *server, eddy_stream_t *client);
 
 /* Start reading. Returns 0, EDDY_EINVAL (a callback NULL, or a listening
  * stream), EDDY_ENOTCONN (no descriptor, or the stream is not readable:
  * after EOF). Reading again while reading just changes the callbacks. */
-int eddy_read_start(eddy_stream_t *stream, eddy_alloc_cb alloc_cb,
-                    eddy_read_cb read_cb);
+EDDY_EXTERN int eddy_read_start(eddy_stream_t *stream, eddy_alloc_cb alloc_cb,
+                                eddy_read_cb read_cb);
 
 /* Stop reading; safe to call when not reading, and from the read
  * callback. Returns 0. */
-int eddy_read_stop(eddy_stream_t *stream);
+EDDY_EXTERN int eddy_read_stop(eddy_stream_t *stream);
 
 /* Write nbufs buffers, in order, as one request; cb (may be NULL) runs when
  * all are written or the write failed. The buffers' memory must stay valid
@@ -130,29 +133,31 @@ int eddy_read_stop(eddy_stream_t *stream);
  * EDDY_EPIPE (shut down or not writable), EDDY_EBADF (no descriptor) or
  * EDDY_ENOMEM. Errors of the write itself (EDDY_EPIPE, EDDY_ECONNRESET)
  * come to cb. SIGPIPE is never raised for sockets. */
-int eddy_write(eddy_write_t *req, eddy_stream_t *stream,
-               const eddy_buf_t bufs[], unsigned nbufs, eddy_write_cb cb);
+EDDY_EXTERN int eddy_write(eddy_write_t *req, eddy_stream_t *stream,
+                           const eddy_buf_t bufs[], unsigned nbufs,
+                           eddy_write_cb cb);
 
 /* Write what the kernel takes now without queueing: returns the byte count
  * (possibly partial), EDDY_EAGAIN if nothing could be written or writes are
  * already queued (ordering), or another negative error. */
-ssize_t eddy_try_write(eddy_stream_t *stream, const eddy_buf_t bufs[],
-                       unsigned nbufs);
+EDDY_EXTERN ssize_t eddy_try_write(eddy_stream_t *stream,
+                                   const eddy_buf_t bufs[], unsigned nbufs);
 
 /* Half-close: once every queued write is done, shut the write side
  * (shutdown(SHUT_WR)); cb gets 0 or an error. Later writes fail with
  * EDDY_EPIPE; reading goes on. Returns 0, EDDY_ENOTCONN (no descriptor,
  * already shut or shutting). */
-int eddy_shutdown(eddy_shutdown_t *req, eddy_stream_t *stream,
-                  eddy_shutdown_cb cb);
+EDDY_EXTERN int eddy_shutdown(eddy_shutdown_t *req, eddy_stream_t *stream,
+                              eddy_shutdown_cb cb);
 
-int eddy_is_readable(const eddy_stream_t *stream);
-int eddy_is_writable(const eddy_stream_t *stream);
-size_t eddy_stream_get_write_queue_size(const eddy_stream_t *stream);
+EDDY_EXTERN int eddy_is_readable(const eddy_stream_t *stream);
+EDDY_EXTERN int eddy_is_writable(const eddy_stream_t *stream);
+EDDY_EXTERN size_t
+eddy_stream_get_write_queue_size(const eddy_stream_t *stream);
 
 /* The stream's descriptor (0) or EDDY_EBADF when it has none. Do not read
  * from or close it behind the stream's back. */
-int eddy_stream_fileno(const eddy_stream_t *stream, int *fd);
+EDDY_EXTERN int eddy_stream_fileno(const eddy_stream_t *stream, int *fd);
 
 #ifdef __cplusplus
 }

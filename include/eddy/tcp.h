@@ -8,6 +8,8 @@
 #ifndef EDDY_TCP_H
 #define EDDY_TCP_H
 
+#include "export.h"
+
 #include <sys/socket.h>
 
 #include "stream.h"
@@ -31,50 +33,52 @@ typedef struct eddy_tcp_s {
 } eddy_tcp_t;
 
 /* Initialise a TCP handle without a socket. Returns 0. */
-int eddy_tcp_init(eddy_loop_t *loop, eddy_tcp_t *tcp);
+EDDY_EXTERN int eddy_tcp_init(eddy_loop_t *loop, eddy_tcp_t *tcp);
 
 /* Initialise and create the socket now, of family AF_INET or AF_INET6
  * (AF_UNSPEC: no socket, like eddy_tcp_init). Returns 0, EDDY_EINVAL, or
  * socket(2)'s error (EDDY_EMFILE, ...); on error nothing is initialised. */
-int eddy_tcp_init_ex(eddy_loop_t *loop, eddy_tcp_t *tcp, int family);
+EDDY_EXTERN int eddy_tcp_init_ex(eddy_loop_t *loop, eddy_tcp_t *tcp,
+                                 int family);
 
 /* Adopt an existing socket (made non-blocking). Returns 0, EDDY_EBUSY (the
  * handle already has a socket) or EDDY_EBADF. */
-int eddy_tcp_open(eddy_tcp_t *tcp, int fd);
+EDDY_EXTERN int eddy_tcp_open(eddy_tcp_t *tcp, int fd);
 
 /* Bind to addr (sockaddr_in or sockaddr_in6). SO_REUSEADDR is always set,
  * so a restarted server can rebind at once. flags: EDDY_TCP_IPV6ONLY,
  * EDDY_TCP_REUSEPORT. Returns 0, EDDY_EINVAL (bad flags or family),
  * EDDY_EADDRINUSE (some kernels report it only at listen), EDDY_EADDRNOTAVAIL,
  * EDDY_ENOTSUP (REUSEPORT unsupported). */
-int eddy_tcp_bind(eddy_tcp_t *tcp, const struct sockaddr *addr,
-                  unsigned flags);
+EDDY_EXTERN int eddy_tcp_bind(eddy_tcp_t *tcp, const struct sockaddr *addr,
+                              unsigned flags);
 
 /* Connect to addr; cb gets 0 or the error (EDDY_ECONNREFUSED, ...), never
  * before eddy_tcp_connect returns. Returns 0, EDDY_EALREADY (a connect is
  * in progress), EDDY_EISCONN, EDDY_EINVAL or socket(2)'s error. */
-int eddy_tcp_connect(eddy_connect_t *req, eddy_tcp_t *tcp,
-                     const struct sockaddr *addr, eddy_connect_cb cb);
+EDDY_EXTERN int eddy_tcp_connect(eddy_connect_t *req, eddy_tcp_t *tcp,
+                                 const struct sockaddr *addr,
+                                 eddy_connect_cb cb);
 
 /* TCP_NODELAY (on: send small writes at once). Returns 0 or an error. */
-int eddy_tcp_nodelay(eddy_tcp_t *tcp, int on);
+EDDY_EXTERN int eddy_tcp_nodelay(eddy_tcp_t *tcp, int on);
 
 /* SO_KEEPALIVE with the first probe after delay_s idle seconds (ignored
  * when off; must be >= 1 when on). Returns 0, EDDY_EINVAL or an error. */
-int eddy_tcp_keepalive(eddy_tcp_t *tcp, int on, unsigned delay_s);
+EDDY_EXTERN int eddy_tcp_keepalive(eddy_tcp_t *tcp, int on, unsigned delay_s);
 
 /* The local / peer address, into name with *namelen its size on entry and
  * the address length on return. Returns 0, EDDY_EBADF (no socket),
  * EDDY_ENOTCONN (peer of an unconnected socket). */
-int eddy_tcp_getsockname(const eddy_tcp_t *tcp, struct sockaddr *name,
-                         int *namelen);
-int eddy_tcp_getpeername(const eddy_tcp_t *tcp, struct sockaddr *name,
-                         int *namelen);
+EDDY_EXTERN int eddy_tcp_getsockname(const eddy_tcp_t *tcp,
+                                     struct sockaddr *name, int *namelen);
+EDDY_EXTERN int eddy_tcp_getpeername(const eddy_tcp_t *tcp,
+                                     struct sockaddr *name, int *namelen);
 
 /* Close with a reset: the peer gets ECONNRESET instead of EOF (SO_LINGER
  * with a zero timeout). Queued writes are cancelled as with eddy_close.
  * Returns 0, EDDY_EINVAL (closing already, or a shutdown is pending). */
-int eddy_tcp_close_reset(eddy_tcp_t *tcp, eddy_close_cb close_cb);
+EDDY_EXTERN int eddy_tcp_close_reset(eddy_tcp_t *tcp, eddy_close_cb close_cb);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,8 @@
 #ifndef EDDY_TICK_H
 #define EDDY_TICK_H
 
+#include "export.h"
+
 #include "loop.h"
 
 #ifdef __cplusplus
@@ -21,15 +23,16 @@ typedef void (*eddy_task_cb)(eddy_loop_t *loop, void *arg);
 
 /* Queue cb(loop, arg) on the next-tick queue. Returns EDDY_EINVAL for a
  * NULL cb, EDDY_ENOMEM if the ring cannot grow. */
-int eddy_next_tick(eddy_loop_t *loop, eddy_task_cb cb, void *arg);
+EDDY_EXTERN int eddy_next_tick(eddy_loop_t *loop, eddy_task_cb cb, void *arg);
 
 /* Queue cb(loop, arg) on the microtask queue. Same errors. */
-int eddy_queue_microtask(eddy_loop_t *loop, eddy_task_cb cb, void *arg);
+EDDY_EXTERN int eddy_queue_microtask(eddy_loop_t *loop, eddy_task_cb cb,
+                                     void *arg);
 
 /* Drain both queues now, as the loop does after each callback. For code
  * that calls into the loop from outside a callback (e.g. at the end of a
  * "main" function before eddy_run). */
-void eddy_drain_ticks(eddy_loop_t *loop);
+EDDY_EXTERN void eddy_drain_ticks(eddy_loop_t *loop);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,8 @@
 #ifndef EDDY_TIMER_H
 #define EDDY_TIMER_H
 
+#include "export.h"
+
 #include "loop.h"
 
 #ifdef __cplusplus
@@ -29,7 +31,7 @@ struct eddy_timer_s {
 /* Initialise a timer; it is inactive until started. Returns 0, or
  * EDDY_ENOMEM if the loop's timer array cannot grow (the timer is then not
  * initialised and needs no close). */
-int eddy_timer_init(eddy_loop_t *loop, eddy_timer_t *timer);
+EDDY_EXTERN int eddy_timer_init(eddy_loop_t *loop, eddy_timer_t *timer);
 
 /* Start (or restart) the timer: cb runs timeout ms after the loop's cached
  * time, then every repeat ms if repeat is non-zero. A repeating timer is
@@ -37,24 +39,24 @@ int eddy_timer_init(eddy_loop_t *loop, eddy_timer_t *timer);
  * burst of catch-up calls. Returns EDDY_EINVAL if cb is NULL or the timer is
  * closing, EDDY_ENOMEM if the heap cannot grow (the timer is then left
  * stopped). */
-int eddy_timer_start(eddy_timer_t *timer, eddy_timer_cb cb, uint64_t timeout,
-                     uint64_t repeat);
+EDDY_EXTERN int eddy_timer_start(eddy_timer_t *timer, eddy_timer_cb cb,
+                                 uint64_t timeout, uint64_t repeat);
 
 /* Stop the timer; its callback will not run. Returns 0 (also when the timer
  * was not active). O(log n). */
-int eddy_timer_stop(eddy_timer_t *timer);
+EDDY_EXTERN int eddy_timer_stop(eddy_timer_t *timer);
 
 /* Restart a repeating timer with its repeat as the timeout; a timer with no
  * repeat is left as it is. Returns EDDY_EINVAL if it was never started. */
-int eddy_timer_again(eddy_timer_t *timer);
+EDDY_EXTERN int eddy_timer_again(eddy_timer_t *timer);
 
 /* Set or get the repeat interval in ms; takes effect at the next re-arm. */
-void eddy_timer_set_repeat(eddy_timer_t *timer, uint64_t repeat);
-uint64_t eddy_timer_get_repeat(const eddy_timer_t *timer);
+EDDY_EXTERN void eddy_timer_set_repeat(eddy_timer_t *timer, uint64_t repeat);
+EDDY_EXTERN uint64_t eddy_timer_get_repeat(const eddy_timer_t *timer);
 
 /* Milliseconds until the timer is due from the loop's cached time; 0 if it
  * is due or not active. */
-uint64_t eddy_timer_get_due_in(const eddy_timer_t *timer);
+EDDY_EXTERN uint64_t eddy_timer_get_due_in(const eddy_timer_t *timer);
 
 #ifdef __cplusplus
 }

@@ -36,6 +36,8 @@
 #ifndef EDDY_UDP_H
 #define EDDY_UDP_H
 
+#include "export.h"
+
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -139,7 +141,7 @@ struct eddy_udp_send_s {
 
 /* Initialise a handle; no socket yet (see the top of this file). Returns
  * 0. */
-int eddy_udp_init(eddy_loop_t *loop, eddy_udp_t *udp);
+EDDY_EXTERN int eddy_udp_init(eddy_loop_t *loop, eddy_udp_t *udp);
 
 /* Like eddy_udp_init, with flags: the low 8 bits an address family
  * (AF_UNSPEC: lazily, as eddy_udp_init; AF_INET or AF_INET6: the socket
@@ -148,41 +150,43 @@ int eddy_udp_init(eddy_loop_t *loop, eddy_udp_t *udp);
  * EDDY_EINVAL for another family or unknown bits, or the socket(2) error
  * (EDDY_EMFILE, EDDY_EAFNOSUPPORT, ...), in which case the handle is not
  * initialised. */
-int eddy_udp_init_ex(eddy_loop_t *loop, eddy_udp_t *udp, unsigned flags);
+EDDY_EXTERN int eddy_udp_init_ex(eddy_loop_t *loop, eddy_udp_t *udp,
+                                 unsigned flags);
 
 /* Adopt an existing datagram socket, which is made non-blocking; the
  * handle closes it on eddy_close. A connected socket is detected (send
  * then takes no address). Its close-on-exec flag is left as it is.
  * Returns EDDY_EBUSY if the handle has a socket already, EDDY_EBADF for a
  * descriptor that is not open, EDDY_ENOTSOCK for one that is no socket. */
-int eddy_udp_open(eddy_udp_t *udp, int fd);
+EDDY_EXTERN int eddy_udp_open(eddy_udp_t *udp, int fd);
 
 /* Bind to addr (AF_INET or AF_INET6; the port may be 0). flags:
  * EDDY_UDP_REUSEADDR (several sockets share the address; each must set
  * it), EDDY_UDP_IPV6ONLY (IPv6 addresses only). Returns EDDY_EINVAL for
  * other flags, IPV6ONLY with IPv4, another family, or a socket already
  * bound; EDDY_EADDRINUSE, EDDY_EADDRNOTAVAIL, EDDY_EACCES from bind(2). */
-int eddy_udp_bind(eddy_udp_t *udp, const struct sockaddr *addr, unsigned flags);
+EDDY_EXTERN int eddy_udp_bind(eddy_udp_t *udp, const struct sockaddr *addr,
+                              unsigned flags);
 
 /* Connect to addr: sends then take no address and only datagrams from
  * addr are received. A NULL addr disconnects. Returns EDDY_EISCONN if
  * already connected (disconnect first), EDDY_ENOTCONN when disconnecting
  * a handle that is not connected, EDDY_EINVAL for another family, or the
  * connect(2) error. */
-int eddy_udp_connect(eddy_udp_t *udp, const struct sockaddr *addr);
+EDDY_EXTERN int eddy_udp_connect(eddy_udp_t *udp, const struct sockaddr *addr);
 
 /* The local / remote address. *namelen is the size of name on entry and
  * the address length on return. Returns EDDY_EBADF before the socket
  * exists, EDDY_ENOTCONN (peer) when not connected, EDDY_EINVAL for NULL
  * arguments. */
-int eddy_udp_getsockname(const eddy_udp_t *udp, struct sockaddr *name,
-                         int *namelen);
-int eddy_udp_getpeername(const eddy_udp_t *udp, struct sockaddr *name,
-                         int *namelen);
+EDDY_EXTERN int eddy_udp_getsockname(const eddy_udp_t *udp,
+                                     struct sockaddr *name, int *namelen);
+EDDY_EXTERN int eddy_udp_getpeername(const eddy_udp_t *udp,
+                                     struct sockaddr *name, int *namelen);
 
 /* The socket descriptor, or EDDY_EBADF before it exists or once closed.
  * Do not close it yourself. */
-int eddy_udp_fileno(const eddy_udp_t *udp);
+EDDY_EXTERN int eddy_udp_fileno(const eddy_udp_t *udp);
 
 /* Send one datagram made of nbufs buffers (nbufs may be 0: an empty
  * datagram). addr must be NULL on a connected handle and set otherwise.
@@ -193,56 +197,56 @@ int eddy_udp_fileno(const eddy_udp_t *udp);
  * connected handle), EDDY_EINVAL (NULL req, NULL bufs with nbufs > 0,
  * another address family, a closing handle), EDDY_ENOMEM, or an error
  * making the socket. Errors of the send itself go to cb. */
-int eddy_udp_send(eddy_udp_send_t *req, eddy_udp_t *udp,
-                  const eddy_buf_t bufs[], unsigned nbufs,
-                  const struct sockaddr *addr, eddy_udp_send_cb cb);
+EDDY_EXTERN int eddy_udp_send(eddy_udp_send_t *req, eddy_udp_t *udp,
+                              const eddy_buf_t bufs[], unsigned nbufs,
+                              const struct sockaddr *addr, eddy_udp_send_cb cb);
 
 /* Send now or not at all: returns the bytes sent, EDDY_EAGAIN if the
  * kernel has no room or sends are queued (they must go first), or the
  * errors of eddy_udp_send and of sendmsg(2). Never queues, no callback. */
-int eddy_udp_try_send(eddy_udp_t *udp, const eddy_buf_t bufs[], unsigned nbufs,
-                      const struct sockaddr *addr);
+EDDY_EXTERN int eddy_udp_try_send(eddy_udp_t *udp, const eddy_buf_t bufs[],
+                                  unsigned nbufs, const struct sockaddr *addr);
 
 /* Start receiving (see eddy_udp_recv_cb). Returns EDDY_EINVAL for a NULL
  * callback, EDDY_EALREADY if already receiving, an error making the
  * socket, or EDDY_ENOMEM. */
-int eddy_udp_recv_start(eddy_udp_t *udp, eddy_alloc_cb alloc_cb,
-                        eddy_udp_recv_cb recv_cb);
+EDDY_EXTERN int eddy_udp_recv_start(eddy_udp_t *udp, eddy_alloc_cb alloc_cb,
+                                    eddy_udp_recv_cb recv_cb);
 
 /* Stop receiving; no read callback runs after it (except the rest of a
  * batch in progress, see eddy_udp_recv_cb). Returns 0. */
-int eddy_udp_recv_stop(eddy_udp_t *udp);
+EDDY_EXTERN int eddy_udp_recv_stop(eddy_udp_t *udp);
 
 /* Non-zero if the handle receives in batches (EDDY_UDP_RECVMMSG on a
  * system that has recvmmsg). */
-int eddy_udp_using_recvmmsg(const eddy_udp_t *udp);
+EDDY_EXTERN int eddy_udp_using_recvmmsg(const eddy_udp_t *udp);
 
 /* The send_queue_size and send_queue_count fields, as functions. */
-size_t eddy_udp_get_send_queue_size(const eddy_udp_t *udp);
-size_t eddy_udp_get_send_queue_count(const eddy_udp_t *udp);
+EDDY_EXTERN size_t eddy_udp_get_send_queue_size(const eddy_udp_t *udp);
+EDDY_EXTERN size_t eddy_udp_get_send_queue_count(const eddy_udp_t *udp);
 
 /* Socket options. All return EDDY_EBADF before the socket exists (except
  * membership changes, which make it), EDDY_EINVAL for a value out of
  * range, or the setsockopt(2) error. */
 
 /* SO_BROADCAST on (non-zero) or off. */
-int eddy_udp_set_broadcast(eddy_udp_t *udp, int on);
+EDDY_EXTERN int eddy_udp_set_broadcast(eddy_udp_t *udp, int on);
 
 /* Unicast TTL / hop limit, 1..255. */
-int eddy_udp_set_ttl(eddy_udp_t *udp, int ttl);
+EDDY_EXTERN int eddy_udp_set_ttl(eddy_udp_t *udp, int ttl);
 
 /* Multicast TTL / hop limit, 0..255 (0: this host only). */
-int eddy_udp_set_multicast_ttl(eddy_udp_t *udp, int ttl);
+EDDY_EXTERN int eddy_udp_set_multicast_ttl(eddy_udp_t *udp, int ttl);
 
 /* Whether multicast datagrams sent come back to this host's members. */
-int eddy_udp_set_multicast_loop(eddy_udp_t *udp, int on);
+EDDY_EXTERN int eddy_udp_set_multicast_loop(eddy_udp_t *udp, int on);
 
 /* The interface multicast datagrams leave by: an IPv4 address of it for
  * an IPv4 socket; for an IPv6 socket an address whose "%zone" names it
  * (e.g. "::%eth0"). NULL lets the kernel choose. Returns EDDY_EINVAL for
  * an address that does not parse in the socket's family. */
-int eddy_udp_set_multicast_interface(eddy_udp_t *udp,
-                                     const char *interface_addr);
+EDDY_EXTERN int eddy_udp_set_multicast_interface(eddy_udp_t *udp,
+                                                 const char *interface_addr);
 
 /* Join or leave a multicast group (IPv4 or IPv6, by the text of
  * multicast_addr) on the interface interface_addr names (as above; NULL:
@@ -251,16 +255,18 @@ int eddy_udp_set_multicast_interface(eddy_udp_t *udp,
  * malformed addresses or a bad membership value, EDDY_ENODEV when no
  * interface can reach the group, EDDY_EADDRNOTAVAIL when leaving a group
  * not joined. */
-int eddy_udp_set_membership(eddy_udp_t *udp, const char *multicast_addr,
-                            const char *interface_addr,
-                            eddy_membership membership);
+EDDY_EXTERN int eddy_udp_set_membership(eddy_udp_t *udp,
+                                        const char *multicast_addr,
+                                        const char *interface_addr,
+                                        eddy_membership membership);
 
 /* Like eddy_udp_set_membership, receiving only from source_addr
  * (source-specific multicast); source and group in the same family. */
-int eddy_udp_set_source_membership(eddy_udp_t *udp, const char *multicast_addr,
-                                   const char *interface_addr,
-                                   const char *source_addr,
-                                   eddy_membership membership);
+EDDY_EXTERN int eddy_udp_set_source_membership(eddy_udp_t *udp,
+                                               const char *multicast_addr,
+                                               const char *interface_addr,
+                                               const char *source_addr,
+                                               eddy_membership membership);
 
 #ifdef __cplusplus
 }

@@ -14,11 +14,28 @@
 #ifndef EDDY_WORK_H
 #define EDDY_WORK_H
 
+#include "export.h"
+
 #include "loop.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* A job on the work pool (private; embedded in every request that uses the
+ * pool). work runs on a pool thread; done runs on the loop thread with 0 or
+ * EDDY_ECANCELED. */
+typedef struct eddy__work_s eddy__work_t;
+struct eddy__work_s {
+  void (*work)(eddy__work_t *w);
+  void (*done)(eddy__work_t *w, int status);
+  eddy_loop_t *loop;
+  eddy_queue_t node;       /* pool queue while waiting to start */
+  eddy__work_t *next_done; /* loop's completion stack */
+  uint64_t seq;            /* submission order across the pool's queues */
+  int kind;                /* enum eddy__work_kind, src/pool/work_internal.h */
+  int state;               /* enum eddy__work_state, same header */
+};
 
 typedef struct eddy_work_s eddy_work_t;
 typedef void (*eddy_work_cb)(eddy_work_t *req);
@@ -41,18 +58,19 @@ struct eddy_work_s {
  * the loop's wake-up descriptor (EDDY_EAGAIN, EDDY_EMFILE, ...).
  * Call it from the loop's thread, or from a work callback of a job queued on
  * the same loop. */
-int eddy_queue_work(eddy_loop_t *loop, eddy_work_t *req, eddy_work_cb work_cb,
-                    eddy_after_work_cb after_work_cb);
+EDDY_EXTERN int eddy_queue_work(eddy_loop_t *loop, eddy_work_t *req,
+                                eddy_work_cb work_cb,
+                                eddy_after_work_cb after_work_cb);
 
 /* Cancel a pool request (work, file system, DNS, crypto) that has not
  * started: its completion callback runs in the loop's next poll phase with
  * EDDY_ECANCELED. Returns 0, EDDY_EBUSY if the job is running or finished,
  * or EDDY_EINVAL for a request that never uses the pool. Loop thread. */
-int eddy_cancel(eddy_req_t *req);
+EDDY_EXTERN int eddy_cancel(eddy_req_t *req);
 
 /* The number of pool threads, starting the pool if it is not running.
  * Returns a negative error if the pool could not start. Any thread. */
-int eddy_threadpool_size(void);
+EDDY_EXTERN int eddy_threadpool_size(void);
 
 #ifdef __cplusplus
 }

@@ -1,40 +1,40 @@
 /* poll.c: the portable poll(2) backend. The pollfd array holds one entry per
- * watched fd; io->slot is its index. Entries are removed by marking them
- * (fd = -1, which poll ignores) and compacting just before the next wait, so
- * removal from a callback never disturbs the array being dispatched. */
+ * watched fd, and an fd-indexed table gives each fd's entry. Entries are
+ * removed by marking them (fd = -1, which poll ignores) and compacting just
+ * before the next wait, so removal never disturbs the array during a
+ * wait's bookkeeping. */
+#include <assert.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "internal.h"
 #include "backend.h"
 
 struct eddy__pollfd {
   struct pollfd *fds;
   unsigned n;
   unsigned cap;
-  int holes; /* entries marked for removal */
+  unsigned holes; /* entries marked for removal */
+  int *slot_of;   /* fd -> index in fds, -1 when none */
+  unsigned nslots;
 };
 
-static struct eddy__pollfd *eddy__pollfd_state(eddy_loop_t *loop) {
-  return loop->priv.backend_state;
-}
-
-static int eddy__pollfd_init(eddy_loop_t *loop) {
+static int eddy__pollfd_init(void **state) {
   struct eddy__pollfd *st = calloc(1, sizeof(*st));
 
   if (st == NULL)
-    return EDDY_ENOMEM;
-  loop->priv.backend_state = st;
+    return -ENOMEM;
+  *state = st;
   return 0;
 }
 
-static void eddy__pollfd_close(eddy_loop_t *loop) {
-  struct eddy__pollfd *st = eddy__pollfd_state(loop);
+static void eddy__pollfd_close(void *state) {
+  struct eddy__pollfd *st = state;
 
   free(st->fds);
+  free(st->slot_of);
   free(st);
-  loop->priv.backend_state = NULL;
 }
 
 static short eddy__pollfd_mask(unsigned events) {
@@ -51,54 +51,79 @@ static short eddy__pollfd_mask(unsigned events) {
   return mask;
 }
 
-/* Mark io's entry for removal. */
-static void eddy__pollfd_unslot(struct eddy__pollfd *st, eddy_io_t *io) {
-  if (io->slot < 0)
-    return;
-  st->fds[io->slot].fd = -1;
-  st->fds[io->slot].revents = 0;
-  io->slot = -1;
-  st->holes++;
+static int eddy__pollfd_slot(const struct eddy__pollfd *st, int fd) {
+  return (unsigned)fd < st->nslots ? st->slot_of[fd] : -1;
 }
 
-static int eddy__pollfd_update(eddy_loop_t *loop, eddy_io_t *io) {
-  struct eddy__pollfd *st = eddy__pollfd_state(loop);
+/* Make room for fd in the slot table and for one more entry. */
+static int eddy__pollfd_reserve(struct eddy__pollfd *st, int fd) {
+  if ((unsigned)fd >= st->nslots) {
+    unsigned n = st->nslots != 0 ? st->nslots : 64;
+    int *grown;
 
-  if (io->events == 0) {
-    eddy__pollfd_unslot(st, io);
-    io->registered = 0;
-    return 0;
+    while (n <= (unsigned)fd)
+      n *= 2;
+    grown = realloc(st->slot_of, n * sizeof(*grown));
+    if (grown == NULL)
+      return -ENOMEM;
+    memset(grown + st->nslots, 0xff, (n - st->nslots) * sizeof(*grown));
+    st->slot_of = grown;
+    st->nslots = n;
   }
-  if (io->slot < 0) {
-    if (st->n == st->cap) {
-      unsigned cap = st->cap != 0 ? st->cap * 2 : 64;
-      struct pollfd *fds = realloc(st->fds, cap * sizeof(*fds));
-      if (fds == NULL)
-        return EDDY_ENOMEM;
-      st->fds = fds;
-      st->cap = cap;
-    }
-    st->fds[st->n].fd = io->fd;
-    st->fds[st->n].revents = 0;
-    io->slot = (int)st->n++;
+  if (st->n == st->cap) {
+    unsigned cap = st->cap != 0 ? st->cap * 2 : 64;
+    struct pollfd *fds = realloc(st->fds, cap * sizeof(*fds));
+
+    if (fds == NULL)
+      return -ENOMEM;
+    st->fds = fds;
+    st->cap = cap;
   }
-  st->fds[io->slot].events = eddy__pollfd_mask(io->events);
-  io->registered = io->events;
   return 0;
 }
 
-static void eddy__pollfd_forget(eddy_loop_t *loop, eddy_io_t *io) {
-  eddy__pollfd_unslot(eddy__pollfd_state(loop), io);
+static int eddy__pollfd_watch(void *state, int fd, unsigned registered,
+                              unsigned events) {
+  struct eddy__pollfd *st = state;
+  int slot = eddy__pollfd_slot(st, fd);
+  int err;
+
+  (void)registered;
+  assert(events != 0);
+  if (slot < 0) {
+    if ((err = eddy__pollfd_reserve(st, fd)) != 0)
+      return err;
+    slot = (int)st->n++;
+    st->fds[slot].fd = fd;
+    st->fds[slot].revents = 0;
+    st->slot_of[fd] = slot;
+  }
+  st->fds[slot].events = eddy__pollfd_mask(events);
+  return 0;
 }
 
-static int eddy__pollfd_check_fd(eddy_loop_t *loop, int fd) {
-  (void)loop;
+static void eddy__pollfd_forget(void *state, int fd, unsigned registered) {
+  struct eddy__pollfd *st = state;
+  int slot = eddy__pollfd_slot(st, fd);
+
+  (void)registered;
+  if (slot < 0)
+    return;
+  assert(st->fds[slot].fd == fd);
+  st->fds[slot].fd = -1;
+  st->fds[slot].revents = 0;
+  st->slot_of[fd] = -1;
+  st->holes++;
+}
+
+static int eddy__pollfd_check_fd(void *state, int fd) {
+  (void)state;
   (void)fd;
   return 0;
 }
 
-/* Close the holes left by removals, keeping each moved watcher's slot. */
-static void eddy__pollfd_compact(eddy_loop_t *loop, struct eddy__pollfd *st) {
+/* Close the holes left by removals, keeping the slot table in step. */
+static void eddy__pollfd_compact(struct eddy__pollfd *st) {
   unsigned i = 0;
 
   while (st->holes != 0 && i < st->n) {
@@ -109,9 +134,9 @@ static void eddy__pollfd_compact(eddy_loop_t *loop, struct eddy__pollfd *st) {
     st->fds[i] = st->fds[--st->n];
     st->holes--;
     if (st->fds[i].fd != -1)
-      loop->priv.watchers[st->fds[i].fd]->slot = (int)i;
+      st->slot_of[st->fds[i].fd] = (int)i;
   }
-  st->holes = 0;
+  assert(st->holes == 0);
 }
 
 static unsigned eddy__pollfd_events(short mask) {
@@ -132,42 +157,36 @@ static unsigned eddy__pollfd_events(short mask) {
   return events;
 }
 
-static void eddy__pollfd_wait(eddy_loop_t *loop, int timeout) {
-  struct eddy__pollfd *st = eddy__pollfd_state(loop);
-  uint64_t start = loop->priv.time;
-  unsigned n, i;
-  int r;
+static int eddy__pollfd_wait(void *state, struct eddy__fired *fired, int max,
+                             int timeout) {
+  struct eddy__pollfd *st = state;
+  unsigned i;
+  int r, n = 0;
 
-  eddy__pollfd_compact(loop, st);
-  for (;;) {
-    r = poll(st->fds, st->n, timeout);
-    eddy_update_time(loop);
-    if (r >= 0 || errno != EINTR || timeout == 0)
-      break;
-    if (timeout > 0) {
-      uint64_t spent = loop->priv.time - start;
-      if (spent >= (uint64_t)timeout)
-        return;
-      timeout -= (int)spent;
-      start = loop->priv.time;
-    }
-  }
-  if (r <= 0)
-    return;
-  /* Entries added by callbacks land past n and are not dispatched now;
-   * entries removed by callbacks read as fd -1 / revents 0. */
-  n = st->n;
-  for (i = 0; i < n; i++) {
+  eddy__pollfd_compact(st);
+  r = poll(st->fds, st->n, timeout);
+  if (r < 0)
+    return -errno;
+  for (i = 0; i < st->n && n < max && r > 0; i++) {
     struct pollfd *p = &st->fds[i];
-    if (p->fd == -1 || p->revents == 0)
+
+    if (p->revents == 0)
       continue;
-    eddy__io_dispatch(loop, p->fd, eddy__pollfd_events(p->revents));
-    st->fds[i].revents = 0;
+    fired[n].fd = p->fd;
+    fired[n].events = eddy__pollfd_events(p->revents);
+    p->revents = 0;
+    n++;
+    r--;
   }
+  return n;
 }
 
 const struct eddy_backend eddy__backend_poll = {
-    "poll",           eddy__pollfd_init,     eddy__pollfd_close,
-    eddy__pollfd_update, eddy__pollfd_forget, eddy__pollfd_check_fd,
-    eddy__pollfd_wait,
+    .name = "poll",
+    .init = eddy__pollfd_init,
+    .close = eddy__pollfd_close,
+    .watch = eddy__pollfd_watch,
+    .forget = eddy__pollfd_forget,
+    .check_fd = eddy__pollfd_check_fd,
+    .wait = eddy__pollfd_wait,
 };

@@ -8,8 +8,15 @@
  * touched again. */
 #include <sched.h>
 
+#include "core/handle.h"
+#include "core/loop_internal.h"
+#include "core/wakeup.h"
 #include "eddy/async.h"
-#include "internal.h"
+
+static void eddy__async_wakeup(eddy_loop_t *loop, struct eddy__loop_part *part);
+
+static const struct eddy__loop_part_ops eddy__async_part = {
+    .name = "async", .order = EDDY__PART_ASYNC, .wakeup = eddy__async_wakeup};
 
 int eddy_async_init(eddy_loop_t *loop, eddy_async_t *async,
                     eddy_async_cb cb) {
@@ -17,11 +24,12 @@ int eddy_async_init(eddy_loop_t *loop, eddy_async_t *async,
 
   if (err != 0)
     return err;
+  eddy__loop_part_add(loop, &loop->priv.async.part, &eddy__async_part);
   eddy__handle_init(loop, &async->handle, EDDY_ASYNC);
   async->priv.cb = cb;
   async->priv.pending = 0;
   async->priv.senders = 0;
-  eddy__queue_insert_tail(&loop->priv.async_handles, &async->priv.node);
+  eddy__queue_insert_tail(&loop->priv.async.handles, &async->priv.node);
   eddy__handle_start(&async->handle);
   return 0;
 }
@@ -39,12 +47,14 @@ int eddy_async_send(eddy_async_t *async) {
 
 /* Run the callback of every async handle with a send pending. Callbacks may
  * close any async handle, so the list is walked through a snapshot. */
-void eddy__async_dispatch(eddy_loop_t *loop) {
+static void eddy__async_wakeup(eddy_loop_t *loop,
+                               struct eddy__loop_part *part) {
   eddy_queue_t batch;
   eddy_queue_t *node;
 
-  eddy__queue_move(&loop->priv.async_handles, &batch);
-  while ((node = eddy__queue_next_visit(&batch, &loop->priv.async_handles)) !=
+  (void)part;
+  eddy__queue_move(&loop->priv.async.handles, &batch);
+  while ((node = eddy__queue_next_visit(&batch, &loop->priv.async.handles)) !=
          NULL) {
     eddy_async_t *async = eddy__container_of(node, eddy_async_t, priv.node);
 
@@ -57,7 +67,7 @@ void eddy__async_dispatch(eddy_loop_t *loop) {
   }
 }
 
-void eddy__async_close(eddy_handle_t *h) {
+static void eddy__async_close(eddy_handle_t *h) {
   eddy_async_t *async = (eddy_async_t *)h;
 
   /* A sender on another thread may be between setting the flag and
@@ -66,3 +76,5 @@ void eddy__async_close(eddy_handle_t *h) {
     sched_yield();
   eddy__queue_remove(&async->priv.node);
 }
+
+const struct eddy__handle_ops eddy__async_ops = {.close = eddy__async_close};

@@ -1,11 +1,5 @@
 /* errno.c: names and messages for eddy's error codes. */
 #include "eddy/errno.h"
-#include "eddy/http_parser.h"
-
-/* The parser's results and the resolver's codes share no value. */
-_Static_assert((int)EDDY_EAI_ADDRFAMILY < (int)EDDY_HTTP_E_BAD_CHUNK_DATA &&
-                   EDDY_HTTP_INCOMPLETE > -3100,
-               "HTTP parser results overlap the EAI codes");
 
 const char *eddy_err_name(int err) {
   switch (err) {

@@ -5,8 +5,10 @@
  * typed callback is per type. */
 #include <stddef.h>
 
+#include "core/handle.h"
+#include "core/loop_internal.h"
+#include "core/phases.h"
 #include "eddy/loopwatch.h"
-#include "internal.h"
 
 /* The generic code finds the handle from its list node with one offset. */
 _Static_assert(offsetof(eddy_idle_t, priv.node) ==
@@ -18,12 +20,12 @@ _Static_assert(offsetof(eddy_idle_t, priv.node) ==
 static eddy_queue_t *eddy__phase_list(eddy_handle_t *h) {
   switch ((eddy_handle_type)h->priv.type) {
   case EDDY_IDLE:
-    return &h->loop->priv.idle;
+    return &h->loop->priv.watchers.idle;
   case EDDY_PREPARE:
-    return &h->loop->priv.prepare;
+    return &h->loop->priv.watchers.prepare;
   default:
     assert(h->priv.type == EDDY_CHECK);
-    return &h->loop->priv.check;
+    return &h->loop->priv.watchers.check;
   }
 }
 
@@ -73,18 +75,18 @@ static void eddy__run_phase(eddy_loop_t *loop, eddy_queue_t *list) {
 }
 
 void eddy__run_idle(eddy_loop_t *loop) {
-  eddy__run_phase(loop, &loop->priv.idle);
+  eddy__run_phase(loop, &loop->priv.watchers.idle);
 }
 
 void eddy__run_prepare(eddy_loop_t *loop) {
-  eddy__run_phase(loop, &loop->priv.prepare);
+  eddy__run_phase(loop, &loop->priv.watchers.prepare);
 }
 
 void eddy__run_check(eddy_loop_t *loop) {
-  eddy__run_phase(loop, &loop->priv.check);
+  eddy__run_phase(loop, &loop->priv.watchers.check);
 }
 
-void eddy__loopwatch_close(eddy_handle_t *h) {
+static void eddy__loopwatch_close(eddy_handle_t *h) {
   eddy__watcher_stop(h, &((eddy_idle_t *)h)->priv.node);
 }
 
@@ -109,3 +111,9 @@ void eddy__loopwatch_close(eddy_handle_t *h) {
 EDDY__WATCHER_API(idle, eddy_idle_t, eddy_idle_cb, EDDY_IDLE)
 EDDY__WATCHER_API(prepare, eddy_prepare_t, eddy_prepare_cb, EDDY_PREPARE)
 EDDY__WATCHER_API(check, eddy_check_t, eddy_check_cb, EDDY_CHECK)
+
+const struct eddy__handle_ops eddy__idle_ops = {.close = eddy__loopwatch_close};
+const struct eddy__handle_ops eddy__prepare_ops = {.close =
+                                                       eddy__loopwatch_close};
+const struct eddy__handle_ops eddy__check_ops = {.close =
+                                                     eddy__loopwatch_close};

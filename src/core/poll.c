@@ -1,6 +1,8 @@
 /* poll.c: poll handles, readiness of a descriptor the caller owns. */
 #include "eddy/poll.h"
-#include "internal.h"
+#include "core/handle.h"
+#include "core/io.h"
+#include "core/loop_internal.h"
 
 #define EDDY__POLL_EVENTS (EDDY_READABLE | EDDY_WRITABLE | EDDY_DISCONNECT)
 
@@ -70,9 +72,11 @@ int eddy_poll_fileno(const eddy_poll_t *poll) {
   return poll->priv.io.fd;
 }
 
-void eddy__poll_close(eddy_handle_t *h) {
+static void eddy__poll_close(eddy_handle_t *h) {
   eddy_poll_t *poll = (eddy_poll_t *)h;
 
   eddy__io_close(h->loop, &poll->priv.io);
   eddy__handle_stop(h);
 }
+
+const struct eddy__handle_ops eddy__poll_ops = {.close = eddy__poll_close};

@@ -18,10 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/handle.h"
+#include "core/loop_internal.h"
+#include "core/wakeup.h"
 #include "eddy/signal.h"
-#include "internal.h"
 
 struct eddy_signal_state {
+  struct eddy__loop_part part; /* the loop finds its state through it */
   eddy_loop_t *loop;
   struct eddy_signal_state *next; /* global list, under the lock */
   unsigned watching[NSIG];        /* active handles per signal, under the lock */
@@ -98,13 +101,33 @@ static int eddy__signal_account(struct eddy_signal_state *st, int signum,
   return 0;
 }
 
+static void eddy__signal_wakeup(eddy_loop_t *loop,
+                                struct eddy__loop_part *part);
+static void eddy__signal_loop_close(eddy_loop_t *loop,
+                                    struct eddy__loop_part *part);
+
+static const struct eddy__loop_part_ops eddy__signal_part = {
+    .name = "signal",
+    .order = EDDY__PART_SIGNAL,
+    .wakeup = eddy__signal_wakeup,
+    .close = eddy__signal_loop_close,
+};
+
+/* The loop's signal state, or NULL before its first signal handle. */
+static struct eddy_signal_state *eddy__signal_state_of(eddy_loop_t *loop) {
+  struct eddy__loop_part *p = eddy__loop_part_find(loop, &eddy__signal_part);
+
+  return p != NULL ? eddy__container_of(p, struct eddy_signal_state, part)
+                   : NULL;
+}
+
 /* The loop's signal state, created with the first signal handle. */
 static int eddy__signal_state(eddy_loop_t *loop) {
   struct eddy_signal_state *st;
   sigset_t mask;
   int err;
 
-  if (loop->priv.signals != NULL)
+  if (eddy__signal_state_of(loop) != NULL)
     return 0;
   err = eddy__wakeup_open(loop);
   if (err != 0)
@@ -118,17 +141,18 @@ static int eddy__signal_state(eddy_loop_t *loop) {
   st->next = eddy__signals.loops;
   eddy__signals.loops = st;
   eddy__signal_unlock(&mask);
-  loop->priv.signals = st;
+  eddy__loop_part_add(loop, &st->part, &eddy__signal_part);
   return 0;
 }
 
-void eddy__signal_loop_close(eddy_loop_t *loop) {
-  struct eddy_signal_state *st = loop->priv.signals;
+static void eddy__signal_loop_close(eddy_loop_t *loop,
+                                    struct eddy__loop_part *part) {
+  struct eddy_signal_state *st =
+      eddy__container_of(part, struct eddy_signal_state, part);
   struct eddy_signal_state **p;
   sigset_t mask;
 
-  if (st == NULL)
-    return;
+  (void)loop;
   assert(eddy__queue_empty(&st->handles));
   eddy__signal_lock(&mask);
   for (p = &eddy__signals.loops; *p != NULL; p = &(*p)->next)
@@ -138,7 +162,6 @@ void eddy__signal_loop_close(eddy_loop_t *loop) {
     }
   eddy__signal_unlock(&mask);
   free(st);
-  loop->priv.signals = NULL;
 }
 
 int eddy_signal_init(eddy_loop_t *loop, eddy_signal_t *handle) {
@@ -156,7 +179,7 @@ int eddy_signal_init(eddy_loop_t *loop, eddy_signal_t *handle) {
 
 static int eddy__signal_start(eddy_signal_t *handle, eddy_signal_cb cb,
                               int signum, int oneshot) {
-  struct eddy_signal_state *st = handle->handle.loop->priv.signals;
+  struct eddy_signal_state *st = eddy__signal_state_of(handle->handle.loop);
   sigset_t mask;
   int err;
 
@@ -194,7 +217,8 @@ int eddy_signal_stop(eddy_signal_t *handle) {
   if (handle->signum == 0)
     return 0;
   eddy__signal_lock(&mask);
-  eddy__signal_account(handle->handle.loop->priv.signals, handle->signum, -1);
+  eddy__signal_account(eddy__signal_state_of(handle->handle.loop),
+                       handle->signum, -1);
   eddy__signal_unlock(&mask);
   handle->signum = 0;
   eddy__queue_remove(&handle->priv.node);
@@ -202,7 +226,7 @@ int eddy_signal_stop(eddy_signal_t *handle) {
   return 0;
 }
 
-void eddy__signal_close(eddy_handle_t *h) {
+static void eddy__signal_close(eddy_handle_t *h) {
   eddy_signal_stop((eddy_signal_t *)h);
 }
 
@@ -225,14 +249,17 @@ static void eddy__signal_deliver(eddy_loop_t *loop,
   }
 }
 
-void eddy__signal_dispatch(eddy_loop_t *loop) {
-  struct eddy_signal_state *st = loop->priv.signals;
+static void eddy__signal_wakeup(eddy_loop_t *loop,
+                                struct eddy__loop_part *part) {
+  struct eddy_signal_state *st =
+      eddy__container_of(part, struct eddy_signal_state, part);
   int signum;
 
-  if (st == NULL ||
-      __atomic_exchange_n(&st->any_caught, 0, __ATOMIC_ACQUIRE) == 0)
+  if (__atomic_exchange_n(&st->any_caught, 0, __ATOMIC_ACQUIRE) == 0)
     return;
   for (signum = 1; signum < NSIG; signum++)
     if (__atomic_exchange_n(&st->caught[signum], 0, __ATOMIC_ACQUIRE) != 0)
       eddy__signal_deliver(loop, st, signum);
 }
+
+const struct eddy__handle_ops eddy__signal_ops = {.close = eddy__signal_close};

@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/loop_internal.h"
+#include "core/phases.h"
 #include "eddy/tick.h"
-#include "internal.h"
 
 struct eddy_task {
   eddy_task_cb cb;
@@ -65,23 +66,23 @@ static void eddy__ring_run(eddy_loop_t *loop, struct eddy_task_ring *ring) {
 }
 
 int eddy_next_tick(eddy_loop_t *loop, eddy_task_cb cb, void *arg) {
-  return eddy__ring_push(&loop->priv.ticks, cb, arg);
+  return eddy__ring_push(&loop->priv.ticks.ticks, cb, arg);
 }
 
 int eddy_queue_microtask(eddy_loop_t *loop, eddy_task_cb cb, void *arg) {
-  return eddy__ring_push(&loop->priv.microtasks, cb, arg);
+  return eddy__ring_push(&loop->priv.ticks.microtasks, cb, arg);
 }
 
 void eddy__drain_ticks_slow(eddy_loop_t *loop) {
   /* A task that calls eddy_drain_ticks() is already inside the drain. */
-  if (loop->priv.draining)
+  if (loop->priv.ticks.draining)
     return;
-  loop->priv.draining = 1;
+  loop->priv.ticks.draining = 1;
   do {
-    eddy__ring_run(loop, &loop->priv.ticks);
-    eddy__ring_run(loop, &loop->priv.microtasks);
-  } while (loop->priv.ticks.count != 0);
-  loop->priv.draining = 0;
+    eddy__ring_run(loop, &loop->priv.ticks.ticks);
+    eddy__ring_run(loop, &loop->priv.ticks.microtasks);
+  } while (loop->priv.ticks.ticks.count != 0);
+  loop->priv.ticks.draining = 0;
 }
 
 void eddy_drain_ticks(eddy_loop_t *loop) {
@@ -89,8 +90,8 @@ void eddy_drain_ticks(eddy_loop_t *loop) {
 }
 
 void eddy__tick_free(eddy_loop_t *loop) {
-  free(loop->priv.ticks.tasks);
-  free(loop->priv.microtasks.tasks);
-  memset(&loop->priv.ticks, 0, sizeof(loop->priv.ticks));
-  memset(&loop->priv.microtasks, 0, sizeof(loop->priv.microtasks));
+  free(loop->priv.ticks.ticks.tasks);
+  free(loop->priv.ticks.microtasks.tasks);
+  memset(&loop->priv.ticks.ticks, 0, sizeof(loop->priv.ticks.ticks));
+  memset(&loop->priv.ticks.microtasks, 0, sizeof(loop->priv.ticks.microtasks));
 }

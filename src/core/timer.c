@@ -29,8 +29,10 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "core/handle.h"
+#include "core/loop_internal.h"
+#include "core/phases.h"
 #include "eddy/timer.h"
-#include "internal.h"
 
 #define EDDY__HEAP_D 4
 #define EDDY__SEQ_BITS EDDY__TIMER_SEQ_BITS
@@ -111,17 +113,17 @@ static void eddy__heap_sift_down(struct eddy_timer_slot *heap, uint32_t n,
  * shrinks by one (the slot at the old heap end is now free). Afterwards
  * the free slot is the one just before the parked region. */
 static void eddy__deferred_shift_down(eddy_loop_t *loop) {
-  uint32_t n = loop->priv.timer_count;
-  uint32_t d = loop->priv.timer_deferred;
+  uint32_t n = loop->priv.timers.count;
+  uint32_t d = loop->priv.timers.deferred;
 
   if (d != 0)
-    eddy__slot_put(loop->priv.timer_heap, n, loop->priv.timer_heap[n + d]);
+    eddy__slot_put(loop->priv.timers.heap, n, loop->priv.timers.heap[n + d]);
 }
 
 /* Take the heap slot at index i out of the heap. */
 static void eddy__heap_remove(eddy_loop_t *loop, uint32_t i) {
-  struct eddy_timer_slot *heap = loop->priv.timer_heap;
-  uint32_t n = --loop->priv.timer_count;
+  struct eddy_timer_slot *heap = loop->priv.timers.heap;
+  uint32_t n = --loop->priv.timers.count;
   struct eddy_timer_slot last;
 
   assert(i <= n);
@@ -140,8 +142,8 @@ static void eddy__heap_remove(eddy_loop_t *loop, uint32_t i) {
  * down along the smaller children, then the last slot is sifted up from
  * there: one compare per level fewer than a plain sift-down. */
 static void eddy__heap_pop(eddy_loop_t *loop) {
-  struct eddy_timer_slot *heap = loop->priv.timer_heap;
-  uint32_t n = --loop->priv.timer_count;
+  struct eddy_timer_slot *heap = loop->priv.timers.heap;
+  uint32_t n = --loop->priv.timers.count;
   uint32_t hole = 0, child;
 
   if (n != 0) {
@@ -156,11 +158,11 @@ static void eddy__heap_pop(eddy_loop_t *loop) {
 
 /* Take a deferred slot out (swap with the last deferred one). */
 static void eddy__deferred_remove(eddy_loop_t *loop, uint32_t i) {
-  uint32_t last = loop->priv.timer_count + --loop->priv.timer_deferred;
+  uint32_t last = loop->priv.timers.count + --loop->priv.timers.deferred;
 
-  assert(i >= loop->priv.timer_count && i <= last);
+  assert(i >= loop->priv.timers.count && i <= last);
   if (i != last)
-    eddy__slot_put(loop->priv.timer_heap, i, loop->priv.timer_heap[last]);
+    eddy__slot_put(loop->priv.timers.heap, i, loop->priv.timers.heap[last]);
 }
 
 /* Put a timer that just left the heap or the deferred slots at the front
@@ -170,8 +172,8 @@ static void eddy__park(eddy_loop_t *loop, eddy_timer_t *timer) {
 
   slot.key = 0;
   slot.timer = timer;
-  eddy__slot_put(loop->priv.timer_heap,
-                 loop->priv.timer_count + loop->priv.timer_deferred, slot);
+  eddy__slot_put(loop->priv.timers.heap,
+                 loop->priv.timers.count + loop->priv.timers.deferred, slot);
 }
 
 /* Take a parked timer out of the parked region, whose front is slot front:
@@ -190,11 +192,11 @@ static inline void eddy__unpark(struct eddy_timer_slot *heap, uint32_t front,
 /* Sift every deferred slot into the heap (in start order, so ties keep
  * their order whatever the array held). */
 static void eddy__deferred_flush(eddy_loop_t *loop) {
-  struct eddy_timer_slot *heap = loop->priv.timer_heap;
+  struct eddy_timer_slot *heap = loop->priv.timers.heap;
 
-  while (loop->priv.timer_deferred != 0) {
-    uint32_t n = loop->priv.timer_count++;
-    loop->priv.timer_deferred--;
+  while (loop->priv.timers.deferred != 0) {
+    uint32_t n = loop->priv.timers.count++;
+    loop->priv.timers.deferred--;
     eddy__heap_sift_up(heap, n, heap[n]);
   }
 }
@@ -322,34 +324,34 @@ static int eddy__heap_grow(eddy_loop_t *loop, uint32_t used) {
   struct eddy_timer_slot *grown;
   uint32_t cap;
 
-  if (loop->priv.timer_cap >= UINT32_MAX / 2)
+  if (loop->priv.timers.cap >= UINT32_MAX / 2)
     return EDDY_ENOMEM;
-  cap = loop->priv.timer_cap != 0 ? loop->priv.timer_cap * 2 : 64;
-  grown = eddy__heap_remap(loop->priv.timer_heap, loop->priv.timer_cap, cap);
+  cap = loop->priv.timers.cap != 0 ? loop->priv.timers.cap * 2 : 64;
+  grown = eddy__heap_remap(loop->priv.timers.heap, loop->priv.timers.cap, cap);
   if (grown == NULL) {
     grown = eddy__heap_acquire(eddy__heap_bytes(cap));
     if (grown == NULL)
       return EDDY_ENOMEM;
     if (used != 0)
-      memcpy(grown, loop->priv.timer_heap, (size_t)used * sizeof(*grown));
-    eddy__heap_release(loop->priv.timer_heap, loop->priv.timer_cap);
+      memcpy(grown, loop->priv.timers.heap, (size_t)used * sizeof(*grown));
+    eddy__heap_release(loop->priv.timers.heap, loop->priv.timers.cap);
   }
-  loop->priv.timer_heap = grown;
-  loop->priv.timer_cap = cap;
+  loop->priv.timers.heap = grown;
+  loop->priv.timers.cap = cap;
   return 0;
 }
 
 /* Make room for one more slot (amortised doubling). */
 static inline int eddy__heap_reserve(eddy_loop_t *loop) {
-  uint32_t used = loop->priv.timer_open;
+  uint32_t used = loop->priv.timers.open;
 
-  return used < loop->priv.timer_cap ? 0 : eddy__heap_grow(loop, used);
+  return used < loop->priv.timers.cap ? 0 : eddy__heap_grow(loop, used);
 }
 
 void eddy__timer_loop_close(eddy_loop_t *loop) {
-  eddy__heap_release(loop->priv.timer_heap, loop->priv.timer_cap);
-  loop->priv.timer_heap = NULL;
-  loop->priv.timer_cap = 0;
+  eddy__heap_release(loop->priv.timers.heap, loop->priv.timers.cap);
+  loop->priv.timers.heap = NULL;
+  loop->priv.timers.cap = 0;
 }
 
 static int eddy__slot_order(const void *a, const void *b) {
@@ -366,9 +368,9 @@ static int eddy__slot_order(const void *a, const void *b) {
  * time (never in practice), the excess share the last number and their
  * relative order is unspecified. */
 void eddy__timer_renumber(eddy_loop_t *loop) {
-  struct eddy_timer_slot *heap = loop->priv.timer_heap;
-  uint32_t n = loop->priv.timer_count;
-  uint32_t total = n + loop->priv.timer_deferred;
+  struct eddy_timer_slot *heap = loop->priv.timers.heap;
+  uint32_t n = loop->priv.timers.count;
+  uint32_t total = n + loop->priv.timers.deferred;
   uint64_t next = 0, rank = 0, prev_due = UINT64_MAX;
   uint32_t i;
 
@@ -389,7 +391,7 @@ void eddy__timer_renumber(eddy_loop_t *loop) {
     heap[i].key = due << EDDY__SEQ_BITS | rank;
     heap[i].timer->handle.priv.index = i;
   }
-  loop->priv.timer_seq = next < EDDY__SEQ_LIMIT ? next : EDDY__SEQ_LIMIT - 1;
+  loop->priv.timers.seq = next < EDDY__SEQ_LIMIT ? next : EDDY__SEQ_LIMIT - 1;
 }
 
 int eddy_timer_init(eddy_loop_t *loop, eddy_timer_t *timer) {
@@ -403,7 +405,7 @@ int eddy_timer_init(eddy_loop_t *loop, eddy_timer_t *timer) {
   timer->handle.priv.u.timer.repeat = 0;
   slot.key = 0;
   slot.timer = timer;
-  eddy__slot_put(loop->priv.timer_heap, loop->priv.timer_open++, slot);
+  eddy__slot_put(loop->priv.timers.heap, loop->priv.timers.open++, slot);
   return 0;
 }
 
@@ -424,18 +426,18 @@ static inline void eddy__timer_arm(eddy_timer_t *timer, eddy_timer_cb cb,
    * array, which could alias them as far as the compiler knows. */
   h->priv.u.timer.cb = cb;
   h->priv.u.timer.repeat = repeat;
-  now = loop->priv.time - loop->priv.timer_base;
+  now = loop->priv.core.time - loop->priv.timers.base;
   due = timeout > EDDY__DUE_MAX - now ? EDDY__DUE_MAX : now + timeout;
-  slot.key = due << EDDY__SEQ_BITS | loop->priv.timer_seq++;
+  slot.key = due << EDDY__SEQ_BITS | loop->priv.timers.seq++;
   slot.timer = timer;
-  front = loop->priv.timer_count + loop->priv.timer_deferred;
-  phase = loop->priv.timer_phase;
+  front = loop->priv.timers.count + loop->priv.timers.deferred;
+  phase = loop->priv.timers.phase;
   if (phase)
-    loop->priv.timer_deferred++; /* sifted in when the phase ends */
+    loop->priv.timers.deferred++; /* sifted in when the phase ends */
   else
-    loop->priv.timer_count++; /* no deferred slots outside the phase */
+    loop->priv.timers.count++; /* no deferred slots outside the phase */
   eddy__handle_start(h);
-  heap = loop->priv.timer_heap;
+  heap = loop->priv.timers.heap;
   /* The timer leaves the parked region: the parked slot at its front takes
    * the timer's old place, and the front becomes the timer's. */
   eddy__unpark(heap, front, timer);
@@ -456,7 +458,7 @@ static int eddy__timer_restart(eddy_timer_t *timer, eddy_timer_cb cb,
                                uint64_t timeout, uint64_t repeat) {
   if (eddy__handle_active(&timer->handle))
     eddy_timer_stop(timer);
-  if (timer->handle.loop->priv.timer_seq >= EDDY__SEQ_LIMIT)
+  if (timer->handle.loop->priv.timers.seq >= EDDY__SEQ_LIMIT)
     eddy__timer_renumber(timer->handle.loop);
   eddy__timer_arm(timer, cb, timeout, repeat);
   return 0;
@@ -467,7 +469,7 @@ int eddy_timer_start(eddy_timer_t *timer, eddy_timer_cb cb, uint64_t timeout,
   if (cb == NULL || eddy__handle_closing(&timer->handle))
     return EDDY_EINVAL;
   if (eddy__handle_active(&timer->handle) ||
-      timer->handle.loop->priv.timer_seq >= EDDY__SEQ_LIMIT)
+      timer->handle.loop->priv.timers.seq >= EDDY__SEQ_LIMIT)
     return eddy__timer_restart(timer, cb, timeout, repeat);
   eddy__timer_arm(timer, cb, timeout, repeat);
   return 0;
@@ -479,8 +481,8 @@ int eddy_timer_stop(eddy_timer_t *timer) {
 
   if (!eddy__handle_active(&timer->handle))
     return 0;
-  assert(loop->priv.timer_heap[i].timer == timer);
-  if (i < loop->priv.timer_count)
+  assert(loop->priv.timers.heap[i].timer == timer);
+  if (i < loop->priv.timers.count)
     eddy__heap_remove(loop, i);
   else
     eddy__deferred_remove(loop, i);
@@ -520,14 +522,14 @@ uint64_t eddy_timer_get_due_in(const eddy_timer_t *timer) {
 
   if (!eddy__handle_active(&timer->handle))
     return 0;
-  due = eddy__slot_due(&loop->priv.timer_heap[timer->handle.priv.index]);
-  now = loop->priv.time - loop->priv.timer_base;
+  due = eddy__slot_due(&loop->priv.timers.heap[timer->handle.priv.index]);
+  now = loop->priv.core.time - loop->priv.timers.base;
   return due > now ? due - now : 0;
 }
 
 /* Stop the timer and give its slot back (the last parked slot fills the
  * gap), so the closing-list link can take over the callback's bytes. */
-void eddy__timer_close(eddy_handle_t *h) {
+static void eddy__timer_close(eddy_handle_t *h) {
   eddy_timer_t *timer = (eddy_timer_t *)h;
   eddy_loop_t *loop = h->loop;
   struct eddy_timer_slot *heap;
@@ -535,8 +537,8 @@ void eddy__timer_close(eddy_handle_t *h) {
 
   if (eddy__handle_active(h))
     eddy_timer_stop(timer);
-  heap = loop->priv.timer_heap;
-  last = --loop->priv.timer_open;
+  heap = loop->priv.timers.heap;
+  last = --loop->priv.timers.open;
   assert(heap[h->priv.index].timer == timer);
   if (h->priv.index != last)
     eddy__slot_put(heap, h->priv.index, heap[last]);
@@ -548,14 +550,14 @@ void eddy__timer_close(eddy_handle_t *h) {
 /* The array's invariants (for tests): 0 if they hold, else the first bad
  * slot + 1. */
 uint32_t eddy__timer_verify(const eddy_loop_t *loop) {
-  const struct eddy_timer_slot *heap = loop->priv.timer_heap;
-  uint32_t n = loop->priv.timer_count;
-  uint32_t started = n + loop->priv.timer_deferred;
+  const struct eddy_timer_slot *heap = loop->priv.timers.heap;
+  uint32_t n = loop->priv.timers.count;
+  uint32_t started = n + loop->priv.timers.deferred;
   uint32_t i;
 
-  if (loop->priv.timer_open < started)
+  if (loop->priv.timers.open < started)
     return UINT32_MAX;
-  for (i = 0; i < loop->priv.timer_open; i++) {
+  for (i = 0; i < loop->priv.timers.open; i++) {
     const eddy_handle_t *h = &heap[i].timer->handle;
 
     if (h->priv.index != i || h->priv.type != EDDY_TIMER ||
@@ -567,25 +569,25 @@ uint32_t eddy__timer_verify(const eddy_loop_t *loop) {
 }
 
 uint32_t eddy__timer_open_count(const eddy_loop_t *loop) {
-  return loop->priv.timer_open;
+  return loop->priv.timers.open;
 }
 
 eddy_handle_t *eddy__timer_open_at(const eddy_loop_t *loop, uint32_t i) {
   assert(i < eddy__timer_open_count(loop));
-  return &loop->priv.timer_heap[i].timer->handle;
+  return &loop->priv.timers.heap[i].timer->handle;
 }
 
 /* The timers phase: run every timer in the heap whose due time has come,
  * in (due, start) order. Timers started meanwhile are deferred (see the top
  * of this file) and join the heap at the end. */
 void eddy__run_timers(eddy_loop_t *loop) {
-  assert(!loop->priv.timer_phase);
-  loop->priv.timer_phase = 1;
-  while (loop->priv.timer_count != 0) {
-    struct eddy_timer_slot *top = &loop->priv.timer_heap[0];
+  assert(!loop->priv.timers.phase);
+  loop->priv.timers.phase = 1;
+  while (loop->priv.timers.count != 0) {
+    struct eddy_timer_slot *top = &loop->priv.timers.heap[0];
     eddy_timer_t *timer = top->timer;
 
-    if (eddy__slot_due(top) > loop->priv.time - loop->priv.timer_base)
+    if (eddy__slot_due(top) > loop->priv.core.time - loop->priv.timers.base)
       break;
     eddy_timer_cb cb = timer->handle.priv.u.timer.cb;
     uint64_t repeat = timer->handle.priv.u.timer.repeat;
@@ -599,19 +601,21 @@ void eddy__run_timers(eddy_loop_t *loop) {
     cb(timer);
     eddy__after_callback(loop);
   }
-  loop->priv.timer_phase = 0;
+  loop->priv.timers.phase = 0;
   eddy__deferred_flush(loop);
 }
 
 int eddy__next_timeout(const eddy_loop_t *loop) {
   uint64_t due, now, diff;
 
-  if (loop->priv.timer_count == 0)
+  if (loop->priv.timers.count == 0)
     return -1;
-  due = eddy__slot_due(&loop->priv.timer_heap[0]);
-  now = loop->priv.time - loop->priv.timer_base;
+  due = eddy__slot_due(&loop->priv.timers.heap[0]);
+  now = loop->priv.core.time - loop->priv.timers.base;
   if (due <= now)
     return 0;
   diff = due - now;
   return diff > INT_MAX ? INT_MAX : (int)diff;
 }
+
+const struct eddy__handle_ops eddy__timer_ops = {.close = eddy__timer_close};

@@ -4,9 +4,9 @@
  * signal handlers interrupt the poll phase: an eventfd on Linux, a
  * non-blocking pipe elsewhere. Writers set a flag on what they want run
  * (an async handle's, a signal's, the work pool's completion stack) and
- * then call eddy__wakeup_signal; the loop asks each user to look at its
- * flags. The watcher is not a handle, so it never keeps the loop alive by
- * itself.
+ * then call eddy__wakeup_signal; after the poll phase's I/O the loop asks
+ * each registered part (core/loop_internal.h) to look at its flags. The
+ * watcher is not a handle, so it never keeps the loop alive by itself.
  *
  * The descriptor is written only when the loop may be asleep. The loop
  * announces that it is about to block (sleeping = 1) and then checks the
@@ -26,23 +26,42 @@
 #include <sys/eventfd.h>
 #endif
 
-#include "internal.h"
+#include <assert.h>
+#include <errno.h>
+#include <stdint.h>
+
+#include "core/io.h"
+#include "core/loop_internal.h"
+#include "core/queue.h"
+#include "core/wakeup.h"
 
 /* How long a recently woken loop watches for the next wake-up. */
 #define EDDY__WAKEUP_SPIN_NS 20000
+
+/* Every registered part with a wakeup function, in the parts' order. A
+ * part registered by one of these calls is met in the same round. */
+static void eddy__wakeup_parts(eddy_loop_t *loop) {
+  eddy_queue_t *parts = &loop->priv.core.parts;
+  eddy_queue_t *at;
+
+  for (at = parts->next; at != parts; at = at->next) {
+    struct eddy__loop_part *p =
+        eddy__container_of(at, struct eddy__loop_part, node);
+
+    if (p->ops->wakeup != NULL)
+      p->ops->wakeup(loop, p);
+  }
+}
 
 static void eddy__wakeup_dispatch(eddy_loop_t *loop) {
   /* Every poll phase comes here: a plain load keeps the common case (no
    * wake-up) free of a locked instruction. A flag set just after it is
    * seen before the loop next blocks (eddy__wakeup_before_wait). */
-  if (!__atomic_load_n(&loop->priv.wakeup_pending, __ATOMIC_RELAXED) ||
-      __atomic_exchange_n(&loop->priv.wakeup_pending, 0, __ATOMIC_SEQ_CST) ==
-          0)
+  if (!__atomic_load_n(&loop->priv.wakeup.pending, __ATOMIC_RELAXED) ||
+      __atomic_exchange_n(&loop->priv.wakeup.pending, 0, __ATOMIC_SEQ_CST) == 0)
     return;
-  loop->priv.wakeup_hot = 1;
-  eddy__signal_dispatch(loop);
-  eddy__async_dispatch(loop);
-  eddy__work_dispatch(loop);
+  loop->priv.wakeup.hot = 1;
+  eddy__wakeup_parts(loop);
 }
 
 static void eddy__wakeup_read(eddy_loop_t *loop, eddy_io_t *io,
@@ -63,7 +82,7 @@ int eddy__wakeup_open(eddy_loop_t *loop) {
   int fds[2];
   int err;
 
-  if (loop->priv.wakeup_io.fd != -1)
+  if (loop->priv.wakeup.io.fd != -1)
     return 0;
 #ifdef __linux__
   fds[0] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -82,28 +101,29 @@ int eddy__wakeup_open(eddy_loop_t *loop) {
     return err;
   }
 #endif
-  eddy__io_init(&loop->priv.wakeup_io, eddy__wakeup_read, fds[0]);
-  err = eddy__io_start(loop, &loop->priv.wakeup_io, EDDY__IO_READ);
+  eddy__io_init(&loop->priv.wakeup.io, eddy__wakeup_read, fds[0]);
+  err = eddy__io_start(loop, &loop->priv.wakeup.io, EDDY__IO_READ);
   if (err != 0) {
     if (fds[1] != fds[0])
       close(fds[1]);
     close(fds[0]);
-    loop->priv.wakeup_io.fd = -1;
+    loop->priv.wakeup.io.fd = -1;
     return err;
   }
-  loop->priv.wakeup_wfd = fds[1];
+  loop->priv.wakeup.wfd = fds[1];
   return 0;
 }
 
 void eddy__wakeup_close(eddy_loop_t *loop) {
-  if (loop->priv.wakeup_io.fd == -1)
+  if (loop->priv.wakeup.io.fd == -1)
     return;
-  eddy__io_close(loop, &loop->priv.wakeup_io);
-  if (loop->priv.wakeup_wfd != loop->priv.wakeup_io.fd)
-    close(loop->priv.wakeup_wfd);
-  close(loop->priv.wakeup_io.fd);
-  loop->priv.wakeup_io.fd = -1;
-  loop->priv.wakeup_wfd = -1;
+  assert(loop->priv.wakeup.wfd != -1);
+  eddy__io_close(loop, &loop->priv.wakeup.io);
+  if (loop->priv.wakeup.wfd != loop->priv.wakeup.io.fd)
+    close(loop->priv.wakeup.wfd);
+  close(loop->priv.wakeup.io.fd);
+  loop->priv.wakeup.io.fd = -1;
+  loop->priv.wakeup.wfd = -1;
 }
 
 /* Any thread, and signal handlers: atomics and write(2) are
@@ -115,24 +135,23 @@ void eddy__wakeup_signal(eddy_loop_t *loop) {
   ssize_t r;
 
   /* Already pending: the loop has yet to look, and will see ours too. */
-  if (__atomic_exchange_n(&loop->priv.wakeup_pending, 1, __ATOMIC_SEQ_CST) !=
-      0)
+  if (__atomic_exchange_n(&loop->priv.wakeup.pending, 1, __ATOMIC_SEQ_CST) != 0)
     return;
-  if (!__atomic_load_n(&loop->priv.wakeup_sleeping, __ATOMIC_SEQ_CST))
+  if (!__atomic_load_n(&loop->priv.wakeup.sleeping, __ATOMIC_SEQ_CST))
     return;
   saved = errno;
 #ifdef __linux__
   {
     uint64_t one = 1;
     do
-      r = write(loop->priv.wakeup_wfd, &one, sizeof(one));
+      r = write(loop->priv.wakeup.wfd, &one, sizeof(one));
     while (r == -1 && errno == EINTR);
   }
 #else
   {
     char one = 1;
     do
-      r = write(loop->priv.wakeup_wfd, &one, 1);
+      r = write(loop->priv.wakeup.wfd, &one, 1);
     while (r == -1 && errno == EINTR);
   }
 #endif
@@ -167,7 +186,7 @@ static int eddy__wakeup_spin(eddy_loop_t *loop) {
   unsigned i;
 
   for (i = 1;; i++) {
-    if (__atomic_load_n(&loop->priv.wakeup_pending, __ATOMIC_RELAXED))
+    if (__atomic_load_n(&loop->priv.wakeup.pending, __ATOMIC_RELAXED))
       return 1;
     if ((i & 63) == 0 && eddy_hrtime() >= deadline)
       return 0;
@@ -176,22 +195,24 @@ static int eddy__wakeup_spin(eddy_loop_t *loop) {
 }
 
 int eddy__wakeup_before_wait(eddy_loop_t *loop, int timeout) {
-  int hot = loop->priv.wakeup_hot;
+  int hot = loop->priv.wakeup.hot;
 
-  loop->priv.wakeup_hot = 0;
-  if (loop->priv.wakeup_io.fd == -1 || timeout == 0)
+  /* The loop is awake here: nobody may have been told it sleeps. */
+  assert(!__atomic_load_n(&loop->priv.wakeup.sleeping, __ATOMIC_RELAXED));
+  loop->priv.wakeup.hot = 0;
+  if (loop->priv.wakeup.io.fd == -1 || timeout == 0)
     return timeout;
   if (hot && eddy__wakeup_spin_allowed() && eddy__wakeup_spin(loop))
     return 0;
-  __atomic_store_n(&loop->priv.wakeup_sleeping, 1, __ATOMIC_SEQ_CST);
-  if (__atomic_load_n(&loop->priv.wakeup_pending, __ATOMIC_SEQ_CST))
+  __atomic_store_n(&loop->priv.wakeup.sleeping, 1, __ATOMIC_SEQ_CST);
+  if (__atomic_load_n(&loop->priv.wakeup.pending, __ATOMIC_SEQ_CST))
     return 0;
   return timeout;
 }
 
 void eddy__wakeup_after_wait(eddy_loop_t *loop) {
-  if (loop->priv.wakeup_io.fd == -1)
+  if (loop->priv.wakeup.io.fd == -1)
     return;
-  __atomic_store_n(&loop->priv.wakeup_sleeping, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&loop->priv.wakeup.sleeping, 0, __ATOMIC_RELAXED);
   eddy__wakeup_dispatch(loop);
 }

@@ -3,8 +3,9 @@
  * function on a pool thread and keeps its result for the callback. */
 #include <errno.h>
 
-#include "internal.h"
+#include "core/handle.h"
 #include "crypto_internal.h"
+#include "pool/work_internal.h"
 
 enum { EDDY__CRYPTO_PBKDF2 = 1, EDDY__CRYPTO_RANDOM };
 
@@ -28,7 +29,7 @@ static void eddy__crypto_done(eddy__work_t *w, int status) {
 
 static int eddy__crypto_submit(eddy_loop_t *loop, eddy_crypto_req_t *req,
                                int op, eddy_crypto_cb cb) {
-  req->req.type = EDDY_CRYPTO;
+  eddy__req_init_pool(&req->req, EDDY_CRYPTO, &req->priv.work);
   req->loop = loop;
   req->priv.op = op;
   req->priv.cb = cb;

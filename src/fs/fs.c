@@ -16,7 +16,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "eddy/work.h"
 #include "fs/fs_internal.h"
 
 typedef ssize_t (*eddy__fs_op)(eddy_fs_t *req);
@@ -49,7 +48,7 @@ int eddy__fs_init(eddy_loop_t *loop, eddy_fs_t *req, eddy_fs_type type,
 
   if (req == NULL)
     return EDDY_EINVAL;
-  req->req.type = EDDY_FS;
+  eddy__req_init_pool(&req->req, EDDY_FS, &req->priv.work);
   req->loop = loop;
   req->fs_type = type;
   req->result = 0;

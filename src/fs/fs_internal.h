@@ -7,8 +7,10 @@
 #include <errno.h>
 #include <limits.h>
 
+#include "core/handle.h"
+#include "core/loop_internal.h"
 #include "eddy/fs.h"
-#include "internal.h"
+#include "pool/work_internal.h"
 
 /* Evaluate a system call again while a signal interrupts it: EINTR is
  * never reported to the caller. r receives the call's return value. */

@@ -11,12 +11,19 @@
  * offending byte wins, and "the block passed its size limit" is the byte at
  * offset start + header_max), so the outcome cannot depend on where reads end.
  */
+#include "eddy/errno.h"
 #include "eddy/http_parser.h"
 
 #include <assert.h>
 #include <string.h>
 
 #include "http_chars.h"
+
+/* The parser's results and the resolver's codes share no value. */
+_Static_assert((int)EDDY_EAI_ADDRFAMILY<(int)EDDY_HTTP_E_BAD_CHUNK_DATA &&
+                                        EDDY_HTTP_INCOMPLETE> -
+                   3100,
+               "HTTP parser results overlap the EAI codes");
 
 /* Parser states (req->priv.state). */
 enum {

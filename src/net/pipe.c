@@ -8,8 +8,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "core/handle.h"
+#include "core/io.h"
 #include "eddy/pipe.h"
-#include "internal.h"
+#include "net/stream_internal.h"
 
 static int eddy__pipe_fd(const eddy_pipe_t *pipe) {
   return eddy__stream_fd(&pipe->stream);
@@ -139,7 +141,8 @@ int eddy_pipe_connect(eddy_connect_t *req, eddy_pipe_t *pipe,
                             cb);
 }
 
-int eddy__pipe_listen(eddy_stream_t *s, int backlog, eddy_connection_cb cb) {
+static int eddy__pipe_listen(eddy_stream_t *s, int backlog,
+                             eddy_connection_cb cb) {
   if (eddy__stream_fd(s) == -1)
     return EDDY_EINVAL; /* bind first: there is no ephemeral pipe name */
   return eddy__stream_listen(s, backlog, cb);
@@ -244,3 +247,9 @@ int eddy_write2(eddy_write_t *req, eddy_stream_t *stream,
   }
   return eddy__stream_write2(req, stream, bufs, nbufs, fd, cb);
 }
+
+const struct eddy__handle_ops eddy__pipe_ops = {
+    .close = eddy__stream_close,
+    .finish_close = eddy__stream_finish_close,
+    .listen = eddy__pipe_listen,
+};

@@ -13,6 +13,7 @@
  * next attempt waits for the kernel to say so rather than spending a
  * system call on EAGAIN. Reads stop early for the same reason: a read
  * that did not fill the buffer drained the socket. */
+#include <assert.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -20,7 +21,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "core/handle.h"
+#include "core/io.h"
+#include "core/loop_internal.h"
+#include "net/stream_internal.h"
 
 #define EDDY__READ_SIZE 65536
 /* Reads per readiness event, so that one busy stream cannot starve the
@@ -35,6 +39,36 @@
 
 static void eddy__stream_io(eddy_loop_t *loop, eddy_io_t *io,
                             unsigned events);
+static size_t eddy__bufs_size(const eddy_buf_t *bufs, unsigned nbufs);
+
+#ifndef NDEBUG
+/* The invariants of a stream's flags and write queue (assert builds only:
+ * the queue walk is O(queued writes)). */
+static int eddy__stream_sound(const eddy_stream_t *s) {
+  unsigned f = s->priv.flags;
+  size_t queued = 0;
+  const eddy_queue_t *q;
+
+  if ((f & EDDY__STREAM_LISTENING) && (f & EDDY__STREAM_READING))
+    return 0; /* a listener accepts, it does not read */
+  if ((f & EDDY__STREAM_SHUTTING) && (f & EDDY__STREAM_SHUT))
+    return 0;
+  if ((f & (EDDY__STREAM_SHUTTING | EDDY__STREAM_SHUT)) &&
+      (f & EDDY__STREAM_WRITABLE))
+    return 0; /* shut down (or going to be): no more writes */
+  if (((f & EDDY__STREAM_SHUTTING) != 0) != (s->priv.shutdown_req != NULL))
+    return 0;
+  for (q = s->priv.write_queue.next; q != &s->priv.write_queue; q = q->next) {
+    const eddy_write_t *w = eddy__container_of(q, eddy_write_t, priv.node);
+
+    if (w->priv.index > w->priv.nbufs)
+      return 0;
+    queued += eddy__bufs_size(w->priv.bufs + w->priv.index,
+                              w->priv.nbufs - w->priv.index);
+  }
+  return queued == s->write_queue_size;
+}
+#endif
 
 void eddy__stream_init(eddy_loop_t *loop, eddy_stream_t *s,
                        eddy_handle_type type) {
@@ -76,10 +110,10 @@ static int eddy__stream_closing(const eddy_stream_t *s) {
 static void eddy__stream_drop_waiting(eddy_loop_t *loop, int listen_fd) {
   int fd;
 
-  if (loop->priv.reserve_fd == -1)
+  if (loop->priv.net.reserve_fd == -1)
     return;
-  close(loop->priv.reserve_fd);
-  loop->priv.reserve_fd = -1;
+  close(loop->priv.net.reserve_fd);
+  loop->priv.net.reserve_fd = -1;
   for (;;) {
     fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd == -1) {
@@ -89,7 +123,7 @@ static void eddy__stream_drop_waiting(eddy_loop_t *loop, int listen_fd) {
     }
     close(fd);
   }
-  loop->priv.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  loop->priv.net.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
 static void eddy__stream_accept_ready(eddy_stream_t *s) {
@@ -130,8 +164,8 @@ int eddy__stream_listen(eddy_stream_t *s, int backlog, eddy_connection_cb cb) {
 
   if (listen(s->priv.io.fd, backlog) != 0)
     return -errno;
-  if (loop->priv.reserve_fd == -1)
-    loop->priv.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (loop->priv.net.reserve_fd == -1)
+    loop->priv.net.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   err = eddy__io_start(loop, &s->priv.io, EDDY__IO_READ);
   if (err != 0)
     return err;
@@ -142,16 +176,14 @@ int eddy__stream_listen(eddy_stream_t *s, int backlog, eddy_connection_cb cb) {
 }
 
 int eddy_listen(eddy_stream_t *server, int backlog, eddy_connection_cb cb) {
+  const struct eddy__handle_ops *ops;
+
   if (cb == NULL || eddy__stream_closing(server))
     return EDDY_EINVAL;
-  switch ((eddy_handle_type)server->handle.priv.type) {
-  case EDDY_TCP:
-    return eddy__tcp_listen(server, backlog, cb);
-  case EDDY_NAMED_PIPE:
-    return eddy__pipe_listen(server, backlog, cb);
-  default:
+  ops = eddy__handle_ops_of(&server->handle);
+  if (ops->listen == NULL)
     return EDDY_EINVAL;
-  }
+  return ops->listen(server, backlog, cb);
 }
 
 /* The oldest descriptor received over an IPC pipe, or -1. */
@@ -205,7 +237,7 @@ void eddy__stream_connect(eddy_stream_t *s, eddy_connect_t *req, int err,
                           eddy_connect_cb cb) {
   eddy_loop_t *loop = s->handle.loop;
 
-  req->req.type = EDDY_CONNECT;
+  eddy__req_init(&req->req, EDDY_CONNECT);
   req->handle = s;
   req->priv.cb = cb;
   s->priv.connect_req = req;
@@ -472,9 +504,13 @@ static int eddy__write_advance(eddy_write_t *req, size_t n) {
 }
 
 static void eddy__write_finish(eddy_stream_t *s, eddy_write_t *req, int err) {
-  if (err != 0)
-    s->write_queue_size -= eddy__bufs_size(req->priv.bufs + req->priv.index,
-                                           req->priv.nbufs - req->priv.index);
+  if (err != 0) {
+    size_t left = eddy__bufs_size(req->priv.bufs + req->priv.index,
+                                  req->priv.nbufs - req->priv.index);
+
+    assert(s->write_queue_size >= left);
+    s->write_queue_size -= left;
+  }
   req->priv.error = err;
   eddy__queue_remove(&req->priv.node);
   eddy__queue_insert_tail(&s->priv.write_done, &req->priv.node);
@@ -498,6 +534,7 @@ static int eddy__stream_write(eddy_stream_t *s) {
       finished = 1;
       continue;
     }
+    assert(s->write_queue_size >= (size_t)n);
     s->write_queue_size -= (size_t)n;
     if (!eddy__write_advance(req, (size_t)n))
       break; /* partial: the socket buffer is full */
@@ -515,6 +552,7 @@ static int eddy__stream_write(eddy_stream_t *s) {
                          EDDY_ENOMEM);
     finished = 1;
   }
+  assert(eddy__stream_sound(s));
   return finished;
 }
 
@@ -580,7 +618,7 @@ int eddy__stream_write2(eddy_write_t *req, eddy_stream_t *s,
       return EDDY_ENOMEM;
   }
   memcpy(req->priv.bufs, bufs, nbufs * sizeof(*bufs));
-  req->req.type = EDDY_WRITE;
+  eddy__req_init(&req->req, EDDY_WRITE);
   req->handle = s;
   req->priv.cb = cb;
   req->priv.nbufs = nbufs;
@@ -594,6 +632,7 @@ int eddy__stream_write2(eddy_write_t *req, eddy_stream_t *s,
   /* Behind other writes or a connect, it waits for its turn. */
   if (was_empty && s->priv.connect_req == NULL && eddy__stream_write(s))
     eddy__io_feed(loop, &s->priv.io);
+  assert(eddy__stream_sound(s));
   return 0;
 }
 
@@ -651,7 +690,7 @@ int eddy_shutdown(eddy_shutdown_t *req, eddy_stream_t *s,
       (s->priv.flags & (EDDY__STREAM_SHUTTING | EDDY__STREAM_SHUT)) ||
       (!(s->priv.flags & EDDY__STREAM_WRITABLE) && s->priv.connect_req == NULL))
     return EDDY_ENOTCONN;
-  req->req.type = EDDY_SHUTDOWN;
+  eddy__req_init(&req->req, EDDY_SHUTDOWN);
   req->handle = s;
   req->priv.cb = cb;
   s->priv.shutdown_req = req;
@@ -659,6 +698,7 @@ int eddy_shutdown(eddy_shutdown_t *req, eddy_stream_t *s,
   s->priv.flags &= ~EDDY__STREAM_WRITABLE;
   eddy__req_register(s->handle.loop);
   eddy__io_feed(s->handle.loop, &s->priv.io);
+  assert(eddy__stream_sound(s));
   return 0;
 }
 
@@ -669,6 +709,7 @@ static void eddy__stream_io(eddy_loop_t *loop, eddy_io_t *io,
   eddy_stream_t *s = eddy__container_of(io, eddy_stream_t, priv.io);
 
   (void)loop;
+  assert(eddy__stream_sound(s));
   if (s->priv.flags & EDDY__STREAM_LISTENING) {
     eddy__stream_accept_ready(s);
     return;
@@ -714,7 +755,8 @@ int eddy_stream_fileno(const eddy_stream_t *s, int *fd) {
   return 0;
 }
 
-void eddy__stream_close(eddy_stream_t *s) {
+void eddy__stream_close(eddy_handle_t *h) {
+  eddy_stream_t *s = (eddy_stream_t *)h;
   eddy_loop_t *loop = s->handle.loop;
 
   eddy__io_close(loop, &s->priv.io);
@@ -731,12 +773,14 @@ void eddy__stream_close(eddy_stream_t *s) {
   s->priv.ipc_cap = 0;
   s->priv.flags &= ~(EDDY__STREAM_READING | EDDY__STREAM_LISTENING |
                      EDDY__STREAM_READABLE | EDDY__STREAM_WRITABLE);
+  assert(eddy__stream_sound(s));
 }
 
 /* Close phase, before the close callback: writes finished earlier report
  * their own status; writes still queued, a connect and a shutdown report
  * EDDY_ECANCELED. */
-void eddy__stream_finish_close(eddy_stream_t *s) {
+void eddy__stream_finish_close(eddy_handle_t *h) {
+  eddy_stream_t *s = (eddy_stream_t *)h;
   eddy_loop_t *loop = s->handle.loop;
   eddy_connect_t *creq = s->priv.connect_req;
   eddy_shutdown_t *sreq = s->priv.shutdown_req;
@@ -747,6 +791,7 @@ void eddy__stream_finish_close(eddy_stream_t *s) {
                        EDDY_ECANCELED);
   while (!eddy__queue_empty(&s->priv.write_done))
     eddy__stream_write_callbacks(s, 1);
+  assert(s->write_queue_size == 0);
   s->priv.connect_req = NULL;
   s->priv.shutdown_req = NULL;
   if (creq != NULL) {

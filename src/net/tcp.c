@@ -2,12 +2,13 @@
  * reading and writing are stream.c's. */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <string.h>
 #include <unistd.h>
 
+#include "core/handle.h"
+#include "core/io.h"
 #include "eddy/addr.h"
 #include "eddy/tcp.h"
-#include "internal.h"
+#include "net/stream_internal.h"
 
 /* Options remembered until the socket exists (priv.options). */
 enum { EDDY__TCP_NODELAY = 1, EDDY__TCP_KEEPALIVE = 2 };
@@ -162,7 +163,8 @@ int eddy_tcp_connect(eddy_connect_t *req, eddy_tcp_t *tcp,
   return 0;
 }
 
-int eddy__tcp_listen(eddy_stream_t *s, int backlog, eddy_connection_cb cb) {
+static int eddy__tcp_listen(eddy_stream_t *s, int backlog,
+                            eddy_connection_cb cb) {
   eddy_tcp_t *tcp = (eddy_tcp_t *)s;
   int err;
 
@@ -226,3 +228,9 @@ int eddy_tcp_close_reset(eddy_tcp_t *tcp, eddy_close_cb close_cb) {
     return -errno;
   return eddy_close(&tcp->stream.handle, close_cb);
 }
+
+const struct eddy__handle_ops eddy__tcp_ops = {
+    .close = eddy__stream_close,
+    .finish_close = eddy__stream_finish_close,
+    .listen = eddy__tcp_listen,
+};

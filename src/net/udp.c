@@ -15,9 +15,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/handle.h"
+#include "core/io.h"
+#include "core/loop_internal.h"
 #include "eddy/addr.h"
 #include "eddy/udp.h"
-#include "internal.h"
 #include "net/udp_internal.h"
 
 /* udp->priv.flags */
@@ -417,7 +419,7 @@ int eddy_udp_send(eddy_udp_send_t *req, eddy_udp_t *udp,
   err = eddy__udp_check_dest(udp, addr, &addrlen);
   if (err != 0)
     return err;
-  req->req.type = EDDY_UDP_SEND;
+  eddy__req_init(&req->req, EDDY_UDP_SEND);
   req->handle = udp;
   req->priv.cb = cb;
   req->priv.bufs = NULL;
@@ -741,7 +743,7 @@ static void eddy__udp_io(eddy_loop_t *loop, eddy_io_t *io, unsigned events) {
   }
 }
 
-void eddy__udp_close(eddy_handle_t *h) {
+static void eddy__udp_close(eddy_handle_t *h) {
   eddy_udp_t *udp = (eddy_udp_t *)h;
 
   eddy__io_close(h->loop, &udp->priv.io);
@@ -755,7 +757,7 @@ void eddy__udp_close(eddy_handle_t *h) {
 /* Close phase, before the close callback: every request still held
  * completes, in submission order: those the kernel took with their own
  * status, the queued ones with EDDY_ECANCELED. */
-void eddy__udp_finish_close(eddy_handle_t *h) {
+static void eddy__udp_finish_close(eddy_handle_t *h) {
   eddy_udp_t *udp = (eddy_udp_t *)h;
   eddy_queue_t *node;
 
@@ -768,3 +770,8 @@ void eddy__udp_finish_close(eddy_handle_t *h) {
     eddy__after_callback(h->loop);
   }
 }
+
+const struct eddy__handle_ops eddy__udp_ops = {
+    .close = eddy__udp_close,
+    .finish_close = eddy__udp_finish_close,
+};

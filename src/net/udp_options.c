@@ -5,9 +5,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/handle.h"
 #include "eddy/addr.h"
 #include "eddy/udp.h"
-#include "internal.h"
 #include "net/udp_internal.h"
 
 static int eddy__udp_closing(const eddy_udp_t *udp) {

@@ -15,9 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/handle.h"
 #include "eddy/addr.h"
 #include "eddy/dns.h"
-#include "internal.h"
+#include "pool/work_internal.h"
 
 _Static_assert(EDDY_NI_MAXHOST >= NI_MAXHOST && EDDY_NI_MAXSERV >= NI_MAXSERV,
                "eddy_getnameinfo_t buffers smaller than the system's");
@@ -136,7 +137,7 @@ int eddy_getaddrinfo(eddy_loop_t *loop, eddy_getaddrinfo_t *req,
 
   if (req == NULL || (node == NULL && service == NULL))
     return EDDY_EINVAL;
-  req->req.type = EDDY_GETADDRINFO;
+  eddy__req_init_pool(&req->req, EDDY_GETADDRINFO, &req->priv.work);
   req->loop = loop;
   req->addrinfo = NULL;
   req->priv.cb = cb;
@@ -204,7 +205,7 @@ int eddy_getnameinfo(eddy_loop_t *loop, eddy_getnameinfo_t *req,
     return EDDY_EINVAL;
   if ((len = eddy_sockaddr_len(addr)) < 0)
     return EDDY_EINVAL;
-  req->req.type = EDDY_GETNAMEINFO;
+  eddy__req_init_pool(&req->req, EDDY_GETNAMEINFO, &req->priv.work);
   req->loop = loop;
   req->host[0] = req->service[0] = '\0';
   memset(&req->priv.addr, 0, sizeof(req->priv.addr));

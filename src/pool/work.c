@@ -17,17 +17,14 @@
 #include <sched.h>
 #include <stdlib.h>
 
-#include "eddy/crypto.h"
-#include "eddy/dns.h"
-#include "eddy/fs.h"
-#include "eddy/work.h"
-#include "internal.h"
+#include "core/handle.h"
+#include "core/loop_internal.h"
+#include "core/wakeup.h"
+#include "pool/work_internal.h"
 
 #define EDDY__POOL_DEFAULT 4
 #define EDDY__POOL_MAX 1024
 #define EDDY__POOL_STACK (8u << 20) /* as libuv: deep recursion in jobs */
-
-enum { EDDY__JOB_QUEUED = 1, EDDY__JOB_RUNNING, EDDY__JOB_CANCELLED };
 
 static struct {
   pthread_mutex_t lock;
@@ -83,26 +80,26 @@ static eddy__work_t *eddy__pool_next(void) {
  * itself from being closed under us. */
 static void eddy__work_complete(eddy__work_t *w) {
   eddy_loop_t *loop = w->loop;
-  eddy__work_t *head = __atomic_load_n(&loop->priv.work_done, __ATOMIC_RELAXED);
+  eddy__work_t *head = __atomic_load_n(&loop->priv.work.done, __ATOMIC_RELAXED);
 
   /* Onto a non-empty stack: the loop has a wake-up coming already, and
    * nothing of the loop is touched after the push, so no sender count is
    * needed (two locked instructions fewer per job under load). */
   while (head != NULL) {
     w->next_done = head;
-    if (__atomic_compare_exchange_n(&loop->priv.work_done, &head, w, 1,
+    if (__atomic_compare_exchange_n(&loop->priv.work.done, &head, w, 1,
                                     __ATOMIC_RELEASE, __ATOMIC_RELAXED))
       return;
   }
-  __atomic_fetch_add(&loop->priv.work_senders, 1, __ATOMIC_SEQ_CST);
-  head = __atomic_load_n(&loop->priv.work_done, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&loop->priv.work.senders, 1, __ATOMIC_SEQ_CST);
+  head = __atomic_load_n(&loop->priv.work.done, __ATOMIC_RELAXED);
   do
     w->next_done = head;
-  while (!__atomic_compare_exchange_n(&loop->priv.work_done, &head, w, 1,
+  while (!__atomic_compare_exchange_n(&loop->priv.work.done, &head, w, 1,
                                       __ATOMIC_RELEASE, __ATOMIC_RELAXED));
   if (head == NULL)
     eddy__wakeup_signal(loop);
-  __atomic_fetch_sub(&loop->priv.work_senders, 1, __ATOMIC_SEQ_CST);
+  __atomic_fetch_sub(&loop->priv.work.senders, 1, __ATOMIC_SEQ_CST);
 }
 
 static void *eddy__pool_thread(void *arg) {
@@ -119,11 +116,13 @@ static void *eddy__pool_thread(void *arg) {
       eddy__pool.idle--;
       continue;
     }
+    assert(w->state == EDDY__WORK_QUEUED);
     eddy__queue_remove(&w->node);
-    w->state = EDDY__JOB_RUNNING;
+    w->state = EDDY__WORK_RUNNING;
     slow = w->kind == EDDY__WORK_SLOW_IO;
     if (slow)
       eddy__pool.slow_running++;
+    assert(eddy__pool.slow_running <= eddy__pool.slow_max);
     pthread_mutex_unlock(&eddy__pool.lock);
 
     w->work(w);
@@ -131,6 +130,7 @@ static void *eddy__pool_thread(void *arg) {
 
     pthread_mutex_lock(&eddy__pool.lock);
     if (slow) {
+      assert(eddy__pool.slow_running > 0);
       eddy__pool.slow_running--;
       /* A slow job may have been waiting for this slot while every other
        * thread slept. */
@@ -225,25 +225,40 @@ static void eddy__pool_enqueue(eddy__work_t *w) {
       &w->node);
 }
 
-int eddy__work_submit(eddy_loop_t *loop, eddy__work_t *w, int kind,
-                      void (*work)(eddy__work_t *w),
+static void eddy__work_wakeup(eddy_loop_t *loop, struct eddy__loop_part *part);
+static void eddy__work_loop_close(eddy_loop_t *loop,
+                                  struct eddy__loop_part *part);
+
+static const struct eddy__loop_part_ops eddy__work_part = {
+    .name = "work",
+    .order = EDDY__PART_WORK,
+    .wakeup = eddy__work_wakeup,
+    .close = eddy__work_loop_close,
+};
+
+int eddy__work_submit(eddy_loop_t *loop, eddy__work_t *w,
+                      enum eddy__work_kind kind, void (*work)(eddy__work_t *w),
                       void (*done)(eddy__work_t *w, int status)) {
   int err;
 
   if ((err = eddy__pool_start()) != 0 || (err = eddy__wakeup_open(loop)) != 0)
     return err;
+  /* The first job comes from the loop's thread (later ones may come from
+   * its jobs' work functions, after the registration). */
+  if (loop->priv.work.part.ops == NULL)
+    eddy__loop_part_add(loop, &loop->priv.work.part, &eddy__work_part);
   w->work = work;
   w->done = done;
   w->loop = loop;
   w->kind = kind;
   w->next_done = NULL;
-  w->state = EDDY__JOB_QUEUED;
+  w->state = EDDY__WORK_QUEUED;
   eddy__req_register(loop);
   if (eddy__dispatching == loop) {
     /* From a completion callback: joins the batch eddy__work_dispatch
      * hands over when the callbacks are done. Only this thread touches
      * the batch; eddy__work_cancel may unlink it (same thread). */
-    eddy__queue_insert_tail(&loop->priv.work_batch, &w->node);
+    eddy__queue_insert_tail(&loop->priv.work.batch, &w->node);
     return 0;
   }
   pthread_mutex_lock(&eddy__pool.lock);
@@ -260,9 +275,9 @@ static void eddy__work_flush_batch(eddy_loop_t *loop) {
   unsigned n = 0;
 
   pthread_mutex_lock(&eddy__pool.lock);
-  while (!eddy__queue_empty(&loop->priv.work_batch)) {
-    eddy__work_t *w = eddy__container_of(loop->priv.work_batch.next,
-                                         eddy__work_t, node);
+  while (!eddy__queue_empty(&loop->priv.work.batch)) {
+    eddy__work_t *w =
+        eddy__container_of(loop->priv.work.batch.next, eddy__work_t, node);
 
     eddy__queue_remove(&w->node);
     eddy__pool_enqueue(w);
@@ -278,12 +293,12 @@ static void eddy__work_flush_batch(eddy_loop_t *loop) {
 
 int eddy__work_cancel(eddy__work_t *w) {
   pthread_mutex_lock(&eddy__pool.lock);
-  if (w->state != EDDY__JOB_QUEUED) {
+  if (w->state != EDDY__WORK_QUEUED) {
     pthread_mutex_unlock(&eddy__pool.lock);
     return EDDY_EBUSY;
   }
   eddy__queue_remove(&w->node);
-  w->state = EDDY__JOB_CANCELLED;
+  w->state = EDDY__WORK_CANCELLED;
   pthread_mutex_unlock(&eddy__pool.lock);
   eddy__work_complete(w);
   return 0;
@@ -291,13 +306,14 @@ int eddy__work_cancel(eddy__work_t *w) {
 
 /* Run the completions that arrived, oldest first. Callbacks may queue and
  * cancel jobs; those complete through a later wake-up. */
-void eddy__work_dispatch(eddy_loop_t *loop) {
-  eddy__work_t *w = __atomic_exchange_n(&loop->priv.work_done, NULL,
-                                        __ATOMIC_ACQUIRE);
+static void eddy__work_wakeup(eddy_loop_t *loop, struct eddy__loop_part *part) {
+  eddy__work_t *w =
+      __atomic_exchange_n(&loop->priv.work.done, NULL, __ATOMIC_ACQUIRE);
   eddy__work_t *ordered = NULL;
   eddy__work_t *next;
   eddy_loop_t *outer = eddy__dispatching; /* a loop run from a callback */
 
+  (void)part;
   while (w != NULL) { /* the stack is newest first: reverse it */
     next = w->next_done;
     w->next_done = ordered;
@@ -308,23 +324,29 @@ void eddy__work_dispatch(eddy_loop_t *loop) {
     return;
   eddy__dispatching = loop;
   for (w = ordered; w != NULL; w = next) {
-    int status = w->state == EDDY__JOB_CANCELLED ? EDDY_ECANCELED : 0;
+    int status = w->state == EDDY__WORK_CANCELLED ? EDDY_ECANCELED : 0;
 
+    assert(w->loop == loop);
+    assert(w->state == EDDY__WORK_RUNNING || w->state == EDDY__WORK_CANCELLED);
     next = w->next_done;
-    w->state = 0;
+    w->state = EDDY__WORK_IDLE;
     eddy__req_unregister(loop);
     w->done(w, status);
     eddy__after_callback(loop);
   }
   eddy__dispatching = outer;
-  if (!eddy__queue_empty(&loop->priv.work_batch))
+  if (!eddy__queue_empty(&loop->priv.work.batch))
     eddy__work_flush_batch(loop);
 }
 
 /* eddy_loop_close runs only with no request in flight, but a pool thread
  * may still be returning from the push that completed the last one. */
-void eddy__work_loop_close(eddy_loop_t *loop) {
-  while (__atomic_load_n(&loop->priv.work_senders, __ATOMIC_SEQ_CST) != 0)
+static void eddy__work_loop_close(eddy_loop_t *loop,
+                                  struct eddy__loop_part *part) {
+  (void)part;
+  assert(loop->priv.work.done == NULL);
+  assert(eddy__queue_empty(&loop->priv.work.batch));
+  while (__atomic_load_n(&loop->priv.work.senders, __ATOMIC_SEQ_CST) != 0)
     sched_yield();
 }
 
@@ -345,7 +367,7 @@ int eddy_queue_work(eddy_loop_t *loop, eddy_work_t *req, eddy_work_cb work_cb,
                     eddy_after_work_cb after_work_cb) {
   if (work_cb == NULL)
     return EDDY_EINVAL;
-  req->req.type = EDDY_WORK;
+  eddy__req_init_pool(&req->req, EDDY_WORK, &req->priv.work);
   req->loop = loop;
   req->priv.work_cb = work_cb;
   req->priv.after_work_cb = after_work_cb;
@@ -354,18 +376,7 @@ int eddy_queue_work(eddy_loop_t *loop, eddy_work_t *req, eddy_work_cb work_cb,
 }
 
 int eddy_cancel(eddy_req_t *req) {
-  switch (req->type) {
-  case EDDY_WORK:
-    return eddy__work_cancel(&((eddy_work_t *)req)->priv.work);
-  case EDDY_FS:
-    return eddy__work_cancel(&((eddy_fs_t *)req)->priv.work);
-  case EDDY_CRYPTO:
-    return eddy__work_cancel(&((eddy_crypto_req_t *)req)->priv.work);
-  case EDDY_GETADDRINFO:
-    return eddy__work_cancel(&((eddy_getaddrinfo_t *)req)->priv.work);
-  case EDDY_GETNAMEINFO:
-    return eddy__work_cancel(&((eddy_getnameinfo_t *)req)->priv.work);
-  default:
+  if (req == NULL || req->priv.work == NULL)
     return EDDY_EINVAL;
-  }
+  return eddy__work_cancel(req->priv.work);
 }

@@ -30,8 +30,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/handle.h"
+#include "core/loop_internal.h"
 #include "eddy/channel.h"
-#include "internal.h"
+#include "net/stream_internal.h"
 
 extern char **environ;
 
@@ -370,7 +372,7 @@ int eddy_channel_send(eddy_channel_t *ch, eddy_channel_send_t *req,
     return EDDY_EMSGSIZE;
   eddy__put_be32(req->priv.header, (uint32_t)len);
   eddy__put_be32(req->priv.header + 4, handle != NULL ? EDDY__FRAME_HANDLE : 0);
-  req->req.type = EDDY_WRITE;
+  eddy__req_init(&req->req, EDDY_WRITE);
   req->channel = ch;
   req->priv.cb = cb;
   bufs[0] = eddy_buf_init(req->priv.header, sizeof(req->priv.header));

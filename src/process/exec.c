@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/handle.h"
 #include "eddy/exec.h"
-#include "internal.h"
 
 enum {
   EDDY__EXEC_SPAWNED = 1 << 0, /* the process handle exists */
@@ -217,7 +217,7 @@ static void eddy__exec_init(eddy_loop_t *loop, eddy_exec_t *req,
                             const eddy_exec_options_t *opts, eddy_exec_cb cb) {
   size_t max = opts != NULL ? opts->max_buffer : 0;
 
-  req->req.type = EDDY_EXEC;
+  eddy__req_init(&req->req, EDDY_EXEC);
   req->loop = loop;
   req->pid = 0;
   req->out_len = 0;

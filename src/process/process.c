@@ -23,15 +23,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "eddy/pipe.h"
+#include "core/handle.h"
+#include "core/io.h"
+#include "core/loop_internal.h"
 #include "eddy/process.h"
 #include "eddy/signal.h"
-#include "internal.h"
+#include "net/stream_internal.h"
 
 extern char **environ;
 
 /* Per-loop state, made by the first spawn. */
 struct eddy_process_state {
+  struct eddy__loop_part part; /* the loop finds its state through it */
   eddy_signal_t sigchld;
   eddy_queue_t running; /* eddy_process_t.priv.node */
   int *orphans;         /* children of closed handles, still to reap */
@@ -56,9 +59,27 @@ static void eddy__process_reap_orphans(struct eddy_process_state *st) {
   }
 }
 
+static void eddy__process_loop_close(eddy_loop_t *loop,
+                                     struct eddy__loop_part *part);
+
+static const struct eddy__loop_part_ops eddy__process_part = {
+    .name = "process",
+    .order = EDDY__PART_PROCESS,
+    .close = eddy__process_loop_close,
+};
+
+/* The loop's process state, or NULL before its first spawn. */
+static struct eddy_process_state *eddy__process_state_of(eddy_loop_t *loop) {
+  struct eddy__loop_part *p = eddy__loop_part_find(loop, &eddy__process_part);
+
+  return p != NULL ? eddy__container_of(p, struct eddy_process_state, part)
+                   : NULL;
+}
+
 static void eddy__process_on_sigchld(eddy_signal_t *sig, int signum) {
   eddy_loop_t *loop = sig->handle.loop;
-  struct eddy_process_state *st = loop->priv.processes;
+  struct eddy_process_state *st =
+      eddy__container_of(sig, struct eddy_process_state, sigchld);
   eddy_queue_t exited;
   eddy_queue_t *node, *next;
 
@@ -69,6 +90,7 @@ static void eddy__process_on_sigchld(eddy_signal_t *sig, int signum) {
     eddy_process_t *p = eddy__container_of(node, eddy_process_t, priv.node);
     pid_t r;
 
+    assert(p->pid > 0 && eddy__handle_active(&p->handle));
     next = node->next;
     do
       r = waitpid(p->pid, &p->priv.status, WNOHANG);
@@ -102,7 +124,7 @@ static int eddy__process_state(eddy_loop_t *loop) {
   struct eddy_process_state *st;
   int err;
 
-  if (loop->priv.processes != NULL)
+  if (eddy__process_state_of(loop) != NULL)
     return 0;
   st = calloc(1, sizeof(*st));
   if (st == NULL)
@@ -122,29 +144,33 @@ static int eddy__process_state(eddy_loop_t *loop) {
     free(st);
     return err;
   }
-  loop->priv.processes = st;
+  eddy__loop_part_add(loop, &st->part, &eddy__process_part);
   return 0;
 }
 
-void eddy__process_loop_close(eddy_loop_t *loop) {
-  struct eddy_process_state *st = loop->priv.processes;
+static void eddy__process_loop_close(eddy_loop_t *loop,
+                                     struct eddy__loop_part *part) {
+  struct eddy_process_state *st =
+      eddy__container_of(part, struct eddy_process_state, part);
 
-  if (st == NULL)
-    return;
+  (void)loop;
+  assert(eddy__queue_empty(&st->running));
   eddy_signal_stop(&st->sigchld);
   eddy__process_reap_orphans(st); /* the rest outlive the loop */
   free(st->orphans);
   free(st);
-  loop->priv.processes = NULL;
 }
 
 /* A closed handle's child is still reaped, without a callback. */
-void eddy__process_close(eddy_handle_t *h) {
+static void eddy__process_close(eddy_handle_t *h) {
   eddy_process_t *p = (eddy_process_t *)h;
-  struct eddy_process_state *st = h->loop->priv.processes;
+  struct eddy_process_state *st;
 
   if (p->pid == 0)
-    return;
+    return; /* reaped, or never started */
+  assert(p->pid > 0);
+  st = eddy__process_state_of(h->loop);
+  assert(st != NULL);
   eddy__queue_remove(&p->priv.node);
   if (st->norphans == st->orphan_cap) {
     unsigned cap = st->orphan_cap ? st->orphan_cap * 2 : 8;
@@ -240,6 +266,9 @@ static int eddy__slots_untangle(struct eddy__slot *slots, int n) {
     slots[i].fd = moved;
     slots[i].temporary = 1;
   }
+  /* Now placing slot i can clobber only slot i's own descriptor. */
+  for (i = 0; i < n; i++)
+    assert(slots[i].fd < 0 || slots[i].fd >= n || slots[i].fd == i);
   return 0;
 }
 
@@ -486,7 +515,7 @@ int eddy_spawn(eddy_loop_t *loop, eddy_process_t *process,
   process->pid = pid;
   process->priv.exit_cb = o->exit_cb;
   process->priv.status = 0;
-  eddy__queue_insert_tail(&loop->priv.processes->running,
+  eddy__queue_insert_tail(&eddy__process_state_of(loop)->running,
                           &process->priv.node);
   eddy__handle_start(&process->handle);
   return 0;
@@ -505,3 +534,6 @@ int eddy_kill(int pid, int signum) {
 int eddy_process_get_pid(const eddy_process_t *process) {
   return process->pid;
 }
+
+const struct eddy__handle_ops eddy__process_ops = {.close =
+                                                       eddy__process_close};

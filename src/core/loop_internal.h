@@ -1,0 +1,53 @@
+/* loop_internal.h: what the loop offers the parts of the library built on
+ * it: the epilogue every callback the library invokes must run, and the
+ * registration of per-loop parts. */
+#ifndef EDDY_CORE_LOOP_INTERNAL_H
+#define EDDY_CORE_LOOP_INTERNAL_H
+
+#include "eddy/loop.h"
+
+/* Next-tick / microtask queues (tick.c). The library calls
+ * eddy__after_callback after every user callback; the empty case is one
+ * branch. */
+void eddy__drain_ticks_slow(eddy_loop_t *loop);
+static inline void eddy__after_callback(eddy_loop_t *loop) {
+  if (loop->priv.ticks.ticks.count != 0 ||
+      loop->priv.ticks.microtasks.count != 0)
+    eddy__drain_ticks_slow(loop);
+}
+
+/* A part of the library with per-loop state registers it once, on the
+ * loop's thread, when it first needs it (the first async handle, signal
+ * handle, pool job, child process, ...). The loop keeps the parts sorted
+ * by order: after a wake-up it calls every part's wakeup in that order, and
+ * when it closes, every part's close in the reverse order. A part may use
+ * only parts of a lower order, so that each closes before what it stands
+ * on. */
+struct eddy__loop_part_ops {
+  const char *name;
+  int order;
+  /* Another thread or a signal handler woke the loop: look at your own
+   * flags and run what is due (NULL: nothing to look at). Poll phase. */
+  void (*wakeup)(eddy_loop_t *loop, struct eddy__loop_part *part);
+  /* eddy_loop_close(): release the part's state (NULL: nothing to
+   * release). No handle is open and no request in flight by then. */
+  void (*close)(eddy_loop_t *loop, struct eddy__loop_part *part);
+};
+
+/* The orders of the parts that exist (lower runs first). */
+enum {
+  EDDY__PART_SIGNAL = 10,
+  EDDY__PART_ASYNC = 20,
+  EDDY__PART_WORK = 30,
+  EDDY__PART_PROCESS = 40
+};
+
+/* Register part (idempotent: a registered part is left as it is). */
+void eddy__loop_part_add(eddy_loop_t *loop, struct eddy__loop_part *part,
+                         const struct eddy__loop_part_ops *ops);
+/* The registered part with these ops, or NULL. */
+struct eddy__loop_part *
+eddy__loop_part_find(const eddy_loop_t *loop,
+                     const struct eddy__loop_part_ops *ops);
+
+#endif /* EDDY_CORE_LOOP_INTERNAL_H */

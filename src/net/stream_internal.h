@@ -1,0 +1,39 @@
+/* stream_internal.h: the byte-stream base (stream.c) as tcp.c, pipe.c and
+ * the layers on streams (processes, channels) use it. */
+#ifndef EDDY_NET_STREAM_INTERNAL_H
+#define EDDY_NET_STREAM_INTERNAL_H
+
+#include "eddy/stream.h"
+
+/* eddy_stream_t.priv.flags */
+enum {
+  EDDY__STREAM_READING = 1 << 0,
+  EDDY__STREAM_READABLE = 1 << 1, /* connected, no EOF yet */
+  EDDY__STREAM_WRITABLE = 1 << 2, /* connected, not shut down */
+  EDDY__STREAM_LISTENING = 1 << 3,
+  EDDY__STREAM_SHUTTING = 1 << 4,
+  EDDY__STREAM_SHUT = 1 << 5,
+  EDDY__STREAM_SOCKET = 1 << 6, /* sendmsg/recvmsg rather than writev/read */
+  EDDY__STREAM_IPC = 1 << 7     /* descriptors travel with the data */
+};
+
+void eddy__stream_init(eddy_loop_t *loop, eddy_stream_t *s,
+                       eddy_handle_type type);
+/* Give the stream its descriptor; flags: EDDY__STREAM_* it starts with. */
+int eddy__stream_open(eddy_stream_t *s, int fd, unsigned flags);
+/* listen(2) on the stream's descriptor and start accepting. */
+int eddy__stream_listen(eddy_stream_t *s, int backlog, eddy_connection_cb cb);
+/* Track a connect(2) that returned err (0, -EINPROGRESS or an error). */
+void eddy__stream_connect(eddy_stream_t *s, eddy_connect_t *req, int err,
+                          eddy_connect_cb cb);
+int eddy__stream_write2(eddy_write_t *req, eddy_stream_t *s,
+                        const eddy_buf_t bufs[], unsigned nbufs, int send_fd,
+                        eddy_write_cb cb);
+/* The handle-ops rows of stream types (tcp.c, pipe.c) use these two. */
+void eddy__stream_close(eddy_handle_t *h);
+void eddy__stream_finish_close(eddy_handle_t *h);
+static inline int eddy__stream_fd(const eddy_stream_t *s) {
+  return s->priv.io.fd;
+}
+
+#endif /* EDDY_NET_STREAM_INTERNAL_H */
