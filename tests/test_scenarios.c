@@ -424,6 +424,51 @@ static void test_12_blocking_delays_timers(void **state) {
   assert_int_equal(eddy_loop_close(&loop), 0);
 }
 
+/* 12 again with timers that stay open after they ran (the usual case;
+ * the version above closes them, and a closing handle alone keeps the next
+ * poll from sleeping). After the blocker, the 10 ms timer is overdue: the
+ * poll phase right after must not sleep at all (Node runs it at 55-57 ms),
+ * where a clock cached before the blocker would give it 5 ms more. */
+static eddy_timer_t t12_late, t12_blocker;
+static eddy_prepare_t p12;
+static int p12_armed, p12_timeout;
+
+static void s12b_late(eddy_timer_t *t) {
+  s12_late(t->handle.loop, NULL);
+}
+static void s12b_blocker(eddy_timer_t *t) {
+  s12_blocker(t->handle.loop, "5ms timer runs first, then blocks 50ms");
+  p12_armed = 1;
+}
+static void s12b_prepare(eddy_prepare_t *p) {
+  if (p12_armed) {
+    p12_timeout = eddy_backend_timeout(p->handle.loop);
+    p12_armed = 0;
+    eddy_prepare_stop(p);
+  }
+}
+
+static void test_12_timers_left_open(void **state) {
+  eddy_loop_t loop;
+
+  (void)state;
+  out.len = 0;
+  p12_armed = 0;
+  p12_timeout = -2;
+  t0_12 = eddy_hrtime();
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_timer_init(&loop, &t12_late), 0);
+  assert_int_equal(eddy_timer_init(&loop, &t12_blocker), 0);
+  assert_int_equal(eddy_prepare_init(&loop, &p12), 0);
+  assert_int_equal(eddy_prepare_start(&p12, s12b_prepare), 0);
+  assert_int_equal(eddy_timer_start(&t12_late, s12b_late, 10, 0), 0);
+  assert_int_equal(eddy_timer_start(&t12_blocker, s12b_blocker, 5, 0), 0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  compare_with("12_blocking_delays_timers.out");
+  assert_int_equal(p12_timeout, 0);
+  test_teardown_loop(&loop);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_01_timeout_vs_immediate_in_io),
@@ -434,6 +479,7 @@ int main(void) {
       cmocka_unit_test(test_07_readfile_vs_timers),
       cmocka_unit_test(test_11_microtasks_between_immediates),
       cmocka_unit_test(test_12_blocking_delays_timers),
+      cmocka_unit_test(test_12_timers_left_open),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

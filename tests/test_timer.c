@@ -631,6 +631,93 @@ static void test_deferred_stop_and_restart(void **state) {
   test_teardown_loop(&loop);
 }
 
+/* A callback that blocks must not make later timers later still: the poll
+ * phase after it sleeps only what is left until the next timer, counted
+ * from the clock, not from the time cached before the callback ran. Seen
+ * where it is decided: in the prepare phase right after a 40 ms interval's
+ * callback that took 30 ms, the poll phase is to sleep at most the 10 ms
+ * left (the clock only moves on, so this holds however slow the machine),
+ * not the 40 ms the cached time would give. */
+static int prepare_after_slow;
+static int prepare_timeout_seen;
+
+static void slow_interval_cb(eddy_timer_t *t) {
+  (void)t;
+  test_busy_wait_ms(30);
+  prepare_after_slow = 1;
+}
+
+static void prepare_sees_timeout(eddy_prepare_t *p) {
+  if (!prepare_after_slow)
+    return;
+  prepare_timeout_seen = eddy_backend_timeout(p->handle.loop);
+  eddy_stop(p->handle.loop);
+}
+
+static void test_poll_sleeps_what_is_left(void **state) {
+  eddy_loop_t loop;
+  eddy_timer_t t;
+  eddy_prepare_t p;
+
+  (void)state;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_timer_init(&loop, &t), 0);
+  assert_int_equal(eddy_prepare_init(&loop, &p), 0);
+  prepare_after_slow = 0;
+  prepare_timeout_seen = -2;
+  assert_int_equal(eddy_timer_start(&t, slow_interval_cb, 40, 40), 0);
+  assert_int_equal(eddy_prepare_start(&p, prepare_sees_timeout), 0);
+  eddy_run(&loop, EDDY_RUN_DEFAULT);
+  assert_true(prepare_timeout_seen >= 0 && prepare_timeout_seen <= 10);
+  test_teardown_loop(&loop);
+}
+
+static void poll_never(eddy_poll_t *p, int status, int events) {
+  (void)p;
+  (void)status;
+  (void)events;
+  fail();
+}
+
+static void timer_never(eddy_timer_t *t) {
+  (void)t;
+  fail();
+}
+
+static void idle_never(eddy_idle_t *i) {
+  (void)i;
+  fail();
+}
+
+/* eddy_backend_timeout: -1 with only I/O to wait for, 0 with nothing to
+ * wait for or something to run, else what is left until the timer. */
+static void test_backend_timeout(void **state) {
+  eddy_loop_t loop;
+  eddy_timer_t t;
+  eddy_idle_t idle;
+  eddy_poll_t poll;
+  int fds[2];
+  int ms;
+
+  (void)state;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_backend_timeout(&loop), 0); /* not alive */
+  assert_int_equal(pipe(fds), 0);
+  assert_int_equal(eddy_poll_init(&loop, &poll, fds[0]), 0);
+  assert_int_equal(eddy_poll_start(&poll, EDDY_READABLE, poll_never), 0);
+  assert_int_equal(eddy_backend_timeout(&loop), -1);
+  assert_int_equal(eddy_timer_init(&loop, &t), 0);
+  assert_int_equal(eddy_timer_start(&t, timer_never, 5000, 0), 0);
+  ms = eddy_backend_timeout(&loop);
+  assert_true(ms > 4000 && ms <= 5000);
+  assert_int_equal(eddy_idle_init(&loop, &idle), 0);
+  assert_int_equal(eddy_idle_start(&idle, idle_never), 0);
+  assert_int_equal(eddy_backend_timeout(&loop), 0);
+  test_teardown_loop(&loop);
+  close(fds[0]);
+  close(fds[1]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_start_stop_errors),
@@ -650,6 +737,8 @@ int main(void) {
       cmocka_unit_test(test_random_ops_against_model),
       cmocka_unit_test(test_sequence_wrap_keeps_order),
       cmocka_unit_test(test_deferred_stop_and_restart),
+      cmocka_unit_test(test_poll_sleeps_what_is_left),
+      cmocka_unit_test(test_backend_timeout),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

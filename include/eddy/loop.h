@@ -271,6 +271,15 @@ EDDY_EXTERN eddy_loop_t *eddy_default_loop(void);
  * from a callback. */
 EDDY_EXTERN int eddy_run(eddy_loop_t *loop, eddy_run_mode mode);
 
+/* How long, in ms, the loop's next poll phase would block if it started
+ * now: 0 when something is waiting to run (a pending callback, an idle
+ * handle, a closing handle, a timer already due, a stop) or nothing keeps
+ * the loop alive, -1 when only I/O
+ * can wake it, else until the nearest timer, counted from the clock at the
+ * call (not from the cached loop time). Programs that embed the loop in
+ * another one wait this long on the loop's backend. Loop thread. */
+EDDY_EXTERN int eddy_backend_timeout(const eddy_loop_t *loop);
+
 /* Make eddy_run() return after the current iteration: poll does not block. */
 EDDY_EXTERN void eddy_stop(eddy_loop_t *loop);
 

@@ -149,8 +149,14 @@ int eddy_loop_alive(const eddy_loop_t *loop) {
 }
 
 /* How long poll may block: not at all when something is already waiting to
- * run or nothing could ever wake it; else until the nearest timer. */
+ * run or nothing could ever wake it; else until the nearest timer, counted
+ * from the clock: the cached time is from before this iteration's
+ * callbacks, and sleeping from it would add their run time to every timer
+ * that a slow callback already made late (one clock read, and only when
+ * the loop would sleep until a timer). */
 static int eddy__poll_timeout(const eddy_loop_t *loop) {
+  int timeout;
+
   if (loop->priv.core.stop_flag != 0)
     return 0;
   if (loop->priv.core.active_handles == 0 && eddy__reqs_active(loop) == 0)
@@ -158,7 +164,14 @@ static int eddy__poll_timeout(const eddy_loop_t *loop) {
   if (eddy__idle_active(loop) || eddy__io_has_pending(loop) ||
       !eddy__queue_empty(&loop->priv.core.closing))
     return 0;
-  return eddy__next_timeout(loop);
+  timeout = eddy__next_timeout(loop, loop->priv.core.time);
+  if (timeout <= 0)
+    return timeout;
+  return eddy__next_timeout(loop, eddy_hrtime() / 1000000u);
+}
+
+int eddy_backend_timeout(const eddy_loop_t *loop) {
+  return eddy__poll_timeout(loop);
 }
 
 /* Requests a handle still had when it was closed get their callbacks

@@ -18,8 +18,9 @@ void eddy__timer_loop_close(eddy_loop_t *loop); /* frees the heap array */
 uint32_t eddy__timer_open_count(const eddy_loop_t *loop);
 eddy_handle_t *eddy__timer_open_at(const eddy_loop_t *loop, uint32_t i);
 uint32_t eddy__timer_verify(const eddy_loop_t *loop); /* tests: 0 = sound */
-/* ms until the nearest timer is due, 0 if due, -1 if there is none. */
-int eddy__next_timeout(const eddy_loop_t *loop);
+/* ms from now (a loop time, ms) until the nearest timer is due, 0 if it
+ * is due, -1 if there is none. */
+int eddy__next_timeout(const eddy_loop_t *loop, uint64_t now);
 
 /* Idle, prepare and check phases (loopwatch.c). */
 void eddy__run_idle(eddy_loop_t *loop);

@@ -605,13 +605,13 @@ void eddy__run_timers(eddy_loop_t *loop) {
   eddy__deferred_flush(loop);
 }
 
-int eddy__next_timeout(const eddy_loop_t *loop) {
-  uint64_t due, now, diff;
+int eddy__next_timeout(const eddy_loop_t *loop, uint64_t now) {
+  uint64_t due, diff;
 
   if (loop->priv.timers.count == 0)
     return -1;
   due = eddy__slot_due(&loop->priv.timers.heap[0]);
-  now = loop->priv.core.time - loop->priv.timers.base;
+  now = now > loop->priv.timers.base ? now - loop->priv.timers.base : 0;
   if (due <= now)
     return 0;
   diff = due - now;
