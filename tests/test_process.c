@@ -658,6 +658,100 @@ static void test_setuid(void **state) {
   test_assert_loop_clean(&loop);
 }
 
+/* ---- the order of data, end, exit, close ---------------------------------- */
+
+/* A child that writes, closes its stdout and exits: as in Node, the data,
+ * then the end of its output, then its exit, then close (Node's 'close':
+ * the exit seen and the pipe closed), every time. The kernel has closed
+ * the child's descriptors before it reports the exit, so an exit must
+ * never overtake an end that was already there to read. 40 children in a
+ * row, one at a time. */
+struct order_run {
+  eddy_process_t proc;
+  eddy_pipe_t out;
+  char log[16]; /* d = data, e = end, x = exit, c = close */
+  int n;
+  int pending; /* of the exit and the pipe's close */
+  char buf[64];
+};
+
+static void order_note(struct order_run *o, char c) {
+  if (o->n == 0 || o->log[o->n - 1] != c)
+    o->log[o->n++] = c;
+  assert_true(o->n < (int)sizeof(o->log));
+}
+
+static void order_alloc(eddy_handle_t *h, size_t size, eddy_buf_t *buf) {
+  struct order_run *o = h->data;
+
+  (void)size;
+  *buf = eddy_buf_init(o->buf, sizeof(o->buf));
+}
+
+static void order_one_done(struct order_run *o) {
+  if (--o->pending == 0)
+    order_note(o, 'c');
+}
+
+static void order_closed(eddy_handle_t *h) {
+  order_one_done(h->data);
+}
+
+static void order_read(eddy_stream_t *s, ssize_t n, const eddy_buf_t *buf) {
+  struct order_run *o = s->handle.data;
+
+  (void)buf;
+  if (n > 0)
+    order_note(o, 'd');
+  else if (n == EDDY_EOF) {
+    order_note(o, 'e');
+    eddy_close(&s->handle, order_closed);
+  }
+}
+
+static void order_exit(eddy_process_t *p, int64_t status, int sig) {
+  assert_int_equal(status, 0);
+  assert_int_equal(sig, 0);
+  order_note(p->handle.data, 'x');
+  order_one_done(p->handle.data);
+  eddy_close(&p->handle, NULL);
+}
+
+static void test_output_ends_before_exit(void **state) {
+  char *args[] = {"/bin/sh", "-c", "printf data", NULL};
+  eddy_stdio_container_t stdio[2];
+  eddy_process_options_t opts;
+  struct order_run o;
+  eddy_loop_t loop;
+  int i;
+
+  (void)state;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  for (i = 0; i < 40; i++) {
+    memset(&o, 0, sizeof(o));
+    memset(&opts, 0, sizeof(opts));
+    o.pending = 2;
+    assert_int_equal(eddy_pipe_init(&loop, &o.out, 0), 0);
+    o.out.stream.handle.data = &o;
+    o.proc.handle.data = &o;
+    stdio[0].flags = EDDY_IGNORE;
+    stdio[1].flags = EDDY_CREATE_PIPE | EDDY_WRITABLE_PIPE;
+    stdio[1].data.stream = &o.out.stream;
+    opts.file = "/bin/sh";
+    opts.args = args;
+    opts.stdio = stdio;
+    opts.stdio_count = 2;
+    opts.exit_cb = order_exit;
+    assert_int_equal(eddy_spawn(&loop, &o.proc, &opts), 0);
+    assert_int_equal(eddy_read_start(&o.out.stream, order_alloc, order_read),
+                     0);
+    assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+    o.log[o.n] = '\0';
+    assert_string_equal(o.log, "dexc");
+  }
+  test_assert_loop_clean(&loop);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, test_fd_setup, \
@@ -677,6 +771,7 @@ int main(void) {
       T(test_closed_handle_still_reaped),
       T(test_detached_new_session),
       T(test_setuid),
+      T(test_output_ends_before_exit),
 #undef T
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

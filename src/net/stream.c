@@ -360,7 +360,11 @@ static void eddy__stream_eof(eddy_stream_t *s) {
   eddy__stream_update_active(s);
 }
 
-static void eddy__stream_read(eddy_stream_t *s) {
+/* Read what is there. A short read means the socket is drained, unless the
+ * peer has hung up (events carries RDHUP): then one more read gives the
+ * end, delivered now rather than after another poll phase, so that it
+ * comes before anything the hang-up caused (a child's exit). */
+static void eddy__stream_read(eddy_stream_t *s, unsigned events) {
   eddy_loop_t *loop = s->handle.loop;
   int count = EDDY__READS_PER_EVENT;
   eddy_buf_t buf;
@@ -388,7 +392,7 @@ static void eddy__stream_read(eddy_stream_t *s) {
     }
     s->priv.read_cb(s, n, &buf);
     eddy__after_callback(loop);
-    if (n < 0 || (size_t)n < buf.len)
+    if (n < 0 || ((size_t)n < buf.len && !(events & EDDY__IO_RDHUP)))
       return; /* an error, or the socket is drained */
   }
 }
@@ -720,7 +724,7 @@ static void eddy__stream_io(eddy_loop_t *loop, eddy_io_t *io,
       return;
   }
   if (events & (EDDY__IO_READ | EDDY__IO_RDHUP | EDDY__IO_ERROR)) {
-    eddy__stream_read(s);
+    eddy__stream_read(s, events);
     if (eddy__stream_closing(s))
       return;
   }

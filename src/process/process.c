@@ -28,6 +28,7 @@
 #include "core/loop_internal.h"
 #include "eddy/process.h"
 #include "eddy/signal.h"
+#include "core/wakeup.h"
 #include "net/stream_internal.h"
 
 extern char **environ;
@@ -37,6 +38,8 @@ struct eddy_process_state {
   struct eddy__loop_part part; /* the loop finds its state through it */
   eddy_signal_t sigchld;
   eddy_queue_t running; /* eddy_process_t.priv.node */
+  eddy_queue_t reaped;  /* exited: reported after the next poll's I/O */
+  eddy_queue_t due;     /* exited: reported in this wake-up */
   int *orphans;         /* children of closed handles, still to reap */
   unsigned norphans;
   unsigned orphan_cap;
@@ -59,12 +62,15 @@ static void eddy__process_reap_orphans(struct eddy_process_state *st) {
   }
 }
 
+static void eddy__process_wakeup(eddy_loop_t *loop,
+                                 struct eddy__loop_part *part);
 static void eddy__process_loop_close(eddy_loop_t *loop,
                                      struct eddy__loop_part *part);
 
 static const struct eddy__loop_part_ops eddy__process_part = {
     .name = "process",
     .order = EDDY__PART_PROCESS,
+    .wakeup = eddy__process_wakeup,
     .close = eddy__process_loop_close,
 };
 
@@ -76,16 +82,20 @@ static struct eddy_process_state *eddy__process_state_of(eddy_loop_t *loop) {
                    : NULL;
 }
 
+/* SIGCHLD: reap this loop's exited children (each by its pid, so loops
+ * never take each other's). Their exits are reported later, after the I/O
+ * of the next poll phase: a child's descriptors are closed before it is
+ * reported exited, so by then the end of its output is there to read, and
+ * as in Node the end comes before the exit. The wake-up makes that poll
+ * phase not block. */
 static void eddy__process_on_sigchld(eddy_signal_t *sig, int signum) {
   eddy_loop_t *loop = sig->handle.loop;
   struct eddy_process_state *st =
       eddy__container_of(sig, struct eddy_process_state, sigchld);
-  eddy_queue_t exited;
   eddy_queue_t *node, *next;
 
   (void)signum;
   eddy__process_reap_orphans(st);
-  eddy__queue_init(&exited);
   for (node = st->running.next; node != &st->running; node = next) {
     eddy_process_t *p = eddy__container_of(node, eddy_process_t, priv.node);
     pid_t r;
@@ -99,18 +109,31 @@ static void eddy__process_on_sigchld(eddy_signal_t *sig, int signum) {
       continue;
     if (r == -1) /* reaped behind our back: no status to report */
       p->priv.status = 0;
+    p->pid = 0; /* gone: nothing may be sent to its number any more */
     eddy__queue_remove(node);
-    eddy__queue_insert_tail(&exited, node);
+    eddy__queue_insert_tail(&st->reaped, node);
   }
-  /* Callbacks may close or spawn processes: the exited list is ours. */
-  while (!eddy__queue_empty(&exited)) {
-    eddy_process_t *p = eddy__container_of(exited.next, eddy_process_t,
+  if (!eddy__queue_empty(&st->reaped))
+    eddy__wakeup_signal(loop);
+}
+
+/* Report the exits reaped before the last poll phase; those reaped since
+ * wait for the next one. */
+static void eddy__process_wakeup(eddy_loop_t *loop,
+                                 struct eddy__loop_part *part) {
+  struct eddy_process_state *st =
+      eddy__container_of(part, struct eddy_process_state, part);
+  eddy_queue_t batch;
+
+  /* Callbacks may close or spawn processes: the batch is ours. */
+  eddy__queue_move(&st->due, &batch);
+  while (!eddy__queue_empty(&batch)) {
+    eddy_process_t *p = eddy__container_of(batch.next, eddy_process_t,
                                            priv.node);
     int status = p->priv.status;
 
-    eddy__queue_remove(exited.next);
-    eddy__queue_init(&p->priv.node);
-    p->pid = 0;
+    assert(p->pid == 0 && eddy__handle_active(&p->handle));
+    eddy__queue_remove(batch.next);
     eddy__handle_stop(&p->handle);
     if (p->priv.exit_cb != NULL) {
       p->priv.exit_cb(p, WIFEXITED(status) ? WEXITSTATUS(status) : 0,
@@ -118,6 +141,9 @@ static void eddy__process_on_sigchld(eddy_signal_t *sig, int signum) {
       eddy__after_callback(loop);
     }
   }
+  eddy__queue_move(&st->reaped, &st->due);
+  if (!eddy__queue_empty(&st->due))
+    eddy__wakeup_signal(loop);
 }
 
 static int eddy__process_state(eddy_loop_t *loop) {
@@ -130,6 +156,8 @@ static int eddy__process_state(eddy_loop_t *loop) {
   if (st == NULL)
     return EDDY_ENOMEM;
   eddy__queue_init(&st->running);
+  eddy__queue_init(&st->reaped);
+  eddy__queue_init(&st->due);
   if ((err = eddy_signal_init(loop, &st->sigchld)) != 0) {
     free(st);
     return err;
@@ -154,7 +182,8 @@ static void eddy__process_loop_close(eddy_loop_t *loop,
       eddy__container_of(part, struct eddy_process_state, part);
 
   (void)loop;
-  assert(eddy__queue_empty(&st->running));
+  assert(eddy__queue_empty(&st->running) && eddy__queue_empty(&st->reaped) &&
+         eddy__queue_empty(&st->due));
   eddy_signal_stop(&st->sigchld);
   eddy__process_reap_orphans(st); /* the rest outlive the loop */
   free(st->orphans);
@@ -166,12 +195,12 @@ static void eddy__process_close(eddy_handle_t *h) {
   eddy_process_t *p = (eddy_process_t *)h;
   struct eddy_process_state *st;
 
+  eddy__queue_remove(&p->priv.node); /* running, or reaped and not told */
   if (p->pid == 0)
     return; /* reaped, or never started */
   assert(p->pid > 0);
   st = eddy__process_state_of(h->loop);
   assert(st != NULL);
-  eddy__queue_remove(&p->priv.node);
   if (st->norphans == st->orphan_cap) {
     unsigned cap = st->orphan_cap ? st->orphan_cap * 2 : 8;
     int *grown = realloc(st->orphans, cap * sizeof(*grown));
