@@ -25,6 +25,7 @@
 #include "eddy/http_parser.h"
 #include "eddy/http_server.h"
 #include "eddy/os.h"
+#include "eddy/thread.h"
 #include "eddy/version.h"
 
 #endif /* EDDY_H */
