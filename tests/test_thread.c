@@ -712,14 +712,15 @@ static void await_sleepers(struct waiter *ws, int n) {
 }
 
 static void waiters_start(struct waiter *ws, eddy_thread_t *tids, int n,
-                          const struct atomic_impl *impl, uint32_t *addr) {
+                          const struct atomic_impl *impl, uint32_t *addr,
+                          int64_t timeout) {
   int i;
 
   for (i = 0; i < n; i++) {
     ws[i].impl = impl;
     ws[i].addr = addr;
     ws[i].expected = __atomic_load_n(addr, __ATOMIC_SEQ_CST);
-    ws[i].timeout = LONG_WAIT;
+    ws[i].timeout = timeout;
     ws[i].tid = 0;
     ws[i].result = -100;
     assert_int_equal(eddy_thread_create(&tids[i], waiter_entry, &ws[i]), 0);
@@ -777,7 +778,8 @@ static void test_atomic_ok(void **state) {
 
   (void)state;
   for (i = 0; i < NIMPLS; i++) {
-    waiters_start(w, tid, 1, &impls[i], &word);
+    /* INT64_MAX: a deadline that must not overflow */
+    waiters_start(w, tid, 1, &impls[i], &word, INT64_MAX);
     await_sleepers(w, 1);
     assert_int_equal(impls[i].notify(&word, 0), 0); /* wakes none */
     assert_int_equal(impls[i].notify(&word, 1), 1);
@@ -811,8 +813,8 @@ static void test_atomic_notify_counts(void **state) {
   (void)state;
   for (i = 0; i < NIMPLS; i++) {
     const struct atomic_impl *im = &impls[i];
-    waiters_start(w, tids, 4, im, &words[0]);
-    waiters_start(by, btid, 1, im, &words[1]);
+    waiters_start(w, tids, 4, im, &words[0], LONG_WAIT);
+    waiters_start(by, btid, 1, im, &words[1], LONG_WAIT);
     await_sleepers(w, 4);
     await_sleepers(by, 1);
     assert_int_equal(im->notify(&words[0], 1), 1);
@@ -848,7 +850,7 @@ static void test_atomic_table_fifo(void **state) {
       table = &impls[i];
   assert_non_null(table);
   for (i = 0; i < 3; i++) { /* one at a time, so the order is known */
-    waiters_start(&w[i], &tids[i], 1, table, &word);
+    waiters_start(&w[i], &tids[i], 1, table, &word, LONG_WAIT);
     while (eddy__atomic_table_waiters(&word) != (unsigned)i + 1)
       spin_yield();
   }

@@ -233,8 +233,10 @@ EDDY_EXTERN int eddy_os_setpriority(int pid, int priority);
  * getenv() returned earlier, and the original argv[i], may show the title
  * instead of what they showed; /proc/PID/environ shows the same overwritten
  * memory (the variables themselves are intact: use getenv or
- * eddy_os_getenv). If it cannot allocate it returns argv as it was and the
- * title cannot be set. Calling it again returns its argument unchanged. */
+ * eddy_os_getenv), and so does glibc's program_invocation_name, which
+ * points at argv[0] (libuv has the same effect). If it cannot allocate it
+ * returns argv as it was and the title cannot be set. Calling it again returns
+ * its argument unchanged. */
 EDDY_EXTERN char **eddy_setup_args(int argc, char **argv);
 
 /* Set the title ps(1) and /proc/PID/cmdline show. A title longer than the

@@ -82,9 +82,9 @@ EDDY_EXTERN int eddy_thread_create_ex(eddy_thread_t *tid,
                                       const eddy_thread_options_t *options,
                                       eddy_thread_cb entry, void *arg);
 
-/* Wait for thread *tid to finish. Errors: EDDY_EDEADLK (*tid is the caller)
- * is reported as a negative errno, as are EDDY_EINVAL (not joinable: joined
- * before) and EDDY_ESRCH; joining a thread twice is undefined in POSIX. */
+/* Wait for thread *tid to finish. Errors: EDDY_EINVAL (NULL, or a thread
+ * not joinable), EDDY_EDEADLK (*tid is the caller), EDDY_ESRCH. Joining a
+ * thread twice is undefined in POSIX: a thread is joined once. */
 EDDY_EXTERN int eddy_thread_join(eddy_thread_t *tid);
 
 /* The calling thread's id. */
