@@ -5,7 +5,8 @@
 #
 # Each workload runs eddy and every peer that was built alternately (eddy uv
 # uvnode ev event eddy uv ...; peers: libuv, the libuv inside Node, libev,
-# libevent, io_uring for the ping-pongs, OpenSSL for pbkdf2), RUNS times each; only medians of the same run are compared
+# libevent, io_uring for the ping-pongs, OpenSSL for pbkdf2, Node's
+# Atomics.wait/notify between worker_threads for atomics_pingpong), RUNS times each; only medians of the same run are compared
 # (shared/BENCHMARKING.md, point 1). Before every timers_million and
 # timers_mod100 run, bench_pretouch writes as much memory as the biggest side
 # uses, untimed, so no side pays for re-touching memory the host took back
@@ -25,7 +26,8 @@
 #   RUNS=3        runs per side and workload
 #   QUICK=1       1 run each, smaller N (under a minute in all)
 #   WORKLOADS=... subset of "timers_million timers_mod100 loop_empty pbkdf2
-#                 queue_work queue_work_1 async_pingpong fs_stat
+#                 queue_work queue_work_1 async_pingpong atomics_pingpong
+#                 fs_stat
 #                 tcp_pingpong tcp_pump tcp_pound tcp_idle_rss
 #                 pipe_pingpong udp_pingpong spawn
 #                 http_c50 http_c50_unpinned http_c1000 http_idle_rss"
@@ -50,7 +52,8 @@ quick=${QUICK:-0}
 runs=${RUNS:-3}
 ((quick)) && runs=1
 workloads=${WORKLOADS:-"timers_million timers_mod100 loop_empty pbkdf2 \
-  queue_work queue_work_1 async_pingpong fs_stat tcp_pingpong tcp_pump tcp_pound \
+  queue_work queue_work_1 async_pingpong atomics_pingpong fs_stat tcp_pingpong \
+  tcp_pump tcp_pound \
   tcp_idle_rss pipe_pingpong udp_pingpong spawn http_c50 http_c50_unpinned \
   http_c1000 http_idle_rss"}
 out=${BENCH_OUT:-$build/bench-out}
@@ -76,6 +79,7 @@ args_for() {
     queue_work) ((quick)) && echo 100000 || echo "" ;;
     queue_work_1) ((quick)) && echo "20000 1" || echo "200000 1" ;;
     async_pingpong) ((quick)) && echo 5000 || echo "" ;;
+    atomics_pingpong) ((quick)) && echo 20000 || echo "" ;;
     fs_stat) ((quick)) && echo 20000 || echo "" ;;
     tcp_pingpong | pipe_pingpong | udp_pingpong | tcp_pump | tcp_pound)
       ((quick)) && echo 0.5 || echo "" ;;
@@ -134,7 +138,7 @@ for w in $workloads; do
   fi
   impls=""
   prog=$(prog_for "$w")
-  for impl in eddy uv uvnode ev event uring ssl; do
+  for impl in eddy uv uvnode ev event uring ssl node; do
     if [[ -x $bindir/bench_${prog}_$impl ]]; then
       impls="$impls $impl"
     else
@@ -247,6 +251,7 @@ queue_work_1 jobs_per_s higher uv - -
 queue_work_1 jobs_per_s higher uvnode - -
 async_pingpong round_trips_per_s higher uv 1.5 >=
 async_pingpong round_trips_per_s higher uvnode - -
+atomics_pingpong round_trips_per_s higher node 2 >=
 fs_stat stats_per_s higher uv 1.2 >=
 fs_stat stats_per_s higher uvnode - -
 tcp_pingpong round_trips_per_s higher uv 1.2 >=
@@ -339,7 +344,7 @@ END {
   print "peers: uv = libuv, uvnode = the libuv inside Node (bench/uvnode), " \
     "ev = libev, event = libevent, uring = the same ping-pong on io_uring " \
     "(an experiment), ssl = OpenSSL; http_*: nginx, node = Node.js " \
-    "(bench/http/run.sh)."
+    "(bench/http/run.sh); atomics_pingpong: node = Node.js worker_threads."
   for (k in nfail) {
     split(k, q, SUBSEP)
     printf "FAILED: %s %s: %d of %d runs failed their checks (left out " \

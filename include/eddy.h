@@ -24,6 +24,8 @@
 #include "eddy/crypto.h"
 #include "eddy/http_parser.h"
 #include "eddy/http_server.h"
+#include "eddy/os.h"
+#include "eddy/thread.h"
 #include "eddy/version.h"
 
 #endif /* EDDY_H */

@@ -2,8 +2,8 @@
 # Configure, build and run the whole cmocka suite through ctest. Every test
 # runs on both backends (NAME and NAME.poll). EDDY_SANITIZE selects a
 # sanitizer build in its own directory: "address,undefined" runs everything;
-# "thread" runs the suites with threads (async, signal, the pool and what
-# uses it).
+# "thread" runs the suites with threads (async, signal, the thread
+# primitives, the pool and what uses it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -25,6 +25,6 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_retur
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 filter=()
-[ "$san" = thread ] && filter=(-R '^(async|signal|work|pool_env.*|fs|dns|process|exec|channel|http_server|histogram|stack)(\.poll)?$')
+[ "$san" = thread ] && filter=(-R '^(async|signal|thread|work|pool_env.*|fs|dns|process|exec|channel|http_server|histogram|stack)(\.poll)?$')
 cd "$build"
 ctest --output-on-failure -j "$(nproc)" "${filter[@]}"

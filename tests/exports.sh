@@ -13,6 +13,17 @@ declared=$(cat "$inc"/eddy/*.h |
   sort -u)
 
 status=0
+# A public prototype without the mark would be hidden from the library.
+unmarked=$(cat "$inc"/eddy/*.h |
+  perl -0pe 's{/\*.*?\*/}{}gs; s{^#ifdef __cplusplus\n.*?^#endif}{}gms;
+    s{^\s*#.*$}{}gm; s/\{[^{}]*\}//g while /\{[^{}]*\}/' |
+  perl -0ne 'for (split /;/) { s/^\s+//; next if /^(typedef|static|EDDY_EXTERN)\b/;
+    print "$1\n" if /^[\w\s\*]*?\b(eddy_\w+)\s*\(/ }' | sort -u)
+if [ -n "$unmarked" ]; then
+  echo "public prototypes without EDDY_EXTERN:" >&2
+  echo "$unmarked" | sed 's/^/  /' >&2
+  status=1
+fi
 extra=$(comm -23 <(echo "$exported") <(echo "$declared"))
 missing=$(comm -13 <(echo "$exported") <(echo "$declared"))
 if [ -n "$extra" ]; then

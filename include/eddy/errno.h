@@ -30,6 +30,7 @@
   X(ECONNABORTED, "software caused connection abort")                   \
   X(ECONNREFUSED, "connection refused")                                 \
   X(ECONNRESET, "connection reset by peer")                             \
+  X(EDEADLK, "resource deadlock avoided")                               \
   X(EDESTADDRREQ, "destination address required")                       \
   X(EEXIST, "file already exists")                                      \
   X(EFAULT, "bad address in system call argument")                      \
