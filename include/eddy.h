@@ -24,6 +24,7 @@
 #include "eddy/crypto.h"
 #include "eddy/http_parser.h"
 #include "eddy/http_server.h"
+#include "eddy/resp.h"
 #include "eddy/version.h"
 
 #endif /* EDDY_H */
