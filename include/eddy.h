@@ -25,6 +25,7 @@
 #include "eddy/http_parser.h"
 #include "eddy/http_server.h"
 #include "eddy/resp.h"
+#include "eddy/redis.h"
 #include "eddy/version.h"
 
 #endif /* EDDY_H */
