@@ -574,9 +574,10 @@ static void test_command_timeout(void **state) {
   (void)state;
   assert_int_equal(eddy_loop_init(&loop), 0);
   eddy_redis_options_init(&o);
-  o.command_timeout_ms = 50;
+  o.command_timeout_ms = 200;
   o.reconnect_initial_ms = 1;
   test_client_tcp(&loop, &r, &o, &ev, srv.port);
+  test_run_until(&loop, ev.ready == 1);
   memset(&t, 0, sizeof(t));
   memset(&behind, 0, sizeof(behind));
   eddy_redis_cmd(&r, test_reply_cb, &t, "BLPOP", "to:none", "0", NULL);
@@ -585,7 +586,8 @@ static void test_command_timeout(void **state) {
   assert_int_equal(t.status, EDDY_ETIMEDOUT);
   assert_int_equal(behind.status, EDDY_ECONNRESET);
   assert_int_equal(ev.last_status, EDDY_ETIMEDOUT);
-  t = test_sync(&r, "PING", NULL); /* reconnected */
+  test_run_until(&loop, ev.ready == 2); /* reconnected */
+  t = test_sync(&r, "PING", NULL);
   assert_string_equal(t.str, "PONG");
   test_client_close(&r);
   /* queued while nothing listens: times out in the queue */
@@ -775,7 +777,7 @@ static void bad_reply_round(int mode, int want_first, int want_second) {
   eddy_redis_options_init(&o);
   o.max_reply_bytes = 1024;
   o.reconnect_initial_ms = 1;
-  o.command_timeout_ms = mode == FAKE_SILENT ? 50 : 0;
+  o.command_timeout_ms = mode == FAKE_SILENT ? 200 : 0;
   test_client_tcp(&loop, &r, &o, &ev, f.port);
   memset(&a, 0, sizeof(a));
   memset(&b, 0, sizeof(b));
