@@ -1,6 +1,7 @@
-/* What the Redis client's files share (client.c: connection, commands,
- * replies; session.c: handshake, pub/sub, the RESP2 invalidation
- * connection; cache.c: the local cache). Built on the public API only. */
+/* What the Redis client's files share (client.c: commands, writing,
+ * replies; connection.c: connecting, reconnecting, closing; session.c:
+ * handshake, pub/sub, the RESP2 invalidation connection; cache.c: the local
+ * cache). Built on the public API only. */
 #ifndef EDDY_REDIS_INTERNAL_H
 #define EDDY_REDIS_INTERNAL_H
 
@@ -184,7 +185,21 @@ struct eddy__redis {
   eddy_redis_stats_t stats;
 };
 
+static inline struct eddy__redis *eddy__redis_state(const eddy_redis_t *r) {
+  return r->priv.s;
+}
+
+static inline eddy_stream_t *eddy__redis_stream(struct eddy__redis *s) {
+  return s->target == TARGET_UNIX ? &s->conn.pipe.stream : &s->conn.tcp.stream;
+}
+
 /* client.c */
+int eddy__redis_bytes_reserve(struct rbytes *b, size_t n);
+void eddy__redis_bytes_free(struct rbytes *b);
+void eddy__redis_bytes_trim(struct rbytes *b, size_t keep);
+void eddy__redis_fail_all(struct eddy__redis *s, int status);
+void eddy__redis_fail_sent(struct eddy__redis *s, size_t n, int head_status);
+int eddy__redis_read_begin(struct eddy__redis *s);
 void eddy__redis_event(struct eddy__redis *s, eddy_redis_event_type type,
                        int status);
 void eddy__redis_error_event(struct eddy__redis *s, int status,
@@ -200,6 +215,8 @@ void eddy__redis_head_reply(struct eddy__redis *s, const eddy_resp_node_t *v);
 void eddy__redis_tick_done(struct eddy__redis *s);
 int eddy__redis_hs_send(struct eddy__redis *s, int argc,
                         const char *const *argv, const size_t *argvlen);
+
+/* connection.c */
 void eddy__redis_ready(struct eddy__redis *s);
 void eddy__redis_drop(struct eddy__redis *s, int cause, int detail);
 void eddy__redis_kick(struct eddy__redis *s);
