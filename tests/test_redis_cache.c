@@ -231,6 +231,25 @@ static void test_drop_on_disconnect(void **state) {
       t = test_sync(&admin, "CLIENT", "KILL", "TYPE", "pubsub", NULL);
       assert_true(t.integer >= 1);
       test_run_until(&loop, stats_of(&r).cache_entries == 0);
+      /* it comes back, tracking is turned on again with its new id, and
+       * the cache works again, invalidations included */
+      for (;;) {
+        unsigned long long hits = stats_of(&r).cache_hits;
+        test_sync(&r, "PING", NULL);
+        test_sync_cached(&r, "GET", "drop:k", NULL);
+        test_sync_cached(&r, "GET", "drop:k", NULL);
+        if (stats_of(&r).cache_hits > hits)
+          break;
+        test_sleep_ms(5);
+      }
+      {
+        unsigned long long inv = stats_of(&r).cache_invalidations;
+        test_sync(&admin, "SET", "drop:k", "v2", NULL);
+        test_run_until(&loop, stats_of(&r).cache_invalidations > inv);
+        t = test_sync_cached(&r, "GET", "drop:k", NULL);
+        assert_string_equal(t.str, "v2");
+        test_sync(&admin, "SET", "drop:k", "v", NULL);
+      }
     }
     test_client_close(&r);
   }

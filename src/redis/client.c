@@ -20,9 +20,10 @@
 #include "eddy/tick.h"
 #include "redis_internal.h"
 
-#define IN_CHUNK 65536            /* free room asked for each read */
-#define IN_KEEP ((size_t)1 << 20) /* an empty input buffer above this shrinks  \
-                                   */
+#define IN_CHUNK 65536 /* free room asked for each read */
+#define IN_KEEP                                                                \
+  ((size_t)1 << 20) /* an empty input buffer above this shrinks                \
+                     */
 #define OUT_KEEP ((size_t)1 << 20)
 #define CMD_ARGS_MAX 64
 

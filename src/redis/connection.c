@@ -340,6 +340,7 @@ void eddy__redis_drop(struct eddy__redis *s, int cause, int detail) {
   conn_close(s);
   s->hs_step = HS_NONE;
   s->server_subs = 0;
+  s->server_ssubs = 0;
   s->tracking_on = 0;
   s->barrier_on = 0;
   if (s->cache != NULL)

@@ -157,9 +157,10 @@ struct eddy__redis {
   /* session (session.c) */
   int protocol; /* 2 or 3 on this connection */
   int hs_step;
-  int hs_kind;         /* HS_SUBSCRIBE: the kind being resubscribed */
-  size_t hs_expect;    /* HS_SUBSCRIBE: confirmations still due */
-  int64_t server_subs; /* the server's count of our subscriptions */
+  int hs_kind;          /* HS_SUBSCRIBE: the kind being resubscribed */
+  size_t hs_expect;     /* HS_SUBSCRIBE: confirmations still due */
+  int64_t server_subs;  /* the server's count of our (p)subscriptions */
+  int64_t server_ssubs; /* and of our shard subscriptions */
   struct redis_subset subs[3];
   int want_client_id; /* the RESP2 invalidation connection needs its id */
   int64_t client_id;

@@ -399,12 +399,12 @@ int eddy__redis_is_push(struct eddy__redis *s, const eddy_resp_node_t *v) {
   w = eddy_resp_element(v, 0);
   if (w->type != EDDY_RESP_BULK)
     return 0;
-  if (s->server_subs > 0 && is_message_word(w))
+  if (s->server_subs + s->server_ssubs > 0 && is_message_word(w))
     return 1;
   if (confirm_kind(w) < 0)
     return 0;
   /* a confirmation is expected by the handshake or by the head record */
-  return s->hs_step == HS_SUBSCRIBE || s->server_subs > 0 ||
+  return s->hs_step == HS_SUBSCRIBE || s->server_subs + s->server_ssubs > 0 ||
          (s->rsent > 0 && s->ring[s->rhead].kind == CMD_SUB);
 }
 
@@ -463,8 +463,12 @@ static void on_confirm(struct eddy__redis *s, const eddy_resp_node_t *v,
                        int ck) {
   const eddy_resp_node_t *count = eddy_resp_element(v, 2);
 
-  if (count != NULL && count->type == EDDY_RESP_INTEGER && ck % 3 != 2)
-    s->server_subs = count->integer;
+  if (count != NULL && count->type == EDDY_RESP_INTEGER) {
+    if (ck % 3 == 2)
+      s->server_ssubs = count->integer;
+    else
+      s->server_subs = count->integer;
+  }
   if (s->state == EDDY_REDIS_CONNECTING && s->hs_step == HS_SUBSCRIBE) {
     if (s->hs_expect > 0 && --s->hs_expect == 0) {
       s->hs_kind++;
