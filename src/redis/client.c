@@ -153,21 +153,37 @@ static struct redis_cmd ring_pop(struct eddy__redis *s) {
   return c;
 }
 
-/* Commands the client knows not to write (rule 4 of the cache). */
-static int is_known_read(const char *cmd, size_t n) {
-  static const char *const reads[] = {
-      "GET",   "MGET",    "STRLEN",  "EXISTS", "GETRANGE",  "HGET",
-      "HMGET", "HGETALL", "HEXISTS", "HLEN",   "HKEYS",     "HVALS",
-      "LLEN",  "LRANGE",  "LINDEX",  "SCARD",  "SISMEMBER", "SMEMBERS",
-      "ZCARD", "ZSCORE",  "ZRANGE",  "ZRANK",  "TTL",       "PTTL",
-      "TYPE",  "PING",    "ECHO",    "DBSIZE", "TIME",      "SCAN",
-      "KEYS",  "INFO"};
+/* A command name and its length, so lookups compare lengths first. */
+struct cmd_name {
+  const char *s;
+  size_t n;
+};
+#define NAME(lit)                                                              \
+  { lit, sizeof(lit) - 1 }
+
+static int name_in(const char *cmd, size_t n, const struct cmd_name *v,
+                   size_t count) {
   size_t i;
 
-  for (i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
-    if (strlen(reads[i]) == n && strncasecmp(cmd, reads[i], n) == 0)
+  for (i = 0; i < count; i++)
+    if (v[i].n == n && strncasecmp(cmd, v[i].s, n) == 0)
       return 1;
   return 0;
+}
+
+/* Commands the client knows not to write (rule 4 of the cache). */
+static int is_known_read(const char *cmd, size_t n) {
+  static const struct cmd_name reads[] = {
+      NAME("GET"),       NAME("MGET"),     NAME("STRLEN"), NAME("EXISTS"),
+      NAME("GETRANGE"),  NAME("HGET"),     NAME("HMGET"),  NAME("HGETALL"),
+      NAME("HEXISTS"),   NAME("HLEN"),     NAME("HKEYS"),  NAME("HVALS"),
+      NAME("LLEN"),      NAME("LRANGE"),   NAME("LINDEX"), NAME("SCARD"),
+      NAME("SISMEMBER"), NAME("SMEMBERS"), NAME("ZCARD"),  NAME("ZSCORE"),
+      NAME("ZRANGE"),    NAME("ZRANK"),    NAME("TTL"),    NAME("PTTL"),
+      NAME("TYPE"),      NAME("PING"),     NAME("ECHO"),   NAME("DBSIZE"),
+      NAME("TIME"),      NAME("SCAN"),     NAME("KEYS"),   NAME("INFO")};
+
+  return name_in(cmd, n, reads, sizeof(reads) / sizeof(reads[0]));
 }
 
 /* Runs a record's callback with a reply or a failure. */
@@ -238,12 +254,17 @@ int eddy__redis_push_cmd(struct eddy__redis *s, int argc,
                          unsigned kind, void *cb, void *arg,
                          struct redis_cmd **out) {
   struct redis_cmd *c;
-  size_t need;
+  size_t need, lens[CMD_ARGS_MAX];
   long n;
-  int err;
+  int err, i;
 
   if ((err = record_check(s)) != 0)
     return err;
+  if (argvlen == NULL && argc <= CMD_ARGS_MAX) { /* strlen once, not thrice */
+    for (i = 0; i < argc; i++)
+      lens[i] = strlen(argv[i]);
+    argvlen = lens;
+  }
   need = eddy_resp_encoded_size(argc, argv, argvlen);
   if ((err = eddy__redis_bytes_reserve(&s->out, need)) != 0)
     return err;
@@ -587,15 +608,12 @@ void eddy__redis_fail_sent(struct eddy__redis *s, size_t n, int head_status) {
 
 /* Commands that would change the connection behind the client. */
 static int is_refused(const char *cmd, size_t n) {
-  static const char *const refused[] = {
-      "SUBSCRIBE",    "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE",
-      "SUNSUBSCRIBE", "MONITOR",    "RESET",      "HELLO"};
-  size_t i;
+  static const struct cmd_name refused[] = {
+      NAME("SUBSCRIBE"),   NAME("PSUBSCRIBE"),   NAME("SSUBSCRIBE"),
+      NAME("UNSUBSCRIBE"), NAME("PUNSUBSCRIBE"), NAME("SUNSUBSCRIBE"),
+      NAME("MONITOR"),     NAME("RESET"),        NAME("HELLO")};
 
-  for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
-    if (strlen(refused[i]) == n && strncasecmp(cmd, refused[i], n) == 0)
-      return 1;
-  return 0;
+  return name_in(cmd, n, refused, sizeof(refused) / sizeof(refused[0]));
 }
 
 /* Public: see the header. */

@@ -561,6 +561,8 @@ int eddy_resp_is_error(const eddy_resp_node_t *node) {
 static size_t digits(size_t v) {
   size_t d = 1;
 
+  if (v < 10)
+    return 1;
   while (v >= 10) {
     v /= 10;
     d++;
@@ -593,6 +595,13 @@ static size_t put_header(char *out, char c, size_t v) {
   char tmp[24];
   size_t n = 0, i;
 
+  if (v < 10) { /* most lengths and counts */
+    out[0] = c;
+    out[1] = (char)('0' + v);
+    out[2] = '\r';
+    out[3] = '\n';
+    return 4;
+  }
   do {
     tmp[n++] = (char)('0' + v % 10);
     v /= 10;
