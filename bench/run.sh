@@ -30,7 +30,10 @@
 #                 fs_stat
 #                 tcp_pingpong tcp_pump tcp_pound tcp_idle_rss
 #                 pipe_pingpong udp_pingpong spawn
-#                 http_c50 http_c50_unpinned http_c1000 http_idle_rss"
+#                 http_c50 http_c50_unpinned http_c1000 http_idle_rss
+#                 redis_rtt redis_pipeline16 redis_pipeline128 redis_cache"
+#                 (redis_*: bench/redis/run.sh, eddy vs hiredis, node-redis
+#                 and redis-benchmark; its header says more)
 #   BENCH_OUT=DIR where results.json (every run's key=value pairs, machine,
 #                 date, versions), runs.tsv, table.txt and chart.svg go
 #                 (default BUILD_DIR/bench-out)
@@ -55,7 +58,8 @@ workloads=${WORKLOADS:-"timers_million timers_mod100 loop_empty pbkdf2 \
   queue_work queue_work_1 async_pingpong atomics_pingpong fs_stat tcp_pingpong \
   tcp_pump tcp_pound \
   tcp_idle_rss pipe_pingpong udp_pingpong spawn http_c50 http_c50_unpinned \
-  http_c1000 http_idle_rss"}
+  http_c1000 http_idle_rss redis_rtt redis_pipeline16 redis_pipeline128 \
+  redis_cache"}
 out=${BENCH_OUT:-$build/bench-out}
 mkdir -p "$out"
 tsv=$out/runs.tsv
@@ -129,11 +133,25 @@ run_http() {
   fi
 }
 
+# One Redis workload through bench/redis/run.sh (rows into $tsv).
+run_redis() {
+  echo "[bench] $1 (bench/redis/run.sh)" >&2
+  TSV=$tsv MODES=${1#redis_} QUICK=$quick RUNS=$runs \
+    "$here/redis/run.sh" "$build" >&2 || {
+    echo "[bench] $1 FAILED" >&2
+    failed=1
+  }
+}
+
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 failed=0
 for w in $workloads; do
   if [[ $w == http_* ]]; then
     run_http "$w"
+    continue
+  fi
+  if [[ $w == redis_* ]]; then
+    run_redis "$w"
     continue
   fi
   impls=""
@@ -279,7 +297,18 @@ http_c50_unpinned req_per_s higher node - -
 http_c1000 req_per_s higher nginx - -
 http_c1000 req_per_s higher node - -
 http_idle_rss conn_rss_bytes lower nginx - -
-http_idle_rss conn_rss_bytes lower node - -'
+http_idle_rss conn_rss_bytes lower node - -
+redis_rtt ops_per_s higher hiredis 1 >=
+redis_rtt ops_per_s higher node 3 >=
+redis_pipeline16 ops_per_s higher hiredis 1 >=
+redis_pipeline16 ops_per_s higher redisbench 0.9 >=
+redis_pipeline16 ops_per_s higher node - -
+redis_pipeline128 ops_per_s higher hiredis 1 >=
+redis_pipeline128 ops_per_s higher redisbench 0.9 >=
+redis_pipeline128 ops_per_s higher node - -
+redis_cache gets_per_s higher uncached 100 >=
+redis_cache inval_p50_us lower - - -
+redis_cache inval_p99_us lower - - -'
 
 awk -F'\t' -v spec="$spec" '
 function fmt(v) {
@@ -344,7 +373,10 @@ END {
   print "peers: uv = libuv, uvnode = the libuv inside Node (bench/uvnode), " \
     "ev = libev, event = libevent, uring = the same ping-pong on io_uring " \
     "(an experiment), ssl = OpenSSL; http_*: nginx, node = Node.js " \
-    "(bench/http/run.sh); atomics_pingpong: node = Node.js worker_threads."
+    "(bench/http/run.sh); atomics_pingpong: node = Node.js worker_threads; " \
+    "redis_*: hiredis, node = node-redis, " \
+    "redisbench = redis-benchmark -P, uncached = eddy without the cache " \
+    "(bench/redis/run.sh)."
   for (k in nfail) {
     split(k, q, SUBSEP)
     printf "FAILED: %s %s: %d of %d runs failed their checks (left out " \

@@ -26,6 +26,8 @@
 #include "eddy/http_server.h"
 #include "eddy/os.h"
 #include "eddy/thread.h"
+#include "eddy/resp.h"
+#include "eddy/redis.h"
 #include "eddy/version.h"
 
 #endif /* EDDY_H */

@@ -2,7 +2,9 @@
 # scripts/bench.sh: what `make bench` runs. Makes sure the peers are
 # installed (libuv1-dev, libev-dev, libevent-dev; libssl-dev for pbkdf2;
 # liburing-dev for the io_uring ping-pongs; nginx, wrk and curl for the HTTP
-# workloads; nodejs, optional, only when apt has it), installing them with apt-get when running as root or with
+# workloads; redis-server, redis-tools and libhiredis-dev for the Redis
+# workloads, whose node-redis side bench/redis/run.sh installs with npm into
+# the build tree; nodejs and npm, optional, only when apt has them), installing them with apt-get when running as root or with
 # password-less sudo, and says which peers it has to skip; configures a
 # Release build with -DEDDY_BUILD_BENCH=ON in build-bench/ (BUILD_DIR
 # overrides), builds the bench programs (eddy's HTTP server among them) and
@@ -44,11 +46,18 @@ have_uring || missing+=(liburing-dev)
 have_nginx || missing+=(nginx)
 have wrk || missing+=(wrk)
 have curl || missing+=(curl)
+have redis-server || [[ -x /usr/bin/redis-server ]] || missing+=(redis-server)
+have redis-benchmark || missing+=(redis-tools)
+[[ -f /usr/include/hiredis/adapters/libev.h ]] || missing+=(libhiredis-dev)
 # Node is an optional peer: asked for only when apt knows the package.
 if ! have node && have apt-cache &&
   apt-cache policy nodejs 2>/dev/null |
   grep 'Candidate: [0-9]' >/dev/null; then
   missing+=(nodejs)
+fi
+if ! have npm && have apt-cache &&
+  apt-cache policy npm 2>/dev/null | grep 'Candidate: [0-9]' >/dev/null; then
+  missing+=(npm)
 fi
 
 if ((${#missing[@]} > 0)); then
@@ -92,6 +101,11 @@ have node || echo "bench.sh: node not available: HTTP node side skipped" >&2
 have wrk || echo "bench.sh: wrk not available: http_c50 and http_c1000" \
   "skipped" >&2
 have curl || echo "bench.sh: curl not available: HTTP workloads skipped" >&2
+have redis-server || [[ -x /usr/bin/redis-server ]] ||
+  echo "bench.sh: redis-server not available: Redis workloads fail" >&2
+[[ -f /usr/include/hiredis/adapters/libev.h ]] ||
+  echo "bench.sh: libhiredis-dev not available: hiredis side skipped" >&2
+have npm || echo "bench.sh: npm not available: node-redis side skipped" >&2
 
 # The library at -O2 like the peers' distribution builds, no sanitizers, and
 # none of the tests or examples (the bench needs only eddy_static).

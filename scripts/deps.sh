@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install what building and testing eddy needs, if it is missing: cmake, a C
-# compiler, make, pkg-config and cmocka. Uses apt-get as root, or through
+# compiler, make, pkg-config, cmocka, and redis-server (the Redis client's
+# tests start their own server; Debian's package also starts a service on
+# port 6379, which the tests do not use). Uses apt-get as root, or through
 # sudo when that works without a password; otherwise says what is missing.
 set -euo pipefail
 
@@ -11,6 +13,9 @@ command -v make >/dev/null || missing+=(make)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
 if ! pkg-config --exists cmocka 2>/dev/null; then
   missing+=(libcmocka-dev)
+fi
+if ! command -v redis-server >/dev/null && [ ! -x /usr/bin/redis-server ]; then
+  missing+=(redis-server)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# A short libFuzzer run of the HTTP request parser and chunked decoder
-# (tests/fuzz/fuzz_http_parser.c) under ASan+UBSan. Installs clang and its
+# Short libFuzzer runs under ASan+UBSan: the HTTP request parser and
+# chunked decoder (tests/fuzz/fuzz_http_parser.c), then the RESP reply
+# parser and command encoder (tests/fuzz/fuzz_resp.c). Installs clang and its
 # fuzzer runtime with apt-get when missing (root or password-less sudo).
-# FUZZ_SECONDS (default 30) bounds the run. The seeds in
-# tests/fuzz/corpus_http are copied, never modified. Exits non-zero on a
+# FUZZ_SECONDS (default 30) bounds each target's run. The seeds in
+# tests/fuzz/corpus_http and corpus_resp are copied, never modified. Exits non-zero on a
 # crash or a failed property; the reproducer is left in build-fuzz/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,14 +33,21 @@ if ! command -v clang >/dev/null || ! probe; then
   probe
 fi
 
-clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-  -Iinclude tests/fuzz/fuzz_http_parser.c src/http/parser.c \
-  src/http/chunked.c -o "$out/fuzz_http_parser"
-rm -rf "$out/corpus" && mkdir -p "$out/corpus"
-cp tests/fuzz/corpus_http/* "$out/corpus/"
-echo "fuzz: $seconds s of fuzz_http_parser" >&2
-cd "$out"
-./fuzz_http_parser -max_total_time="$seconds" -print_final_stats=1 \
-  corpus 2>fuzz.log || { tail -40 fuzz.log; exit 1; }
-grep -E "stat::number_of_executed_units|stat::peak_rss_mb" fuzz.log
+# fuzz_one NAME CORPUS SOURCES...: build tests/fuzz/NAME.c with SOURCES and
+# run it for $seconds on a copy of tests/fuzz/CORPUS.
+fuzz_one() {
+  local name=$1 corpus=$2
+  shift 2
+  clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+    -Iinclude "tests/fuzz/$name.c" "$@" -o "$out/$name"
+  rm -rf "$out/corpus_$name" && mkdir -p "$out/corpus_$name"
+  cp "tests/fuzz/$corpus"/* "$out/corpus_$name/"
+  echo "fuzz: $seconds s of $name" >&2
+  (cd "$out" && "./$name" -max_total_time="$seconds" -print_final_stats=1 \
+    "corpus_$name" 2>"$name.log") || { tail -40 "$out/$name.log"; exit 1; }
+  grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$out/$name.log"
+}
+
+fuzz_one fuzz_http_parser corpus_http src/http/parser.c src/http/chunked.c
+fuzz_one fuzz_resp corpus_resp src/redis/resp.c
 echo "fuzz: no crash"
