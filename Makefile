@@ -21,10 +21,10 @@ fuzz:
 	scripts/fuzz.sh
 
 bench:
-	scripts/bench.sh
+	@scripts/bench.sh
 
 bench-scaling:
-	scripts/bench.sh scaling
+	@scripts/bench.sh scaling
 
 deps:
 	scripts/deps.sh
