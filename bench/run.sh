@@ -215,18 +215,30 @@ impls_for() {
   done
 }
 
-# Expected seconds of one run of workload $1 (all its sides), in tenths:
-# only the shares matter, the estimate scales them by the time measured.
+# Expected time of one run of workload $1 (all its sides), in tenths of a
+# second, from a QUICK and a full run on the 2-vCPU test machine: only the
+# shares matter, the estimate scales them by the time measured so far.
 weight_for() {
-  local n
+  local q f n
   case $1 in
-    http_idle_rss) ((quick)) && echo 90 || echo 150 ;;
-    http_*) ((quick)) && echo 110 || echo 400 ;;
-    *)
-      n=$(wc -w <<<"$(impls_for "$1")")
-      ((quick)) && echo $((n * 5)) || echo $((n * 20))
-      ;;
+    timers_million) q=12 f=150 ;;
+    timers_mod100) q=4 f=30 ;;
+    loop_empty) q=2 f=10 ;;
+    pbkdf2 | queue_work) q=1 f=6 ;;
+    queue_work_1) q=10 f=65 ;;
+    async_pingpong) q=2 f=23 ;;
+    fs_stat) q=3 f=6 ;;
+    tcp_pingpong | pipe_pingpong) q=5 f=50 ;;
+    tcp_pump | tcp_pound) q=5 f=31 ;;
+    tcp_idle_rss) q=5 f=8 ;;
+    udp_pingpong) q=7 f=50 ;;
+    spawn) q=5 f=15 ;;
+    http_idle_rss) q=80 f=110; n=1 ;;
+    http_*) q=110 f=370; n=1 ;;
+    *) q=5 f=30 ;;
   esac
+  [[ -n ${n:-} ]] || n=$(wc -w <<<"$(impls_for "$1")")
+  ((quick)) && echo $((n * q)) || echo $((n * f))
 }
 
 # m:ss (or h:mm:ss) for $1 seconds.
