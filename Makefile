@@ -21,17 +21,30 @@ fuzz:
 	scripts/fuzz.sh
 
 bench:
-	scripts/bench.sh
+	@scripts/bench.sh
 
 bench-scaling:
-	scripts/bench.sh scaling
+	@scripts/bench.sh scaling
 
 deps:
 	scripts/deps.sh
 
+# make install [PREFIX=/usr/local] [DESTDIR=/staging] [BUILD_DIR=build]
+#              [CMAKE_FLAGS="-DCMAKE_INSTALL_LIBDIR=lib/x86_64-linux-gnu"]
+# builds only the two libraries and installs them, the headers, the
+# pkg-config files and the CMake package under DESTDIR/PREFIX (no test,
+# example or bench program). Needs cmake and a C compiler, not cmocka.
+PREFIX ?= /usr/local
+BUILD_DIR ?= build
+CMAKE_FLAGS ?=
+export DESTDIR
+
 install:
-	scripts/deps.sh && cmake -S . -B build && cmake --build build -j2 && \
-	cmake --install build
+	scripts/deps.sh build
+	cmake -S . -B "$(BUILD_DIR)" -DCMAKE_INSTALL_PREFIX="$(PREFIX)" \
+	  $(CMAKE_FLAGS) >/dev/null
+	cmake --build "$(BUILD_DIR)" -j2 --target eddy_shared eddy_static
+	cmake --install "$(BUILD_DIR)" --prefix "$(PREFIX)"
 
 clean:
 	rm -rf build build-* 

@@ -5,15 +5,21 @@
 # for the caption only, BENCH_OUT/results.json; writes SVG (default
 # BENCH_OUT/chart.svg). Needs bash and awk only (mawk is enough).
 #
-# One bar per table row that has a ratio (workload, metric, peer). The bar
-# is how many times better eddy is: peer/eddy for "lower is better" metrics
-# (times, memory), eddy/peer for rates, so right of the line at 1 always
-# means eddy is ahead. The axis is logarithmic (base 2), so 2x ahead and 2x
-# behind are the same length and a 70x bar does not flatten the rest. A
-# black tick on a bar is its target, turned the same way: the bar has to
-# reach the tick. Colour says whether the table marked the target as met
-# (the table compares with the exact target; the tick sits at the target
-# as the table prints it, to two decimals).
+# One row per table row (workload, metric, peer), named in words ("TCP
+# ping-pong, round trips vs libuv"). The bar is how many times better eddy
+# is: peer/eddy for "lower is better" metrics (times, memory), eddy/peer
+# for rates, so right of the line at 1 always means eddy is ahead. The axis
+# is logarithmic (base 2), so 2x ahead and 2x behind are the same length
+# and a 70x bar does not flatten the rest. A whisker across the bar, and
+# the (a-b) after the ratio, span the range the runs allow: eddy's worst
+# run against the peer's best, to eddy's best against the peer's worst
+# (one run per side: no range). Right of the plot, the two medians in their
+# units. A black tick on a bar is its target, turned the same way: the bar
+# has to reach the tick. Colour says whether the table marked the target as
+# met (the table compares with the exact target; the tick sits at the
+# target as the table prints it, to two decimals). A row whose side failed
+# says FAILED in red, a side that was not built or not installed says
+# skipped, in place of the bar: no row of the table is left out.
 set -euo pipefail
 
 out=${1:-${BENCH_OUT:-build-bench/bench-out}}
@@ -47,7 +53,7 @@ if [[ -r $json ]]; then
       if (ncpu != "") s = s " (" ncpu " CPUs)"
       if (runs != "") s = s ", median of " runs " run" (runs == 1 ? "" : "s") \
                           " per side"
-      if (quick) s = s ", QUICK smoke run"
+      if (quick) s = s ", QUICK smoke run (small sizes: not for comparison)"
       print s
     }' "$json")
 fi
@@ -58,12 +64,12 @@ function esc(s) {
   gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); gsub(/>/, "\\&gt;", s)
   return s
 }
-function log2(v) { return log(v) / log(2) }
-function floor_(v) { return (v == int(v) || v >= 0) ? int(v) : int(v) - 1 }
-function ceil_(v) { return (v == int(v) || v <= 0) ? int(v) : int(v) + 1 }
-# x of value v on the log axis, clamped to the plot.
-function xof(v,   e) {
-  e = log2(v)
+function log2(x) { return log(x) / log(2) }
+function floor_(x) { return (x == int(x) || x >= 0) ? int(x) : int(x) - 1 }
+function ceil_(x) { return (x == int(x) || x <= 0) ? int(x) : int(x) + 1 }
+# x of value x on the log axis, clamped to the plot.
+function xof(x,   e) {
+  e = log2(x)
   if (e < elo) e = elo
   if (e > ehi) e = ehi
   return X0 + (e - elo) / (ehi - elo) * (X1 - X0)
@@ -73,36 +79,121 @@ function tick_label(e) {
   return sprintf("%g", 2 ^ e)
 }
 function num(s) { return s ~ /^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/ }
+# A figure of the table ("3.8M", "0.243M", "63171", "0.156") as a number.
+function val(s) {
+  if (s ~ /M$/) return substr(s, 1, length(s) - 1) * 1e6
+  return s + 0
+}
+# A number for a reader: 45.0k, 3.80M, 0.156, 613.
+function human(x) {
+  if (x >= 1e6) return sprintf("%.2fM", x / 1e6)
+  if (x >= 1e4) return sprintf("%.1fk", x / 1e3)
+  if (x >= 100) return sprintf("%.0f", x)
+  if (x >= 10) return sprintf("%.1f", x)
+  return sprintf("%.3g", x)
+}
+function ratio_text(x) {
+  return (x >= 100) ? sprintf("%.0fx", x) : sprintf("%.2fx", x)
+}
+
+BEGIN {
+  # Workload names in words; the program name stays in the tooltip.
+  wname["timers_million"] = "Timers, all started at once"
+  wname["timers_mod100"] = "Timers, due at i % 100 ms"
+  wname["loop_empty"] = "Empty loop iterations"
+  wname["pbkdf2"] = "PBKDF2-SHA512, 100k iterations"
+  wname["queue_work"] = "Work pool, 256 jobs in flight"
+  wname["queue_work_1"] = "Work pool, 1 job in flight"
+  wname["async_pingpong"] = "Async ping-pong, two threads"
+  wname["fs_stat"] = "stat() on the pool"
+  wname["tcp_pingpong"] = "TCP ping-pong"
+  wname["tcp_pump"] = "TCP pump, 64 KiB writes"
+  wname["tcp_pound"] = "TCP connect and close"
+  wname["tcp_idle_rss"] = "Idle TCP connections"
+  wname["pipe_pingpong"] = "Unix socket ping-pong"
+  wname["udp_pingpong"] = "UDP ping-pong"
+  wname["spawn"] = "Spawn /bin/true and wait"
+  wname["http_c50"] = "HTTP, 50 connections, pinned"
+  wname["http_c50_unpinned"] = "HTTP, 50 connections"
+  wname["http_c1000"] = "HTTP, 1000 connections"
+  wname["http_idle_rss"] = "HTTP, idle keep-alive connections"
+  # Metrics: what in the label, the unit beside the figures.
+  split("start_s|start time|s;cpu_s|CPU time|s CPU;rss_mib|peak memory|MiB;" \
+        "wall_s|wall time|s;iters_per_s|rate|iterations/s;" \
+        "time_s|time|s;jobs_per_s|rate|jobs/s;" \
+        "round_trips_per_s|rate|round trips/s;stats_per_s|rate|stats/s;" \
+        "mb_per_s|throughput|MB/s;connections_per_s|rate|connections/s;" \
+        "conn_rss_bytes|memory|bytes/connection;spawns_per_s|rate|spawns/s;" \
+        "req_per_s|rate|requests/s", mdefs, ";")
+  for (k in mdefs) {
+    split(mdefs[k], f, "|")
+    mwhat[f[1]] = f[2]; munit[f[1]] = f[3]
+  }
+  pname["uv"] = "libuv"; pname["uvnode"] = "libuv in Node"
+  pname["ev"] = "libev"; pname["event"] = "libevent"
+  pname["uring"] = "io_uring"; pname["ssl"] = "OpenSSL"
+  pname["nginx"] = "nginx"; pname["node"] = "Node.js"
+}
 
 # table.txt: a header, one row per line, then notes. Columns (blank
 # separated, none contains a blank except the target): workload metric
-# better eddy-stats peer peer-stats ratio target met, where target is "-"
-# or two words ("<= 0.33").
+# better eddy-stats peer peer-stats ratio target met, where a stats column
+# is min/med/max, FAILED, skipped or n/a, the ratio a number, FAILED,
+# skipped or n/a, and the target "-" or two words ("<= 0.33").
 NR == 1 || $1 == "workload" { next }
-$1 == "ratio" || $1 == "FAILED:" { notes = 1 }
-notes || NF < 9 || !num($7) || $7 <= 0 { next }
+$1 == "ratio" || $1 == "FAILED:" || $1 == "peers:" { notes = 1 }
+notes || NF < 9 { next }
 {
   n++
-  w[n] = $1; metric[n] = $2; peer[n] = $5; met[n] = $NF
-  raw[n] = $7 + 0
-  v[n] = ($3 == "lower") ? 1 / raw[n] : raw[n]
+  w[n] = $1; metric[n] = $2; lower[n] = ($3 == "lower"); peer[n] = $5
+  met[n] = $NF; state[n] = "ok"
+  ne = split($4, e, "/"); np = split($6, p, "/")
+  label[n] = ((w[n] in wname) ? wname[w[n]] : w[n]) ", " \
+             ((metric[n] in mwhat) ? mwhat[metric[n]] : metric[n]) " vs " \
+             ((peer[n] in pname) ? pname[peer[n]] : peer[n])
+  unit[n] = (metric[n] in munit) ? munit[metric[n]] : metric[n]
+  if (!num($7) || $7 <= 0 || ne != 3 || np != 3) {
+    # No ratio: which side, and why.
+    who = ($4 == "FAILED" || $4 == "skipped" || $4 == "n/a") ? "eddy" : \
+          ((peer[n] in pname) ? pname[peer[n]] : peer[n])
+    why = ($4 == "FAILED" || $4 == "skipped" || $4 == "n/a") ? $4 : $6
+    state[n] = (why == "FAILED") ? "failed" : "missing"
+    note[n] = (why == "FAILED") ? "FAILED: " who " failed its checks" : \
+              (why == "skipped") ? "skipped: " who " not built or not installed" \
+                                 : "no figure for " who
+    if (ne == 3) note[n] = note[n] "; eddy " human(val(e[2])) " " unit[n]
+    if (np == 3) note[n] = note[n] "; " ((peer[n] in pname) ? \
+      pname[peer[n]] : peer[n]) " " human(val(p[2])) " " unit[n]
+    next
+  }
+  raw = $7 + 0
+  v[n] = lower[n] ? 1 / raw : raw
+  # The range the runs allow, turned like the bar.
+  if (lower[n]) {
+    rlo[n] = (val(e[3]) > 0) ? val(p[1]) / val(e[3]) : v[n]
+    rhi[n] = (val(e[1]) > 0) ? val(p[3]) / val(e[1]) : v[n]
+  } else {
+    rlo[n] = (val(p[3]) > 0) ? val(e[1]) / val(p[3]) : v[n]
+    rhi[n] = (val(p[1]) > 0) ? val(e[3]) / val(p[1]) : v[n]
+  }
+  if (rlo[n] <= 0) rlo[n] = v[n]
+  if (rhi[n] <= 0) rhi[n] = v[n]
+  emed[n] = val(e[2]); pmed[n] = val(p[2])
   tgt[n] = ""
   if (NF >= 10 && num($9) && $9 > 0) {
-    tgt[n] = ($3 == "lower") ? 1 / $9 : $9 + 0
+    tgt[n] = lower[n] ? 1 / $9 : $9 + 0
     tgttext[n] = $8 " " $9
   }
-  lo = (n == 1 || v[n] < lo) ? v[n] : lo
-  hi = (n == 1 || v[n] > hi) ? v[n] : hi
-  if (tgt[n] != "") {
-    if (tgt[n] < lo) lo = tgt[n]
-    if (tgt[n] > hi) hi = tgt[n]
+  for (k = 1; k <= 3; k++) {
+    x = (k == 1) ? rlo[n] : (k == 2) ? rhi[n] : (tgt[n] != "" ? tgt[n] : v[n])
+    lo = (!have || x < lo) ? x : lo
+    hi = (!have || x > hi) ? x : hi
+    have = 1
   }
 }
 END {
-  W = 940; X0 = 330; X1 = 820; ROW = 20; BAR = 12; TOP = 118
-  if (n == 0) {
-    lo = hi = 1
-  }
+  W = 1240; X0 = 360; X1 = 760; ROW = 20; BAR = 12; TOP = 136
+  if (!have) lo = hi = 1
   elo = floor_(log2(lo < 1 ? lo : 1)); ehi = ceil_(log2(hi > 1 ? hi : 1))
   if (elo > -1) elo = -1
   if (ehi < 1) ehi = 1
@@ -129,11 +220,16 @@ END {
     printf "<text x=\"16\" y=\"42\" fill=\"#555555\">%s</text>\n",
       esc(caption)
   printf "<text x=\"16\" y=\"60\" fill=\"#555555\">Bar = peer/eddy for " \
-    "times and memory, eddy/peer for rates; log scale; right of 1 = eddy " \
-    "ahead. Tick = target (the bar must reach it).</text>\n"
+    "times and memory, eddy/peer for rates, medians of the same run; log " \
+    "scale; right of 1 = eddy ahead. Tick = target (the bar must reach " \
+    "it).</text>\n"
+  printf "<text x=\"16\" y=\"76\" fill=\"#555555\">Whisker and (a-b) = " \
+    "the range the runs allow (eddy%s worst run against the peer%s best, " \
+    "to the reverse). Right: both medians, in their units.</text>\n",
+    "&#8217;s", "&#8217;s"
 
   # Legend.
-  ly = 72
+  ly = 88
   split("#2e8b57 #d9534f #7f8fa6", colours, " ")
   split("target met|target missed|no target", names, "|")
   lx = 16
@@ -153,6 +249,11 @@ END {
     "stroke-width=\"1.5\" stroke-dasharray=\"4 2\"/>\n", lx + 7, ly - 2,
     lx + 7, ly + BAR + 2
   printf "<text x=\"%d\" y=\"%d\">parity (1)</text>\n", lx + 16, ly + 10
+  lx += 100
+  printf "<text x=\"%d\" y=\"%d\" fill=\"#c9302c\" font-weight=\"bold\">" \
+    "FAILED</text>\n", lx, ly + 10
+  printf "<text x=\"%d\" y=\"%d\">a side failed its checks</text>\n",
+    lx + 56, ly + 10
 
   for (g = 1; g <= groups; g += 2)
     printf "<rect x=\"8\" y=\"%d\" width=\"%d\" height=\"%d\" " \
@@ -161,14 +262,14 @@ END {
 
   # Grid at powers of two, labelled on top and bottom.
   step = (ehi - elo > 12) ? 2 : 1
-  for (e = elo; e <= ehi; e += step) {
-    x = xof(2 ^ e)
+  for (ex = elo; ex <= ehi; ex += step) {
+    x = xof(2 ^ ex)
     printf "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" " \
       "stroke=\"#dddddd\"/>\n", x, TOP - 6, x, y
     printf "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" " \
-      "fill=\"#555555\">%sx</text>\n", x, TOP - 10, tick_label(e)
+      "fill=\"#555555\">%sx</text>\n", x, TOP - 10, tick_label(ex)
     printf "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" " \
-      "fill=\"#555555\">%sx</text>\n", x, y + 14, tick_label(e)
+      "fill=\"#555555\">%sx</text>\n", x, y + 14, tick_label(ex)
   }
   printf "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" fill=\"#555555\">" \
     "eddy behind</text>\n", xof(1) - 8, y + 30
@@ -181,20 +282,43 @@ END {
 
   for (i = 1; i <= n; i++) {
     by = ry[i] + (ROW - BAR) / 2 - 3
+    printf "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n",
+      X0 - 10, by + 10, esc(label[i])
+    if (state[i] != "ok") {
+      printf "<g><title>%s</title>\n", esc(w[i] " " metric[i] " vs " \
+        peer[i] ": " note[i])
+      printf "<text x=\"%d\" y=\"%d\" fill=\"%s\"%s>%s</text></g>\n",
+        X0 + 6, by + 10, (state[i] == "failed") ? "#c9302c" : "#7f8fa6",
+        (state[i] == "failed") ? " font-weight=\"bold\"" : "", esc(note[i])
+      continue
+    }
     colour = (met[i] == "yes") ? "#2e8b57" : (met[i] == "no") ? "#d9534f" \
                                                               : "#7f8fa6"
-    label = w[i] "  " metric[i] "  vs " peer[i]
-    printf "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n",
-      X0 - 10, by + 10, esc(label)
     xa = xof(1); xb = xof(v[i])
     left = (xa < xb) ? xa : xb
     width = (xa < xb) ? xb - xa : xa - xb
     if (width < 1) width = 1
-    title = label ": " sprintf("%.3g", v[i]) "x (table ratio " raw[i] \
-            (tgt[i] != "" ? ", target " tgttext[i] ", met: " met[i] : "") ")"
+    spread = (rlo[i] == rhi[i]) ? "" : " (" ratio_text(rlo[i]) "-" \
+             ratio_text(rhi[i]) ")"
+    figures = "eddy " human(emed[i]) " vs " human(pmed[i]) " " unit[i]
+    title = w[i] " " metric[i] " vs " peer[i] ": " ratio_text(v[i]) spread \
+            ", " figures " (table ratio " sprintf("%.3f", lower[i] ? \
+            1 / v[i] : v[i]) (tgt[i] != "" ? ", target " tgttext[i] \
+            ", met: " met[i] : "") ")"
     printf "<g><title>%s</title>\n", esc(title)
     printf "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" " \
       "fill=\"%s\"/>\n", left, by, width, BAR, colour
+    if (spread != "") {
+      printf "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" " \
+        "stroke=\"#222222\" stroke-width=\"1\"/>\n", xof(rlo[i]),
+        by + BAR / 2, xof(rhi[i]), by + BAR / 2
+      printf "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" " \
+        "stroke=\"#222222\"/>\n", xof(rlo[i]), by + 2, xof(rlo[i]),
+        by + BAR - 2
+      printf "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" " \
+        "stroke=\"#222222\"/>\n", xof(rhi[i]), by + 2, xof(rhi[i]),
+        by + BAR - 2
+    }
     if (tgt[i] != "")
       printf "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" " \
         "stroke=\"#000000\" stroke-width=\"2.5\"/>\n", xof(tgt[i]), by - 3,
@@ -204,8 +328,11 @@ END {
     if (log2(v[i]) > ehi || log2(v[i]) < elo)
       printf "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
         xb + (xb > xa ? 6 : -6), by + 10, (xb > xa ? "&gt;" : "&lt;")
-    printf "<text x=\"%d\" y=\"%d\">%s</text>\n", X1 + 14, by + 10,
-      (v[i] >= 100 ? sprintf("%.0fx", v[i]) : sprintf("%.2fx", v[i]))
+    printf "<text x=\"%d\" y=\"%d\"><tspan font-weight=\"bold\">%s</tspan>" \
+      "<tspan fill=\"#555555\">%s</tspan><tspan x=\"%d\">%s</tspan>" \
+      "</text>\n", X1 + 14, by + 10, ratio_text(v[i]),
+      (spread == "" ? "" : "&#160;" esc(substr(spread, 2))),
+      X1 + 150, esc(figures)
   }
   printf "</svg>\n"
 }' "$table" >"$svg.tmp"

@@ -6,16 +6,21 @@
  * SIGTERM. Three routes tell the story of the event loop:
  *
  *   /              answers at once.
+ *
  *   /timer?ms=N    busy-waits N ms ON THE LOOP before answering (N <= 10000,
  *                  default 1000). While it spins, every other client waits,
- *                  even those asking for "/": one blocking handler stalls the
- *                  whole server. Try it with two terminals:
- *                    curl localhost:3000/timer?ms=5000 & time curl
- * localhost:3000/ /hash          runs PBKDF2 (SHA-512, 100,000 iterations) on
- * the work pool and answers when it is done. The loop stays free meanwhile:
- *                  "/" keeps answering at once. Four requests run in parallel
- *                  (the pool has 4 threads, EDDY_THREADPOOL_SIZE changes it);
- *                  the fifth waits for a free thread.
+ *                  even those asking for "/": one blocking handler stalls
+ *                  the whole server. Try it in a shell:
+ *
+ *                    curl localhost:3000/timer?ms=5000 &
+ *                    time curl localhost:3000/
+ *
+ *   /hash          runs PBKDF2 (SHA-512, 100,000 iterations) on the work
+ *                  pool and answers when it is done. The loop stays free
+ *                  meanwhile: "/" keeps answering at once. Four requests
+ *                  run in parallel (the pool has 4 threads,
+ *                  EDDY_THREADPOOL_SIZE changes it); the fifth waits for a
+ *                  free thread.
  *
  * Anything else is a 404. Each answer says how long it took, so
  *   curl -s localhost:3000/hash

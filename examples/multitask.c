@@ -28,17 +28,14 @@
  * after a 200 ms hash. With EDDY_THREADPOOL_SIZE=5 the file read comes
  * right after the network request: there is always a free thread.
  *
- * (The network side uses a poll handle on raw sockets; it will use the TCP
- * stream API once that lands. Either way no pool thread is involved.)
+ * The network side is eddy's TCP streams (eddy/tcp.h): a server that
+ * echoes one line and a client that sends it, both on this loop; no pool
+ * thread is involved.
  *
  * Exit status 0 when every task completed without error. */
-#include <arpa/inet.h>
 #include <eddy.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #define HASHES 4
 
@@ -57,83 +54,92 @@ static void done(const char *what, int status) {
 
 /* ---- the network request: a one-line echo over loopback TCP ------------ */
 
-static eddy_poll_t listener, server_conn, client;
-static int server_fd = -1;
-static int client_sent;
+static const char request[] = "ping\n";
+static eddy_tcp_t listener, server_conn, client;
+static eddy_connect_t connect_req;
+static eddy_write_t client_write, server_write;
+static char server_buf[64];
 
-static void close_poll(eddy_poll_t *p) {
-  int fd = eddy_poll_fileno(p);
+static void alloc_buffer(eddy_handle_t *h, size_t suggested, eddy_buf_t *buf) {
+  static char space[64];
 
-  eddy_close(&p->handle, NULL);
-  close(fd); /* after eddy_close: the loop has forgotten the descriptor */
+  (void)suggested;
+  if (h == &server_conn.stream.handle)
+    *buf = eddy_buf_init(server_buf, sizeof(server_buf));
+  else
+    *buf = eddy_buf_init(space, sizeof(space));
 }
 
-static void on_server_conn(eddy_poll_t *p, int status, int events) {
-  char buf[64];
-  ssize_t n;
-
-  (void)events;
-  n = status == 0 ? read(eddy_poll_fileno(p), buf, sizeof(buf)) : -1;
-  if (n > 0 && write(eddy_poll_fileno(p), buf, (size_t)n) != n)
-    failures++;
-  close_poll(p);
-}
-
-static void on_listener(eddy_poll_t *p, int status, int events) {
-  int fd;
-
-  (void)events;
+static void on_server_written(eddy_write_t *req, int status) {
   if (status != 0)
-    return;
-  fd = accept(eddy_poll_fileno(p), NULL, NULL);
-  if (fd < 0)
-    return;
-  if (eddy_poll_init(p->handle.loop, &server_conn, fd) != 0 ||
-      eddy_poll_start(&server_conn, EDDY_READABLE, on_server_conn) != 0)
     failures++;
-  close_poll(p); /* one request is all this example serves */
+  eddy_close(&req->handle->handle, NULL);
 }
 
-static void on_client(eddy_poll_t *p, int status, int events) {
-  static const char request[] = "ping\n";
-  char buf[64];
-  ssize_t n;
+/* The server echoes what it read, then closes the connection. */
+static void on_server_read(eddy_stream_t *s, ssize_t nread,
+                           const eddy_buf_t *buf) {
+  eddy_buf_t echo;
 
-  if (status == 0 && !client_sent && (events & EDDY_WRITABLE)) {
-    client_sent = write(eddy_poll_fileno(p), request, sizeof(request) - 1) ==
-                  (ssize_t)(sizeof(request) - 1);
-    eddy_poll_start(p, EDDY_READABLE, on_client);
+  if (nread <= 0) {
+    if (nread < 0)
+      eddy_close(&s->handle, NULL);
     return;
   }
-  n = status == 0 ? read(eddy_poll_fileno(p), buf, sizeof(buf)) : -1;
-  done("network request", n == (ssize_t)(sizeof(request) - 1) ? 0 : EDDY_EIO);
-  close_poll(p);
+  eddy_read_stop(s);
+  echo = eddy_buf_init(buf->base, (size_t)nread);
+  if (eddy_write(&server_write, s, &echo, 1, on_server_written) != 0) {
+    failures++;
+    eddy_close(&s->handle, NULL);
+  }
+}
+
+static void on_connection(eddy_stream_t *server, int status) {
+  if (status != 0 || eddy_tcp_init(server->handle.loop, &server_conn) != 0 ||
+      eddy_accept(server, &server_conn.stream) != 0 ||
+      eddy_read_start(&server_conn.stream, alloc_buffer, on_server_read) != 0)
+    failures++;
+  eddy_close(&server->handle, NULL); /* one request is all this serves */
+}
+
+static void on_client_read(eddy_stream_t *s, ssize_t nread,
+                           const eddy_buf_t *buf) {
+  int status = 0;
+
+  if (nread == 0)
+    return;
+  if (nread < 0)
+    status = nread == EDDY_EOF ? EDDY_EIO : (int)nread;
+  else if ((size_t)nread != sizeof(request) - 1 ||
+           memcmp(buf->base, request, sizeof(request) - 1) != 0)
+    status = EDDY_EIO;
+  done("network request", status);
+  eddy_close(&s->handle, NULL);
+}
+
+static void on_connect(eddy_connect_t *req, int status) {
+  eddy_buf_t buf = eddy_buf_init((void *)request, sizeof(request) - 1);
+
+  if (status != 0 ||
+      eddy_read_start(req->handle, alloc_buffer, on_client_read) != 0 ||
+      eddy_write(&client_write, req->handle, &buf, 1, NULL) != 0) {
+    done("network request", status != 0 ? status : EDDY_EIO);
+    eddy_close(&req->handle->handle, NULL);
+  }
 }
 
 static int start_network_request(eddy_loop_t *loop) {
   struct sockaddr_in addr;
-  socklen_t len = sizeof(addr);
-  int fd;
+  int len = sizeof(addr);
 
-  memset(&addr, 0, sizeof(addr));
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  server_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (server_fd < 0 || bind(server_fd, (struct sockaddr *)&addr, len) != 0 ||
-      listen(server_fd, 8) != 0 ||
-      getsockname(server_fd, (struct sockaddr *)&addr, &len) != 0)
-    return -1;
-  if (eddy_poll_init(loop, &listener, server_fd) != 0 ||
-      eddy_poll_start(&listener, EDDY_READABLE, on_listener) != 0)
-    return -1;
-  fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0)
-    return -1;
-  /* Non-blocking connect: EINPROGRESS, then writable when established. */
-  if (connect(fd, (struct sockaddr *)&addr, len) != 0 && errno != EINPROGRESS)
-    return -1;
-  if (eddy_poll_init(loop, &client, fd) != 0 ||
-      eddy_poll_start(&client, EDDY_WRITABLE, on_client) != 0)
+  eddy_ip4_addr("127.0.0.1", 0, &addr); /* port 0: the kernel picks one */
+  if (eddy_tcp_init(loop, &listener) != 0 ||
+      eddy_tcp_bind(&listener, (struct sockaddr *)&addr, 0) != 0 ||
+      eddy_listen(&listener.stream, 8, on_connection) != 0 ||
+      eddy_tcp_getsockname(&listener, (struct sockaddr *)&addr, &len) != 0 ||
+      eddy_tcp_init(loop, &client) != 0 ||
+      eddy_tcp_connect(&connect_req, &client, (struct sockaddr *)&addr,
+                       on_connect) != 0)
     return -1;
   return 0;
 }
@@ -168,7 +174,7 @@ int main(int argc, char **argv) {
 
   (void)argc;
   if (start_network_request(loop) != 0) {
-    perror("network setup");
+    fprintf(stderr, "multitask: cannot set up the TCP server and client\n");
     return 1;
   }
   if (eddy_fs_read_file(loop, &file_req, argv[0], on_file_read) != 0)
@@ -179,8 +185,7 @@ int main(int argc, char **argv) {
                           sizeof(hashes[i].key), on_hashed) != 0)
       return 1;
   eddy_run(loop, EDDY_RUN_DEFAULT);
-  return eddy_loop_close(loop) == 0 && failures == 0 &&
-                 completed == HASHES + 2
+  return eddy_loop_close(loop) == 0 && failures == 0 && completed == HASHES + 2
              ? 0
              : 1;
 }

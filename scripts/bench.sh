@@ -10,14 +10,31 @@
 # overrides), builds the bench programs (eddy's HTTP server among them) and
 # runs bench/run.sh on them. A package apt cannot install is skipped, never
 # fatal. (Debian's nginx package also starts the nginx service on port 80;
-# the bench runs its own nginx on 127.0.0.1:18080.)
-# RUNS, QUICK, WORKLOADS and BENCH_OUT pass through to bench/run.sh.
+# the bench runs its own nginx on a free port of 127.0.0.1.)
+# The output of apt-get and of the build goes to BUILD_DIR/bench-build.log,
+# not the terminal (the log's last lines are shown when a step fails); the
+# terminal gets what was installed or skipped, the progress and the table.
+# RUNS, QUICK, WORKLOADS, STRICT and BENCH_OUT pass through to bench/run.sh.
 # `scripts/bench.sh scaling` (make bench-scaling) runs bench/scaling.sh
 # instead (RUNS, SCALING_MAX, CONN_MAX, BENCH_OUT pass through).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD_DIR:-$root/build-bench}
+mkdir -p "$build"
+log=$build/bench-build.log
+: >"$log"
+
+# Run "$@" with its output appended to the log; on failure show the log's
+# end and stop.
+logged() {
+  echo "+ $*" >>"$log"
+  if ! "$@" >>"$log" 2>&1; then
+    echo "bench.sh: failed: $* (last lines of $log:)" >&2
+    tail -n 30 "$log" >&2
+    exit 1
+  fi
+}
 
 have_uv() { pkg-config --exists libuv 2>/dev/null; }
 have_ev() {
@@ -70,15 +87,15 @@ if ((${#missing[@]} > 0)); then
     can_install=1
   fi
   if ((can_install)) && command -v apt-get >/dev/null 2>&1; then
-    echo "bench.sh: installing ${missing[*]}" >&2
+    echo "bench.sh: installing ${missing[*]} (apt-get, output in $log)" >&2
     export DEBIAN_FRONTEND=noninteractive
-    if ! "${sudo[@]}" apt-get install -y -q "${missing[@]}" >&2; then
-      "${sudo[@]}" apt-get update -q >&2 || true
+    if ! "${sudo[@]}" apt-get install -y -q "${missing[@]}" >>"$log" 2>&1; then
+      "${sudo[@]}" apt-get update -q >>"$log" 2>&1 || true
       # One at a time, so that a package this release lacks does not keep
       # the others out.
       for pkg in "${missing[@]}"; do
-        "${sudo[@]}" apt-get install -y -q "$pkg" >&2 ||
-          echo "bench.sh: apt-get install $pkg failed" >&2
+        "${sudo[@]}" apt-get install -y -q "$pkg" >>"$log" 2>&1 ||
+          echo "bench.sh: apt-get install $pkg failed (see $log)" >&2
       done
     fi
   else
@@ -109,10 +126,11 @@ have npm || echo "bench.sh: npm not available: node-redis side skipped" >&2
 
 # The library at -O2 like the peers' distribution builds, no sanitizers, and
 # none of the tests or examples (the bench needs only eddy_static).
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
+echo "bench.sh: building the bench programs in $build (log: $log)" >&2
+logged cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" -DEDDY_SANITIZE= \
-  -DEDDY_BUILD_TESTS=OFF -DEDDY_BUILD_EXAMPLES=OFF -DEDDY_BUILD_BENCH=ON >&2
-cmake --build "$build" --target eddy_bench -j "$(nproc)" >&2
+  -DEDDY_BUILD_TESTS=OFF -DEDDY_BUILD_EXAMPLES=OFF -DEDDY_BUILD_BENCH=ON
+logged cmake --build "$build" --target eddy_bench -j "$(nproc)"
 if [[ ${1:-} == scaling ]]; then
   exec "$root/bench/scaling.sh" "$build"
 fi

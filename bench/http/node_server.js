@@ -2,7 +2,8 @@
 // answer as eddy_server.c: 200, text/plain, "hello\n", keep-alive).
 //   node node_server.js PORT [KEEPALIVE_MS]
 // KEEPALIVE_MS sets server.keepAliveTimeout (default 5000), as
-// eddy_server.c's argument does (run.sh's idle_rss mode).
+// eddy_server.c's argument does (run.sh's idle_rss mode). PORT 0 takes a
+// port the kernel picks; "listening PORT" says which, once ready.
 const http = require('http');
 const port = Number(process.argv[2] || 8080);
 const server = http.createServer((req, res) => {
@@ -12,4 +13,5 @@ const server = http.createServer((req, res) => {
   res.end('hello\n');
 });
 if (process.argv[3]) server.keepAliveTimeout = Number(process.argv[3]);
-server.listen(port, '127.0.0.1', () => console.log(`listening ${port}`));
+server.listen(port, '127.0.0.1',
+              () => console.log(`listening ${server.address().port}`));

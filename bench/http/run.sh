@@ -34,9 +34,21 @@
 # server_fds and conns (idle_rss). A peer that is not installed gets a
 # "skipped 1" line.
 #
-# Exits 1 when a run failed. A failed req/s run does not stop the script
-# (the next one runs); a server that does not start or a failed
-# idle_clients ends it at once.
+# Ports: every server listens on a port that is free when it starts, never
+# a fixed one, so a busy machine cannot make a run measure somebody else's
+# server. eddy's and Node's servers are given port 0 and print the port the
+# kernel picked ("listening PORT"); nginx cannot say which port it got, so
+# bench_free_port (bench/free_port.c) picks one just before it starts and,
+# should another program take it first, nginx fails to bind and is started
+# again on another (5 tries).
+#
+# Exits 1 when a run failed. A failed run (a server that does not start,
+# wrk or idle_clients failing, wrk errors) is recorded as failed (rc 1 in
+# the TSV, FAILED in the tables) and the next run goes on; a side without
+# one good run shows FAILED in this script's tables.
+#
+# BENCH_PROGRESS="workload I of N" (bench/run.sh sets it) is put in front
+# of the "run J of M" line printed on stderr before every run.
 #
 # req/s modes: a WARMUP-second warm-up (default 2), then DURATION seconds
 # (default 10) of wrk.
@@ -87,7 +99,8 @@ warmup=${WARMUP:-2}
 tsv=${TSV:-}
 failed=0
 pin=${PIN:-1}
-port=${PORT:-18080}
+port='' # the current server's, set by start()
+progress=${BENCH_PROGRESS:+$BENCH_PROGRESS, }
 idle_conns=${IDLE_CONNS:-10000}
 idle_keepalive=${IDLE_KEEPALIVE:-120}
 settle=${SETTLE:-2}
@@ -137,7 +150,13 @@ done
 if [ -n "$bindir" ]; then
   cp "$bindir/bench_http_eddy_server" "$dir/eddy_server"
   cp "$bindir/bench_http_idle_clients" "$dir/idle_clients"
+fi
+if [ -n "$bindir" ] && [ -x "$bindir/bench_free_port" ]; then
+  cp "$bindir/bench_free_port" "$dir/free_port"
 else
+  cc -O2 -std=c11 "$here/../free_port.c" -o "$dir/free_port"
+fi
+if [ -z "$bindir" ]; then
   lib=$(find "$build" -name libeddy.a | head -n 1)
   [ -n "$lib" ] || { echo "run.sh: no libeddy.a under $build" >&2; exit 2; }
   cc -O2 -std=c11 -D_GNU_SOURCE -I"$root/include" "$here/eddy_server.c" \
@@ -211,38 +230,68 @@ worker_conns() {
   echo $((c > 1024 ? c : 1024))
 }
 
-# nginx.conf for the next runs: worker_connections $1, keepalive_timeout $2.
+# nginx's settings for the next runs: worker_connections $1,
+# keepalive_timeout $2 (nginx.conf is written at each start, with the port).
+nginx_conns=1024 nginx_keepalive=75s
 nginx_conf() {
-  sed "s|@PORT@|$port|; s|@DIR@|$dir|g; s|@CONNS@|$1|; s|@KEEPALIVE@|$2|" \
-    "$here/nginx.conf.in" >"$dir/nginx.conf"
+  nginx_conns=$1 nginx_keepalive=$2
 }
 
-# Start server $1 fresh, with keep-alive idle timeout $2 ms (empty: its
-# default), and wait until it answers.
-start() {
+# Start server $1 once, with keep-alive idle timeout $2 ms (empty: its
+# default), on a free port (sets port), and wait until it answers. Returns
+# 1 when it exits or does not answer within 10 s.
+start_once() {
+  local got
+  : >"$dir/server.out"
   case $1 in
-    eddy) "${cpu0[@]}" "$dir/eddy_server" "$port" ${2:+"$2"} >/dev/null & ;;
-    nginx) "${cpu0[@]}" "$nginx" -c "$dir/nginx.conf" -p "$dir" \
-             >/dev/null 2>&1 & ;;
-    node) "${cpu0[@]}" node "$here/node_server.js" "$port" ${2:+"$2"} \
-             >/dev/null & ;;
+    eddy) "${cpu0[@]}" "$dir/eddy_server" 0 ${2:+"$2"} >"$dir/server.out" & ;;
+    nginx)
+      port=$("$dir/free_port") || return 1
+      sed "s|@PORT@|$port|; s|@DIR@|$dir|g; s|@CONNS@|$nginx_conns|;
+           s|@KEEPALIVE@|$nginx_keepalive|" "$here/nginx.conf.in" \
+        >"$dir/nginx.conf"
+      "${cpu0[@]}" "$nginx" -c "$dir/nginx.conf" -p "$dir" \
+        >/dev/null 2>&1 &
+      ;;
+    node) "${cpu0[@]}" node "$here/node_server.js" 0 ${2:+"$2"} \
+             >"$dir/server.out" & ;;
   esac
   server=$!
   worker=
   for _ in $(seq 200); do
+    alive "$server" || break
+    if [ "$1" != nginx ]; then
+      got=$(sed -n 's/^listening \([0-9][0-9]*\)$/\1/p' "$dir/server.out")
+      [ -n "$got" ] || { sleep 0.05; continue; }
+      port=$got
+    fi
     if curl -s -m 1 -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null; then
       [ "$1" = nginx ] && worker=$(pgrep -P "$server" | head -n 1 || true)
       return 0
     fi
     sleep 0.05
   done
-  echo "run.sh: $1 did not start" >&2
+  stop
+  return 1
+}
+
+# start_once, tried again (nginx: on another port) up to 5 times. A server
+# that never starts fails this run: an rc 1 row, and return 1.
+start() {
+  local try
+  for try in 1 2 3 4 5; do
+    start_once "$@" && return 0
+    [ "$1" = nginx ] || break
+    echo "run.sh: nginx did not start on port $port (try $try of 5)" >&2
+  done
+  echo "run.sh: $1 did not start: this run FAILED" >&2
   tsv_row "$cur_w" "$1" "$cur_run" rc 1
-  exit 1
+  failed=1
+  return 1
 }
 
 stop() {
-  stop_pid "$server"
+  [ -z "$server" ] || stop_pid "$server"
   server=
   worker=
 }
@@ -284,7 +333,8 @@ run_rps() {
   for ((i = 1; i <= runs; i++)); do
     for side in $sides; do
       cur_w=$w cur_run=$i
-      start "$side" ""
+      echo "[bench] ${progress}$w run $i of $runs: $side" >&2
+      start "$side" "" || continue
       # A failed warm-up shows in the measured run that follows.
       "${cpu1[@]}" timeout -k 5 $((warmup + 30)) wrk -t1 -c"$conns" \
         -d"${warmup}s" "http://127.0.0.1:$port/" >/dev/null || true
@@ -330,6 +380,10 @@ run_rps() {
   printf '%-6s %10s %10s %10s   %17s %7s %8s\n' side "req/s min" median \
     max "us CPU/req median" errors timeouts
   for side in $sides; do
+    if [ -z "$(col "$side" 2 "$res")" ]; then
+      printf '%-6s FAILED: no run succeeded\n' "$side"
+      continue
+    fi
     printf '%-6s %s   %17s %7s %8s\n' "$side" \
       "$(stats "$side" 2 "$res" %10.0f)" "$(col "$side" 3 "$res" | median)" \
       "$(col "$side" 4 "$res" | awk '{n += $1} END {print n + 0}')" \
@@ -367,7 +421,8 @@ run_idle() {
   for ((i = 1; i <= runs; i++)); do
     for side in $sides; do
       cur_w=$w cur_run=$i
-      start "$side" $((idle_keepalive * 1000))
+      echo "[bench] ${progress}$w run $i of $runs: $side" >&2
+      start "$side" $((idle_keepalive * 1000)) || continue
       pid=$(measured_pid)
       sleep 0.5
       r0=$(rss_kib "$pid")
@@ -379,14 +434,25 @@ run_idle() {
         <"$dir/ctl" >"$dir/client.out" &
       client=$!
       exec 3<>"$dir/ctl"
+      rc=0
       until grep -q '^ready=' "$dir/client.out"; do
         if ! alive "$client"; then
-          echo "run.sh: idle_clients failed" >&2
-          tsv_row "$w" "$side" "$i" rc 1
-          exit 1
+          rc=1
+          break
         fi
         sleep 0.1
       done
+      if [ "$rc" != 0 ]; then
+        exec 3>&-
+        wait "$client" || true
+        client=
+        stop
+        cat "$dir/client.out" >&2
+        echo "run.sh: idle_clients failed against $side: this run FAILED" >&2
+        tsv_row "$w" "$side" "$i" rc 1
+        failed=1
+        continue
+      fi
       sleep "$settle"
       r1=$(rss_kib "$pid")
       m1=$([ -n "$worker" ] && rss_kib "$server" || echo 0)
@@ -398,9 +464,11 @@ run_idle() {
       stop
       if [ "$rc" != 0 ]; then
         cat "$dir/client.out" >&2
-        echo "run.sh: idle_clients exited $rc against $side" >&2
+        echo "run.sh: idle_clients exited $rc against $side: this run" \
+          "FAILED" >&2
         tsv_row "$w" "$side" "$i" rc 1
-        exit 1
+        failed=1
+        continue
       fi
       line=$(awk -v n="$n" -v r0="$r0" -v r1="$r1" -v m0="$m0" -v m1="$m1" \
         'BEGIN {printf "%d %d %.0f %d %d %.0f", r0, r1, (r1 - r0) * 1024 / n,
@@ -423,6 +491,10 @@ run_idle() {
   printf '%-14s %13s %13s   %26s\n' side "RSS before KiB" "RSS with KiB" \
     "bytes/conn min median max"
   for side in $sides; do
+    if [ -z "$(col "$side" 2 "$res")" ]; then
+      printf '%-14s FAILED: no run succeeded\n' "$side"
+      continue
+    fi
     printf '%-14s %13s %13s   %s\n' \
       "$side$([ "$side" = nginx ] && echo ' worker')" \
       "$(col "$side" 2 "$res" | median)" "$(col "$side" 3 "$res" | median)" \

@@ -13,6 +13,10 @@
 
 #include <errno.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The codes eddy reports, as (name, message). One list drives the constants,
  * eddy_err_name() and eddy_strerror(), so they cannot drift apart. */
 #define EDDY_ERRNO_LIST(X)                                              \
@@ -114,5 +118,9 @@ EDDY_EXTERN const char *eddy_err_name(int err);
  * "unknown error" for a code eddy does not know. The string is static;
  * this is safe from any thread. */
 EDDY_EXTERN const char *eddy_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* EDDY_ERRNO_H */

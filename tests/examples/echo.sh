@@ -18,7 +18,7 @@ port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$dir/out")
 
 "$bin/echo_client" "$port" "over tcp"
 "$bin/echo_client" "$dir/echo.sock" "over a unix socket"
-big=$(head -c 3000 /dev/zero | tr '\0' x)
+big=$(head -c 100000 /dev/zero | tr '\0' x) # past any fixed buffer
 "$bin/echo_client" "$port" "$big" >/dev/null
 
 kill -TERM "$server"
