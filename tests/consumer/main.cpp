@@ -45,6 +45,7 @@ eddy_channel_t channel;
 eddy_http_server_t http_server;
 eddy_poll_t poll;
 eddy_exec_t exec_req;
+eddy_redis_t redis;
 int ticks;
 
 const check checks[] = {
@@ -142,6 +143,27 @@ const check checks[] = {
        eddy_http_server_options_t o = eddy_http_server_options_default();
        return eddy_http_server_init(l, &http_server, &o, on_request) == 0 &&
               eddy_http_server_close(&http_server, nullptr) == 0;
+     }},
+    {"eddy/os.h", [](eddy_loop_t *) { return eddy_os_getpid() == getpid(); }},
+    {"eddy/thread.h",
+     [](eddy_loop_t *) {
+       eddy_mutex_t m;
+       bool ok = eddy_mutex_init(&m) == 0 && eddy_mutex_trylock(&m) == 0;
+       eddy_mutex_unlock(&m);
+       eddy_mutex_destroy(&m);
+       return ok;
+     }},
+    {"eddy/resp.h",
+     [](eddy_loop_t *) {
+       const char *argv[] = {"GET", "k"};
+       return eddy_resp_encoded_size(2, argv, nullptr) == 20;
+     }},
+    {"eddy/redis.h",
+     [](eddy_loop_t *l) {
+       eddy_redis_options_t o;
+       eddy_redis_options_init(&o);
+       return eddy_redis_init(l, &redis, &o) == 0 &&
+              eddy_redis_close(&redis, nullptr) == 0;
      }},
 };
 
