@@ -1,10 +1,10 @@
-/* jobs.c: PBKDF2 and random bytes as work-pool jobs (Node's async
+/* crypto_jobs.c: PBKDF2 and random bytes as work-pool jobs (Node's async
  * crypto.pbkdf2 and crypto.randomBytes). The job runs the synchronous
- * function on a pool thread and keeps its result for the callback. */
-#include <errno.h>
-
+ * function on a pool thread and keeps its result for the callback. The
+ * primitives (src/crypto/) know nothing of the loop; this file is the glue. */
+#include "crypto/crypto_internal.h"
+#include "eddy/work.h"
 #include "internal.h"
-#include "crypto_internal.h"
 
 enum { EDDY__CRYPTO_PBKDF2 = 1, EDDY__CRYPTO_RANDOM };
 
@@ -47,7 +47,7 @@ int eddy_queue_pbkdf2(eddy_loop_t *loop, eddy_crypto_req_t *req,
   if (err != 0)
     return err;
   if (cb == NULL)
-    return -EINVAL;
+    return EDDY_EINVAL;
   req->priv.alg = alg;
   req->priv.password = password;
   req->priv.pwlen = pwlen;
@@ -62,7 +62,7 @@ int eddy_queue_pbkdf2(eddy_loop_t *loop, eddy_crypto_req_t *req,
 int eddy_queue_random(eddy_loop_t *loop, eddy_crypto_req_t *req, void *buf,
                       size_t len, eddy_crypto_cb cb) {
   if ((buf == NULL && len > 0) || cb == NULL)
-    return -EINVAL;
+    return EDDY_EINVAL;
   req->priv.out = buf;
   req->priv.outlen = len;
   return eddy__crypto_submit(loop, req, EDDY__CRYPTO_RANDOM, cb);
