@@ -4,7 +4,6 @@
  * SHA-1 is broken for collision resistance; it is here for protocols that
  * mandate it (WebSocket handshake, HOTP/TOTP, legacy PBKDF2 / HMAC users).
  */
-#include <errno.h>
 #include <string.h>
 
 #include "crypto_internal.h"
@@ -100,7 +99,7 @@ static void sha1_block(uint32_t state[5], const uint8_t *p) {
 /* Set the FIPS 180-4 initial hash value. */
 int eddy_sha1_init(eddy_sha1_ctx_t *ctx) {
   if (ctx == NULL)
-    return -EINVAL;
+    return EDDY_EINVAL;
   ctx->state[0] = 0x67452301u;
   ctx->state[1] = 0xefcdab89u;
   ctx->state[2] = 0x98badcfeu;
@@ -118,9 +117,9 @@ int eddy_sha1_update(eddy_sha1_ctx_t *ctx, const void *data, size_t len) {
   size_t fill;
 
   if (ctx == NULL || (data == NULL && len > 0))
-    return -EINVAL;
+    return EDDY_EINVAL;
   if ((uint64_t) len > SHA1_MAX_BYTES - ctx->count)
-    return -EOVERFLOW;
+    return EDDY_EOVERFLOW;
   if (len == 0)
     return 0;
 
@@ -157,7 +156,7 @@ int eddy_sha1_final(eddy_sha1_ctx_t *ctx, uint8_t *out) {
   int i;
 
   if (ctx == NULL || out == NULL)
-    return -EINVAL;
+    return EDDY_EINVAL;
 
   used = (size_t) (ctx->count % EDDY_SHA1_BLOCK_SIZE);
   ctx->buf[used++] = 0x80;
@@ -182,7 +181,7 @@ int eddy_sha1(const void *data, size_t len, uint8_t *out) {
   int err;
 
   if (out == NULL || (data == NULL && len > 0))
-    return -EINVAL;
+    return EDDY_EINVAL;
   eddy_sha1_init(&ctx);
   err = eddy_sha1_update(&ctx, data, len);
   if (err != 0) {

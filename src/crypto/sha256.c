@@ -1,7 +1,6 @@
 /*
  * sha256.c - SHA-256 (FIPS 180-4 section 6.2).
  */
-#include <errno.h>
 #include <string.h>
 
 #include "crypto_internal.h"
@@ -110,7 +109,7 @@ static void sha256_block(uint32_t state[8], const uint8_t *p) {
 /* Set the FIPS 180-4 initial hash value. */
 int eddy_sha256_init(eddy_sha256_ctx_t *ctx) {
   if (ctx == NULL)
-    return -EINVAL;
+    return EDDY_EINVAL;
   ctx->state[0] = 0x6a09e667u;
   ctx->state[1] = 0xbb67ae85u;
   ctx->state[2] = 0x3c6ef372u;
@@ -131,9 +130,9 @@ int eddy_sha256_update(eddy_sha256_ctx_t *ctx, const void *data, size_t len) {
   size_t fill;
 
   if (ctx == NULL || (data == NULL && len > 0))
-    return -EINVAL;
+    return EDDY_EINVAL;
   if ((uint64_t) len > SHA256_MAX_BYTES - ctx->count)
-    return -EOVERFLOW;
+    return EDDY_EOVERFLOW;
   if (len == 0)
     return 0;
 
@@ -170,7 +169,7 @@ int eddy_sha256_final(eddy_sha256_ctx_t *ctx, uint8_t *out) {
   int i;
 
   if (ctx == NULL || out == NULL)
-    return -EINVAL;
+    return EDDY_EINVAL;
 
   used = (size_t) (ctx->count % EDDY_SHA256_BLOCK_SIZE);
   ctx->buf[used++] = 0x80;
@@ -195,7 +194,7 @@ int eddy_sha256(const void *data, size_t len, uint8_t *out) {
   int err;
 
   if (out == NULL || (data == NULL && len > 0))
-    return -EINVAL;
+    return EDDY_EINVAL;
   eddy_sha256_init(&ctx);
   err = eddy_sha256_update(&ctx, data, len);
   if (err != 0) {

@@ -1,7 +1,6 @@
 /*
  * sha512.c - SHA-512 (FIPS 180-4 section 6.4).
  */
-#include <errno.h>
 #include <string.h>
 
 #include "crypto_internal.h"
@@ -136,7 +135,7 @@ static void sha512_block(uint64_t state[8], const uint8_t *p) {
  * primes, fractional parts). */
 int eddy_sha512_init(eddy_sha512_ctx_t *ctx) {
   if (ctx == NULL)
-    return -EINVAL;
+    return EDDY_EINVAL;
   ctx->state[0] = UINT64_C(0x6a09e667f3bcc908);
   ctx->state[1] = UINT64_C(0xbb67ae8584caa73b);
   ctx->state[2] = UINT64_C(0x3c6ef372fe94f82b);
@@ -157,9 +156,9 @@ int eddy_sha512_update(eddy_sha512_ctx_t *ctx, const void *data, size_t len) {
   size_t fill;
 
   if (ctx == NULL || (data == NULL && len > 0))
-    return -EINVAL;
+    return EDDY_EINVAL;
   if ((uint64_t) len > UINT64_MAX - ctx->count)
-    return -EOVERFLOW;
+    return EDDY_EOVERFLOW;
   if (len == 0)
     return 0;
 
@@ -196,7 +195,7 @@ int eddy_sha512_final(eddy_sha512_ctx_t *ctx, uint8_t *out) {
   int i;
 
   if (ctx == NULL || out == NULL)
-    return -EINVAL;
+    return EDDY_EINVAL;
 
   used = (size_t) (ctx->count % EDDY_SHA512_BLOCK_SIZE);
   ctx->buf[used++] = 0x80;
@@ -222,7 +221,7 @@ int eddy_sha512(const void *data, size_t len, uint8_t *out) {
   int err;
 
   if (out == NULL || (data == NULL && len > 0))
-    return -EINVAL;
+    return EDDY_EINVAL;
   eddy_sha512_init(&ctx);
   err = eddy_sha512_update(&ctx, data, len);
   if (err != 0) {
