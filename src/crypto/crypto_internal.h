@@ -132,6 +132,7 @@ static inline void eddy__md_final(const eddy__md *md, void *state,
 
   assert(lsize == 8 || lsize == 16);
   assert(lsize < bsize);
+  assert(used < bsize); /* the buffer never holds a whole block */
   buf[used++] = 0x80;
   if (used > bsize - lsize) {
     /* No room for the length: pad this block out, put it in the next. */

@@ -94,6 +94,8 @@ int eddy_hmac_init(eddy_hmac_ctx_t *ctx, eddy_hash_alg alg,
   if (bsize < 0)
     return bsize;
   assert((size_t) bsize <= sizeof(block));
+  /* A long key is replaced by its digest, which must fit one block. */
+  assert(eddy_hash_digest_size(alg) <= bsize);
 
   memset(block, 0, sizeof(block));
   if (keylen > (size_t) bsize) {
@@ -140,6 +142,7 @@ int eddy_hmac_final(eddy_hmac_ctx_t *ctx, uint8_t *out) {
   dsize = eddy_hash_digest_size(ctx->alg);
   if (dsize < 0)
     return EDDY_EINVAL;
+  assert((size_t)dsize <= sizeof(inner));
 
   hash_final(ctx->alg, &ctx->inner, inner);
   hash_update(ctx->alg, &ctx->outer, inner, (size_t) dsize);

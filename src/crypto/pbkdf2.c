@@ -208,11 +208,13 @@ int eddy_pbkdf2(eddy_hash_alg alg, const void *password, size_t pwlen,
   if (err != 0)
     return err;
   hlen = eddy_hash_digest_size(alg);
+  assert(hlen > 0 && (size_t)hlen <= sizeof(t));
   err = eddy_hmac_init(&prf, alg, password, pwlen);
   if (err != 0)
     return err;
 
   for (index = 1; outlen > 0; index++) {
+    assert(index != 0); /* outlen <= (2^32 - 1) * hlen: the index never wraps */
     err = pbkdf2_block(&prf, salt, saltlen, index, iterations, t);
     if (err != 0)
       break;

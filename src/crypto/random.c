@@ -55,6 +55,7 @@ int eddy__random_bytes_urandom(void *buf, size_t len) {
       err = EDDY_EIO;
       break;
     }
+    assert((size_t)r <= len);
     p += r;
     len -= (size_t) r;
   }
