@@ -117,23 +117,6 @@ static inline const char *scan_value(const char *p, const char *stop) {
   return scan(p, stop, EDDY__HTTP_VALUE);
 }
 
-/* ASCII lower case; header names and the values compared here are ASCII. */
-static inline unsigned char lower(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + ('a' - 'A')) : c;
-}
-
-/* True if s[0..n) equals the lower-case literal lit, ignoring ASCII case. */
-static int equals_ci(const char *s, size_t n, const char *lit) {
-  size_t i;
-
-  if (n != strlen(lit))
-    return 0;
-  for (i = 0; i < n; i++)
-    if (lower((unsigned char)s[i]) != (unsigned char)lit[i])
-      return 0;
-  return 1;
-}
-
 /* Maps a method token to its eddy_http_method; 0 if it is not known. */
 static int method_lookup(const char *s, size_t n) {
 #define M(lit, m)                                                              \
@@ -269,7 +252,7 @@ static void parse_transfer_encoding(const eddy_http_header_t *h,
 
   *flags |= F_TE;
   while (list_next(&s, end, &e, &en)) {
-    if (equals_ci(e, en, "chunked")) {
+    if (eddy__http_equals_ci(e, en, EDDY__HTTP_LIT("chunked"))) {
       if (*flags & F_TE_CHUNKED)
         *flags |= F_TE_TWICE;
       *flags |= F_TE_CHUNKED | F_TE_LAST;
@@ -286,9 +269,9 @@ static void parse_connection(const eddy_http_header_t *h, unsigned *flags) {
   size_t en;
 
   while (list_next(&s, end, &e, &en)) {
-    if (equals_ci(e, en, "close"))
+    if (eddy__http_equals_ci(e, en, EDDY__HTTP_LIT("close")))
       *flags |= F_CLOSE;
-    else if (equals_ci(e, en, "keep-alive"))
+    else if (eddy__http_equals_ci(e, en, EDDY__HTTP_LIT("keep-alive")))
       *flags |= F_KEEP_ALIVE;
   }
 }
@@ -298,7 +281,7 @@ static void parse_connection(const eddy_http_header_t *h, unsigned *flags) {
 static int on_field(eddy_http_request_t *req, const eddy_http_header_t *h) {
   switch (h->name_len) {
   case 4:
-    if (equals_ci(h->name, 4, "host")) {
+    if (eddy__http_equals_ci(h->name, h->name_len, EDDY__HTTP_LIT("host"))) {
       if (req->has_host)
         return EDDY_HTTP_E_BAD_HOST;
       req->has_host = true;
@@ -306,19 +289,23 @@ static int on_field(eddy_http_request_t *req, const eddy_http_header_t *h) {
     break;
   case 6:
     /* RFC 9110 §10.1.1: ignore Expect in HTTP/1.0 requests (as Node). */
-    if (equals_ci(h->name, 6, "expect") && req->version_minor == 1) {
-      if (equals_ci(h->value, h->value_len, "100-continue"))
+    if (eddy__http_equals_ci(h->name, h->name_len, EDDY__HTTP_LIT("expect")) &&
+        req->version_minor == 1) {
+      if (eddy__http_equals_ci(h->value, h->value_len,
+                               EDDY__HTTP_LIT("100-continue")))
         req->expect_continue = true;
       else
         req->priv.flags |= F_EXPECT_BAD;
     }
     break;
   case 10:
-    if (equals_ci(h->name, 10, "connection"))
+    if (eddy__http_equals_ci(h->name, h->name_len,
+                             EDDY__HTTP_LIT("connection")))
       parse_connection(h, &req->priv.flags);
     break;
   case 14:
-    if (equals_ci(h->name, 14, "content-length")) {
+    if (eddy__http_equals_ci(h->name, h->name_len,
+                             EDDY__HTTP_LIT("content-length"))) {
       if (req->priv.flags & F_CL)
         return EDDY_HTTP_E_BAD_CONTENT_LENGTH;
       req->priv.flags |= F_CL;
@@ -326,7 +313,8 @@ static int on_field(eddy_http_request_t *req, const eddy_http_header_t *h) {
     }
     break;
   case 17:
-    if (equals_ci(h->name, 17, "transfer-encoding"))
+    if (eddy__http_equals_ci(h->name, h->name_len,
+                             EDDY__HTTP_LIT("transfer-encoding")))
       parse_transfer_encoding(h, &req->priv.flags);
     break;
   }

@@ -109,17 +109,6 @@ static const char *date_line(eddy_http_server_t *s, size_t *len) {
 /* What the caller's fields say beyond themselves. */
 enum { FF_CLOSE = 1, FF_DATE = 2 };
 
-static int equals_ci(const char *s, const char *lower) {
-  for (; *s != '\0' && *lower != '\0'; s++, lower++) {
-    unsigned char ch = (unsigned char)*s;
-    if (ch >= 'A' && ch <= 'Z')
-      ch = (unsigned char)(ch + ('a' - 'A'));
-    if (ch != (unsigned char)*lower)
-      return 0;
-  }
-  return *s == '\0' && *lower == '\0';
-}
-
 /* Checks the fields (a token name; a value of field-vchar, SP, HTAB: no CR,
  * LF or NUL, so no header injection) and adds up their bytes. */
 static int check_fields(const eddy_http_field_t *fields, size_t n,
@@ -131,26 +120,29 @@ static int check_fields(const eddy_http_field_t *fields, size_t n,
     return EDDY_EINVAL;
   for (i = 0; i < n; i++) {
     const char *name = fields[i].name, *value = fields[i].value, *p;
+    size_t nlen, vlen;
 
     if (name == NULL || value == NULL || *name == '\0')
       return EDDY_EINVAL;
     for (p = name; *p != '\0'; p++)
       if (!eddy__http_is((unsigned char)*p, EDDY__HTTP_TOKEN))
         return EDDY_EINVAL;
+    nlen = (size_t)(p - name);
     for (p = value; *p != '\0'; p++)
       if (!eddy__http_is((unsigned char)*p, EDDY__HTTP_VALUE))
         return EDDY_EINVAL;
-    if (equals_ci(name, "content-length") ||
-        equals_ci(name, "transfer-encoding"))
+    vlen = (size_t)(p - value);
+    if (eddy__http_equals_ci(name, nlen, EDDY__HTTP_LIT("content-length")) ||
+        eddy__http_equals_ci(name, nlen, EDDY__HTTP_LIT("transfer-encoding")))
       return EDDY_EINVAL;
-    if (equals_ci(name, "connection")) {
-      if (equals_ci(value, "close"))
+    if (eddy__http_equals_ci(name, nlen, EDDY__HTTP_LIT("connection"))) {
+      if (eddy__http_equals_ci(value, vlen, EDDY__HTTP_LIT("close")))
         *found |= FF_CLOSE;
       continue; /* the server writes its own */
     }
-    if (equals_ci(name, "date"))
+    if (eddy__http_equals_ci(name, nlen, EDDY__HTTP_LIT("date")))
       *found |= FF_DATE;
-    total += (size_t)(p - value) + strlen(name) + 4;
+    total += vlen + nlen + 4;
   }
   *bytes = total;
   return 0;
@@ -228,9 +220,12 @@ static int build_head(struct eddy__http_conn *c, int status,
   p = put(p, reason, strlen(reason));
   p = PUT_LIT(p, "\r\n");
   for (i = 0; i < nfields; i++) {
-    if (equals_ci(fields[i].name, "connection"))
+    size_t nlen = strlen(fields[i].name);
+
+    if (eddy__http_equals_ci(fields[i].name, nlen,
+                             EDDY__HTTP_LIT("connection")))
       continue;
-    p = put(p, fields[i].name, strlen(fields[i].name));
+    p = put(p, fields[i].name, nlen);
     p = PUT_LIT(p, ": ");
     p = put(p, fields[i].value, strlen(fields[i].value));
     p = PUT_LIT(p, "\r\n");
