@@ -11,6 +11,7 @@
  *
  * The Date line is formatted at most once a second and shared by every
  * connection of the server. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,7 +193,7 @@ static int build_head(struct eddy__http_conn *c, int status,
                       int framing, uint64_t length) {
   eddy_http_server_t *server = c->server;
   const char *reason = eddy_http_status_text(status), *date;
-  size_t bytes, date_len, i;
+  size_t bytes, date_len, need, i;
   unsigned found;
   char *p;
   int err;
@@ -201,7 +202,10 @@ static int build_head(struct eddy__http_conn *c, int status,
   if (err != 0)
     return err;
   date = date_line(server, &date_len);
-  err = hbuf_reserve(c, bytes + strlen(reason) + date_len + 128);
+  /* 128 covers the rest: the status line's fixed part, Content-Length or
+   * Transfer-Encoding, Connection and the final CRLF (79 bytes at most). */
+  need = bytes + strlen(reason) + date_len + 128;
+  err = hbuf_reserve(c, need);
   if (err != 0)
     return err;
   if ((found & FF_CLOSE) || framing == EDDY__HF_CLOSE)
@@ -245,6 +249,7 @@ static int build_head(struct eddy__http_conn *c, int status,
     p = PUT_LIT(p, "Connection: keep-alive\r\n");
   p = PUT_LIT(p, "\r\n");
   c->hlen = (size_t)(p - c->hbuf);
+  assert(c->hlen <= need && need <= c->hcap);
   c->res_framing = framing;
   c->res_left = length;
   return 0;
@@ -266,10 +271,12 @@ static struct eddy__http_block *block_get(eddy_http_server_t *s, size_t need) {
   b = malloc(sizeof(*b) + need);
   if (b != NULL)
     b->cap = need;
+  assert(b == NULL || b->cap >= need);
   return b;
 }
 
 static void block_put(eddy_http_server_t *s, struct eddy__http_block *b) {
+  assert(b->cap >= EDDY__HTTP_BLOCK_SIZE);
   if (b->cap == EDDY__HTTP_BLOCK_SIZE &&
       s->priv.nfree_blocks < EDDY__HTTP_FREE_BLOCKS) {
     b->next = s->priv.free_blocks;
@@ -324,6 +331,7 @@ int eddy__http_send(struct eddy__http_conn *c, const eddy_buf_t *bufs,
     return (int)r;
   }
   skip = r > 0 ? (size_t)r : 0;
+  assert(skip < total);
   b = block_get(c->server, total - skip);
   if (b == NULL) {
     eddy__http_conn_fail(c, EDDY_ENOMEM);
@@ -342,6 +350,7 @@ int eddy__http_send(struct eddy__http_conn *c, const eddy_buf_t *bufs,
     off += len - skip;
     skip = 0;
   }
+  assert(skip == 0 && off > 0 && off <= b->cap);
   out = eddy_buf_init(b->data, off);
   err = eddy_write(&b->req, s, &out, 1, on_block_written);
   if (err != 0) {
@@ -423,6 +432,7 @@ int eddy_http_respond(eddy_http_exchange_t *ex, int status,
   c->res_state = EDDY__HR_STARTED;
   if (c->flags & EDDY__HC_HEAD)
     len = 0;
+  assert(c->res_state == EDDY__HR_STARTED && c->hlen <= c->hcap);
   if (len <= EDDY__HTTP_INLINE_BODY && c->hlen + len <= c->hcap) {
     /* A small body rides in the head's buffer: one buffer, one send(). */
     if (len > 0)
@@ -474,6 +484,7 @@ static size_t chunk_line(char *out, size_t len) {
   size_t n = 0, i;
 
   do {
+    assert(n < sizeof(tmp));
     tmp[n++] = hex[len & 15];
     len >>= 4;
   } while (len != 0);
