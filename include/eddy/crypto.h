@@ -7,10 +7,11 @@
  *
  * Conventions shared by every function in this header:
  *
- *  - Functions returning int return 0 on success or a negative errno value
- *    (e.g. -EINVAL) on failure. Bad caller input never aborts the process.
- *    eddy_timingsafe_equal() is the one exception: it returns 1 or 0.
- *  - Contexts and requests are plain structs owned by the caller (stack,
+ *  - Functions returning int return 0 on success or a negative error code
+ *    from eddy/errno.h (e.g. EDDY_EINVAL) on failure. Bad caller input never
+ *    aborts the process. eddy_timingsafe_equal() is the one exception: it
+ *    returns 1 or 0.
+ *  - Contexts are plain structs owned by the caller (stack,
  *    heap or embedded); nothing here allocates memory. Treat their fields as
  *    private. A context may be copied with memcpy/assignment to fork a
  *    computation (e.g. hash a common prefix once).
@@ -18,10 +19,13 @@
  *    is not used by two threads at the same time. Contexts are never shared
  *    implicitly; there is no global state except the file descriptor
  *    briefly opened by the /dev/urandom fallback.
- *  - Input buffers are borrowed for the duration of the call only (for the
- *    pool jobs at the end: until their callback). A NULL
+ *  - Input buffers are borrowed for the duration of the call only. A NULL
  *    data pointer is accepted when the matching length is 0.
  *  - Output buffers must hold at least the documented number of bytes.
+ *
+ * Nothing here knows the event loop. eddy_pbkdf2() and eddy_random_bytes()
+ * as jobs on the work pool (eddy_queue_pbkdf2, eddy_queue_random) are in
+ * eddy/work.h.
  */
 #ifndef EDDY_CRYPTO_H
 #define EDDY_CRYPTO_H
@@ -31,8 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "loop.h"
-#include "work.h"
+#include "errno.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -96,72 +99,76 @@ typedef struct eddy_hmac_ctx_s {
 /* it is not collision resistant and must not be used for new signatures.   */
 
 /* Reset ctx to the SHA-1 initial state.
- * Errors: -EINVAL if ctx is NULL. */
+ * Errors: EDDY_EINVAL if ctx is NULL. */
 EDDY_EXTERN int eddy_sha1_init(eddy_sha1_ctx_t *ctx);
 
 /* Absorb len bytes of data into ctx. May be called any number of times.
- * Errors: -EINVAL if ctx is NULL or data is NULL with len > 0;
- * -EOVERFLOW if the total message would exceed 2^61 - 1 bytes. On error
+ * Errors: EDDY_EINVAL if ctx is NULL or data is NULL with len > 0;
+ * EDDY_EOVERFLOW if the total message would exceed 2^61 - 1 bytes. On error
  * the context is left unchanged. */
 EDDY_EXTERN int eddy_sha1_update(eddy_sha1_ctx_t *ctx, const void *data,
                                  size_t len);
 
 /* Finish the hash and write EDDY_SHA1_DIGEST_SIZE bytes to out. The
  * context is wiped afterwards; call eddy_sha1_init to reuse it.
- * Errors: -EINVAL if ctx or out is NULL. */
+ * Errors: EDDY_EINVAL if ctx or out is NULL. */
 EDDY_EXTERN int eddy_sha1_final(eddy_sha1_ctx_t *ctx, uint8_t *out);
 
 /* One-shot SHA-1 of data[0..len) into out (EDDY_SHA1_DIGEST_SIZE bytes).
- * Errors: -EINVAL if out is NULL or data is NULL with len > 0. */
+ * Errors: EDDY_EINVAL if out is NULL or data is NULL with len > 0. */
 EDDY_EXTERN int eddy_sha1(const void *data, size_t len, uint8_t *out);
 
 /* ------------------------------------------------------------------------ */
 /* SHA-256. Same contract as the SHA-1 functions above.                     */
 
-/* Reset ctx to the SHA-256 initial state. Errors: -EINVAL if ctx is NULL. */
+/* Reset ctx to the SHA-256 initial state.
+ * Errors: EDDY_EINVAL if ctx is NULL. */
 EDDY_EXTERN int eddy_sha256_init(eddy_sha256_ctx_t *ctx);
 
-/* Absorb len bytes. Errors: -EINVAL (NULL ctx, or NULL data with len > 0),
- * -EOVERFLOW (total message over 2^61 - 1 bytes); ctx unchanged on error. */
+/* Absorb len bytes. Errors: EDDY_EINVAL (NULL ctx, or NULL data with
+ * len > 0), EDDY_EOVERFLOW (total message over 2^61 - 1 bytes); ctx
+ * unchanged on error. */
 EDDY_EXTERN int eddy_sha256_update(eddy_sha256_ctx_t *ctx, const void *data,
                                    size_t len);
 
 /* Write EDDY_SHA256_DIGEST_SIZE bytes to out and wipe ctx.
- * Errors: -EINVAL if ctx or out is NULL. */
+ * Errors: EDDY_EINVAL if ctx or out is NULL. */
 EDDY_EXTERN int eddy_sha256_final(eddy_sha256_ctx_t *ctx, uint8_t *out);
 
 /* One-shot SHA-256 into out (EDDY_SHA256_DIGEST_SIZE bytes).
- * Errors: -EINVAL if out is NULL or data is NULL with len > 0. */
+ * Errors: EDDY_EINVAL if out is NULL or data is NULL with len > 0. */
 EDDY_EXTERN int eddy_sha256(const void *data, size_t len, uint8_t *out);
 
 /* ------------------------------------------------------------------------ */
 /* SHA-512. Same contract as the SHA-1 functions above.                     */
 
-/* Reset ctx to the SHA-512 initial state. Errors: -EINVAL if ctx is NULL. */
+/* Reset ctx to the SHA-512 initial state.
+ * Errors: EDDY_EINVAL if ctx is NULL. */
 EDDY_EXTERN int eddy_sha512_init(eddy_sha512_ctx_t *ctx);
 
-/* Absorb len bytes. Errors: -EINVAL (NULL ctx, or NULL data with len > 0),
- * -EOVERFLOW (total message over 2^64 - 1 bytes); ctx unchanged on error. */
+/* Absorb len bytes. Errors: EDDY_EINVAL (NULL ctx, or NULL data with
+ * len > 0), EDDY_EOVERFLOW (total message over 2^64 - 1 bytes); ctx
+ * unchanged on error. */
 EDDY_EXTERN int eddy_sha512_update(eddy_sha512_ctx_t *ctx, const void *data,
                                    size_t len);
 
 /* Write EDDY_SHA512_DIGEST_SIZE bytes to out and wipe ctx.
- * Errors: -EINVAL if ctx or out is NULL. */
+ * Errors: EDDY_EINVAL if ctx or out is NULL. */
 EDDY_EXTERN int eddy_sha512_final(eddy_sha512_ctx_t *ctx, uint8_t *out);
 
 /* One-shot SHA-512 into out (EDDY_SHA512_DIGEST_SIZE bytes).
- * Errors: -EINVAL if out is NULL or data is NULL with len > 0. */
+ * Errors: EDDY_EINVAL if out is NULL or data is NULL with len > 0. */
 EDDY_EXTERN int eddy_sha512(const void *data, size_t len, uint8_t *out);
 
 /* ------------------------------------------------------------------------ */
 /* Algorithm metadata.                                                      */
 
 /* Digest size in bytes of alg (20, 32 or 64).
- * Errors: -EINVAL for a value that is not an eddy_hash_alg. */
+ * Errors: EDDY_EINVAL for a value that is not an eddy_hash_alg. */
 EDDY_EXTERN int eddy_hash_digest_size(eddy_hash_alg alg);
 
 /* Block size in bytes of alg (64 or 128).
- * Errors: -EINVAL for a value that is not an eddy_hash_alg. */
+ * Errors: EDDY_EINVAL for a value that is not an eddy_hash_alg. */
 EDDY_EXTERN int eddy_hash_block_size(eddy_hash_alg alg);
 
 /* ------------------------------------------------------------------------ */
@@ -171,14 +178,14 @@ EDDY_EXTERN int eddy_hash_block_size(eddy_hash_alg alg);
  * algorithm's block size are hashed first, as RFC 2104 requires. The key
  * is not retained by pointer; ctx holds only derived hash states, so the
  * caller may wipe the key immediately. A zero-length key is valid.
- * Errors: -EINVAL if ctx is NULL, alg is unknown, or key is NULL with
+ * Errors: EDDY_EINVAL if ctx is NULL, alg is unknown, or key is NULL with
  * keylen > 0. */
 EDDY_EXTERN int eddy_hmac_init(eddy_hmac_ctx_t *ctx, eddy_hash_alg alg,
                                const void *key, size_t keylen);
 
 /* Absorb len bytes of message data.
- * Errors: -EINVAL if ctx is NULL or holds no valid algorithm (as after
- * eddy_hmac_final wiped it), or data is NULL with len > 0; -EOVERFLOW as
+ * Errors: EDDY_EINVAL if ctx is NULL or holds no valid algorithm (as after
+ * eddy_hmac_final wiped it), or data is NULL with len > 0; EDDY_EOVERFLOW as
  * for the underlying hash's update. */
 EDDY_EXTERN int eddy_hmac_update(eddy_hmac_ctx_t *ctx, const void *data,
                                  size_t len);
@@ -186,11 +193,11 @@ EDDY_EXTERN int eddy_hmac_update(eddy_hmac_ctx_t *ctx, const void *data,
 /* Write the MAC (eddy_hash_digest_size(alg) bytes) to out and wipe ctx;
  * call eddy_hmac_init again to reuse it. Compare MACs with
  * eddy_timingsafe_equal, never memcmp.
- * Errors: -EINVAL if ctx or out is NULL or ctx holds no valid algorithm. */
+ * Errors: EDDY_EINVAL if ctx or out is NULL or ctx holds no valid algorithm. */
 EDDY_EXTERN int eddy_hmac_final(eddy_hmac_ctx_t *ctx, uint8_t *out);
 
 /* One-shot HMAC: out receives eddy_hash_digest_size(alg) bytes.
- * Errors: -EINVAL for an unknown alg, NULL out, or a NULL key/data pointer
+ * Errors: EDDY_EINVAL for an unknown alg, NULL out, or a NULL key/data pointer
  * with a non-zero length. */
 EDDY_EXTERN int eddy_hmac(eddy_hash_alg alg, const void *key, size_t keylen,
                           const void *data, size_t len, uint8_t *out);
@@ -202,7 +209,7 @@ EDDY_EXTERN int eddy_hmac(eddy_hash_alg alg, const void *key, size_t keylen,
  * count, writing them to out. Runs synchronously and takes time linear in
  * iterations * ceil(outlen / digest size): call it from a worker thread if
  * the caller must stay responsive. Empty passwords and salts are accepted.
- * Errors: -EINVAL if alg is unknown, iterations == 0, out is NULL,
+ * Errors: EDDY_EINVAL if alg is unknown, iterations == 0, out is NULL,
  * outlen == 0, outlen exceeds the RFC limit (2^32 - 1) * digest size, or
  * password/salt is NULL with a non-zero length. out is untouched on error. */
 EDDY_EXTERN int eddy_pbkdf2(eddy_hash_alg alg, const void *password,
@@ -218,56 +225,11 @@ EDDY_EXTERN int eddy_pbkdf2(eddy_hash_alg alg, const void *password,
  * unavailable (ENOSYS, or EPERM from a seccomp filter) it falls back to
  * reading /dev/urandom, opened with O_CLOEXEC and closed before returning.
  * len == 0 succeeds without touching buf.
- * Errors: -EINVAL if buf is NULL with len > 0; -EIO if /dev/urandom hits
- * end of file; otherwise the negated errno of the failing system call.
+ * Errors: EDDY_EINVAL if buf is NULL with len > 0; EDDY_EIO if /dev/urandom
+ * hits end of file; otherwise the error of the failing system call
+ * (EDDY_EMFILE, EDDY_EACCES, ...).
  * On error the contents of buf are unspecified and must not be used. */
 EDDY_EXTERN int eddy_random_bytes(void *buf, size_t len);
-
-/* ------------------------------------------------------------------------ */
-/* The same work as jobs on the work pool (eddy/work.h).                    */
-
-typedef struct eddy_crypto_req_s eddy_crypto_req_t;
-/* status: 0, EDDY_ECANCELED, or the error the synchronous call returns. */
-typedef void (*eddy_crypto_cb)(eddy_crypto_req_t *req, int status);
-
-struct eddy_crypto_req_s {
-  eddy_req_t req; /* req.data is yours */
-  eddy_loop_t *loop;
-  struct {
-    eddy_crypto_cb cb;
-    int op;
-    eddy_hash_alg alg;
-    const void *password;
-    size_t pwlen;
-    const void *salt;
-    size_t saltlen;
-    uint32_t iterations;
-    void *out;
-    size_t outlen;
-    int status;
-    eddy__work_t work;
-  } priv;
-};
-
-/* eddy_pbkdf2() on a pool thread; cb runs on the loop's thread. password,
- * salt and out are borrowed, not copied: they must stay valid until cb.
- * Arguments are checked at once: the call returns what eddy_pbkdf2()
- * would for bad ones (-EINVAL), or an error starting the pool, and then cb
- * is never called. cb must not be NULL (use eddy_pbkdf2 to run inline).
- * Loop thread. Cancellable with eddy_cancel(). */
-EDDY_EXTERN int eddy_queue_pbkdf2(eddy_loop_t *loop, eddy_crypto_req_t *req,
-                                  eddy_hash_alg alg, const void *password,
-                                  size_t pwlen, const void *salt,
-                                  size_t saltlen, uint32_t iterations,
-                                  uint8_t *out, size_t outlen,
-                                  eddy_crypto_cb cb);
-
-/* eddy_random_bytes() on a pool thread; cb runs on the loop's thread with
- * buf filled. buf must stay valid until cb. Returns 0, -EINVAL (buf NULL
- * with len > 0, or cb NULL), or an error starting the pool. Loop thread.
- * Cancellable with eddy_cancel(). */
-EDDY_EXTERN int eddy_queue_random(eddy_loop_t *loop, eddy_crypto_req_t *req,
-                                  void *buf, size_t len, eddy_crypto_cb cb);
 
 /* Compare a[0..len) with b[0..len) in time that depends only on len, not
  * on the contents or position of the first difference.

@@ -14,8 +14,8 @@
 #ifndef EDDY_WORK_H
 #define EDDY_WORK_H
 
+#include "crypto.h" /* eddy_hash_alg */
 #include "export.h"
-
 #include "loop.h"
 
 #ifdef __cplusplus
@@ -71,6 +71,53 @@ EDDY_EXTERN int eddy_cancel(eddy_req_t *req);
 /* The number of pool threads, starting the pool if it is not running.
  * Returns a negative error if the pool could not start. Any thread. */
 EDDY_EXTERN int eddy_threadpool_size(void);
+
+/* ------------------------------------------------------------------------ */
+/* Crypto jobs: eddy_pbkdf2() and eddy_random_bytes() (eddy/crypto.h) on    */
+/* the pool, as Node's crypto.pbkdf2 and crypto.randomBytes.                */
+
+typedef struct eddy_crypto_req_s eddy_crypto_req_t;
+/* status: 0, EDDY_ECANCELED, or the error the synchronous call returns. */
+typedef void (*eddy_crypto_cb)(eddy_crypto_req_t *req, int status);
+
+struct eddy_crypto_req_s {
+  eddy_req_t req; /* req.data is yours */
+  eddy_loop_t *loop;
+  struct {
+    eddy_crypto_cb cb;
+    int op;
+    eddy_hash_alg alg;
+    const void *password;
+    size_t pwlen;
+    const void *salt;
+    size_t saltlen;
+    uint32_t iterations;
+    void *out;
+    size_t outlen;
+    int status;
+    eddy__work_t work;
+  } priv;
+};
+
+/* eddy_pbkdf2() on a pool thread; cb runs on the loop's thread. password,
+ * salt and out are borrowed, not copied: they must stay valid until cb.
+ * Arguments are checked at once: the call returns what eddy_pbkdf2()
+ * would for bad ones (EDDY_EINVAL), or an error starting the pool, and then
+ * cb is never called. cb must not be NULL (use eddy_pbkdf2 to run inline).
+ * Loop thread. Cancellable with eddy_cancel(). */
+EDDY_EXTERN int eddy_queue_pbkdf2(eddy_loop_t *loop, eddy_crypto_req_t *req,
+                                  eddy_hash_alg alg, const void *password,
+                                  size_t pwlen, const void *salt,
+                                  size_t saltlen, uint32_t iterations,
+                                  uint8_t *out, size_t outlen,
+                                  eddy_crypto_cb cb);
+
+/* eddy_random_bytes() on a pool thread; cb runs on the loop's thread with
+ * buf filled. buf must stay valid until cb. Returns 0, EDDY_EINVAL (buf NULL
+ * with len > 0, or cb NULL), or an error starting the pool. Loop thread.
+ * Cancellable with eddy_cancel(). */
+EDDY_EXTERN int eddy_queue_random(eddy_loop_t *loop, eddy_crypto_req_t *req,
+                                  void *buf, size_t len, eddy_crypto_cb cb);
 
 #ifdef __cplusplus
 }

@@ -3,12 +3,11 @@
  * algorithm-dispatch layer the HMAC and PBKDF2 code share.
  */
 #include <assert.h>
-#include <errno.h>
 #include <string.h>
 
 #include "crypto_internal.h"
 
-/* Map an algorithm to its digest size; negative EINVAL if unknown. */
+/* Map an algorithm to its digest size; EDDY_EINVAL if unknown. */
 int eddy_hash_digest_size(eddy_hash_alg alg) {
   switch (alg) {
     case EDDY_HASH_SHA1:
@@ -18,10 +17,10 @@ int eddy_hash_digest_size(eddy_hash_alg alg) {
     case EDDY_HASH_SHA512:
       return EDDY_SHA512_DIGEST_SIZE;
   }
-  return -EINVAL;
+  return EDDY_EINVAL;
 }
 
-/* Map an algorithm to its block size; negative EINVAL if unknown. */
+/* Map an algorithm to its block size; EDDY_EINVAL if unknown. */
 int eddy_hash_block_size(eddy_hash_alg alg) {
   switch (alg) {
     case EDDY_HASH_SHA1:
@@ -31,7 +30,7 @@ int eddy_hash_block_size(eddy_hash_alg alg) {
     case EDDY_HASH_SHA512:
       return EDDY_SHA512_BLOCK_SIZE;
   }
-  return -EINVAL;
+  return EDDY_EINVAL;
 }
 
 /* Initialise the union member selected by alg (alg already validated). */
@@ -61,7 +60,7 @@ static int hash_update(eddy_hash_alg alg, eddy_hash_ctx_t *h,
     case EDDY_HASH_SHA512:
       return eddy_sha512_update(&h->sha512, data, len);
   }
-  return -EINVAL;
+  return EDDY_EINVAL;
 }
 
 /* Finish the union member selected by alg, writing its digest to out. */
@@ -90,11 +89,13 @@ int eddy_hmac_init(eddy_hmac_ctx_t *ctx, eddy_hash_alg alg,
   int i;
 
   if (ctx == NULL || (key == NULL && keylen > 0))
-    return -EINVAL;
+    return EDDY_EINVAL;
   bsize = eddy_hash_block_size(alg);
   if (bsize < 0)
     return bsize;
   assert((size_t) bsize <= sizeof(block));
+  /* A long key is replaced by its digest, which must fit one block. */
+  assert(eddy_hash_digest_size(alg) <= bsize);
 
   memset(block, 0, sizeof(block));
   if (keylen > (size_t) bsize) {
@@ -125,9 +126,9 @@ int eddy_hmac_init(eddy_hmac_ctx_t *ctx, eddy_hash_alg alg,
 /* Message data goes to the inner hash only. */
 int eddy_hmac_update(eddy_hmac_ctx_t *ctx, const void *data, size_t len) {
   if (ctx == NULL || (data == NULL && len > 0))
-    return -EINVAL;
+    return EDDY_EINVAL;
   if (eddy_hash_block_size(ctx->alg) < 0)
-    return -EINVAL;
+    return EDDY_EINVAL;
   return hash_update(ctx->alg, &ctx->inner, data, len);
 }
 
@@ -137,10 +138,11 @@ int eddy_hmac_final(eddy_hmac_ctx_t *ctx, uint8_t *out) {
   int dsize;
 
   if (ctx == NULL || out == NULL)
-    return -EINVAL;
+    return EDDY_EINVAL;
   dsize = eddy_hash_digest_size(ctx->alg);
   if (dsize < 0)
-    return -EINVAL;
+    return EDDY_EINVAL;
+  assert((size_t)dsize <= sizeof(inner));
 
   hash_final(ctx->alg, &ctx->inner, inner);
   hash_update(ctx->alg, &ctx->outer, inner, (size_t) dsize);
@@ -157,7 +159,7 @@ int eddy_hmac(eddy_hash_alg alg, const void *key, size_t keylen,
   int err;
 
   if (out == NULL || (data == NULL && len > 0))
-    return -EINVAL;
+    return EDDY_EINVAL;
   err = eddy_hmac_init(&ctx, alg, key, keylen);
   if (err != 0)
     return err;

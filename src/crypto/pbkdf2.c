@@ -13,7 +13,6 @@
  * no byte swapping, no per-iteration context copies.
  */
 #include <assert.h>
-#include <errno.h>
 #include <string.h>
 
 #include "crypto_internal.h"
@@ -172,7 +171,7 @@ static int pbkdf2_block(const eddy_hmac_ctx_t *prf, const void *salt,
                          t, iterations);
       return 0;
   }
-  return -EINVAL;
+  return EDDY_EINVAL;
 }
 
 /* Validate arguments, set up the PRF once, then emit T_1, T_2, ...
@@ -183,14 +182,14 @@ int eddy__pbkdf2_check(eddy_hash_alg alg, const void *password, size_t pwlen,
   int hlen = eddy_hash_digest_size(alg);
 
   if (hlen < 0)
-    return -EINVAL;
+    return EDDY_EINVAL;
   if (iterations == 0 || out == NULL || outlen == 0)
-    return -EINVAL;
+    return EDDY_EINVAL;
   if ((password == NULL && pwlen > 0) || (salt == NULL && saltlen > 0))
-    return -EINVAL;
+    return EDDY_EINVAL;
   /* RFC 8018: dkLen > (2^32 - 1) * hLen is "derived key too long". */
   if ((uint64_t) outlen > (uint64_t) UINT32_MAX * (uint64_t) hlen)
-    return -EINVAL;
+    return EDDY_EINVAL;
   return 0;
 }
 
@@ -209,11 +208,13 @@ int eddy_pbkdf2(eddy_hash_alg alg, const void *password, size_t pwlen,
   if (err != 0)
     return err;
   hlen = eddy_hash_digest_size(alg);
+  assert(hlen > 0 && (size_t)hlen <= sizeof(t));
   err = eddy_hmac_init(&prf, alg, password, pwlen);
   if (err != 0)
     return err;
 
   for (index = 1; outlen > 0; index++) {
+    assert(index != 0); /* outlen <= (2^32 - 1) * hlen: the index never wraps */
     err = pbkdf2_block(&prf, salt, saltlen, index, iterations, t);
     if (err != 0)
       break;

@@ -32,7 +32,7 @@ int eddy__random_bytes_urandom(void *buf, size_t len) {
   int fd;
 
   if (buf == NULL && len > 0)
-    return -EINVAL;
+    return EDDY_EINVAL;
   if (len == 0)
     return 0;
 
@@ -52,9 +52,10 @@ int eddy__random_bytes_urandom(void *buf, size_t len) {
       break;
     }
     if (r == 0) {
-      err = -EIO;
+      err = EDDY_EIO;
       break;
     }
+    assert((size_t)r <= len);
     p += r;
     len -= (size_t) r;
   }
@@ -64,9 +65,9 @@ int eddy__random_bytes_urandom(void *buf, size_t len) {
 }
 
 #if defined(__linux__) && defined(SYS_getrandom)
-/* Fill buf via getrandom(2). Returns 0, -ENOSYS/-EPERM when the system call
- * is unavailable (old kernel, seccomp sandbox) before any byte was produced,
- * or another negative errno. */
+/* Fill buf via getrandom(2). Returns 0, EDDY_ENOSYS or EDDY_EPERM when the
+ * system call is unavailable (old kernel, seccomp sandbox) before any byte
+ * was produced, or the error of the failing call. */
 static int random_bytes_getrandom(uint8_t *p, size_t len) {
   long r;
 
@@ -79,7 +80,7 @@ static int random_bytes_getrandom(uint8_t *p, size_t len) {
     }
     assert((size_t) r <= len);
     if (r == 0)
-      return -EIO; /* never expected; avoids spinning forever */
+      return EDDY_EIO; /* never expected; avoids spinning forever */
     p += r;
     len -= (size_t) r;
   }
@@ -92,13 +93,13 @@ static int random_bytes_getrandom(uint8_t *p, size_t len) {
  * when the system call does not exist. */
 int eddy_random_bytes(void *buf, size_t len) {
   if (buf == NULL && len > 0)
-    return -EINVAL;
+    return EDDY_EINVAL;
   if (len == 0)
     return 0;
 
 #if defined(__linux__) && defined(SYS_getrandom)
   int err = random_bytes_getrandom(buf, len);
-  if (err != -ENOSYS && err != -EPERM)
+  if (err != EDDY_ENOSYS && err != EDDY_EPERM)
     return err;
 #endif
   return eddy__random_bytes_urandom(buf, len);

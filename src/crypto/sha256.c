@@ -1,7 +1,6 @@
 /*
  * sha256.c - SHA-256 (FIPS 180-4 section 6.2).
  */
-#include <errno.h>
 #include <string.h>
 
 #include "crypto_internal.h"
@@ -97,20 +96,28 @@ void eddy__sha256_compress(uint32_t state[8], const uint32_t w[16]) {
   state[7] += h;
 }
 
-/* Compress one 64-byte block given as raw bytes. */
-static void sha256_block(uint32_t state[8], const uint8_t *p) {
+/* Compress one 64-byte block given as raw bytes (the eddy__md block
+ * function). */
+static void sha256_block(void *state, const uint8_t *p) {
   uint32_t w[16];
   int i;
 
   for (i = 0; i < 16; i++)
     w[i] = eddy__load_be32(p + 4 * i);
-  eddy__sha256_compress(state, w);
+  eddy__sha256_compress((uint32_t *)state, w);
 }
+
+/* The shape of SHA-256 for the shared buffering (crypto_internal.h). */
+static const eddy__md sha256_md = {
+    .block_size = EDDY_SHA256_BLOCK_SIZE,
+    .length_size = 8,
+    .block = sha256_block,
+};
 
 /* Set the FIPS 180-4 initial hash value. */
 int eddy_sha256_init(eddy_sha256_ctx_t *ctx) {
   if (ctx == NULL)
-    return -EINVAL;
+    return EDDY_EINVAL;
   ctx->state[0] = 0x6a09e667u;
   ctx->state[1] = 0xbb67ae85u;
   ctx->state[2] = 0x3c6ef372u;
@@ -123,66 +130,25 @@ int eddy_sha256_init(eddy_sha256_ctx_t *ctx) {
   return 0;
 }
 
-/* Buffer input into whole blocks; full blocks in data are compressed
- * straight from the caller's buffer. */
+/* Check the arguments and the length limit; eddy__md_update
+ * (crypto_internal.h) buffers and compresses. */
 int eddy_sha256_update(eddy_sha256_ctx_t *ctx, const void *data, size_t len) {
-  const uint8_t *p = data;
-  size_t used;
-  size_t fill;
-
   if (ctx == NULL || (data == NULL && len > 0))
-    return -EINVAL;
+    return EDDY_EINVAL;
   if ((uint64_t) len > SHA256_MAX_BYTES - ctx->count)
-    return -EOVERFLOW;
-  if (len == 0)
-    return 0;
-
-  used = (size_t) (ctx->count % EDDY_SHA256_BLOCK_SIZE);
-  ctx->count += len;
-
-  if (used > 0) {
-    fill = EDDY_SHA256_BLOCK_SIZE - used;
-    if (len < fill) {
-      memcpy(ctx->buf + used, p, len);
-      return 0;
-    }
-    memcpy(ctx->buf + used, p, fill);
-    sha256_block(ctx->state, ctx->buf);
-    p += fill;
-    len -= fill;
-  }
-
-  while (len >= EDDY_SHA256_BLOCK_SIZE) {
-    sha256_block(ctx->state, p);
-    p += EDDY_SHA256_BLOCK_SIZE;
-    len -= EDDY_SHA256_BLOCK_SIZE;
-  }
-
-  if (len > 0)
-    memcpy(ctx->buf, p, len);
+    return EDDY_EOVERFLOW;
+  eddy__md_update(&sha256_md, ctx->state, &ctx->count, ctx->buf, data, len);
   return 0;
 }
 
-/* Append the 0x80 marker, zero padding and the 64-bit bit length, then
- * emit the state big-endian. */
+/* Pad (eddy__md_final: 0x80, zeros, the 64-bit bit length), then emit
+ * the state big-endian. */
 int eddy_sha256_final(eddy_sha256_ctx_t *ctx, uint8_t *out) {
-  size_t used;
   int i;
 
   if (ctx == NULL || out == NULL)
-    return -EINVAL;
-
-  used = (size_t) (ctx->count % EDDY_SHA256_BLOCK_SIZE);
-  ctx->buf[used++] = 0x80;
-  if (used > EDDY_SHA256_BLOCK_SIZE - 8) {
-    memset(ctx->buf + used, 0, EDDY_SHA256_BLOCK_SIZE - used);
-    sha256_block(ctx->state, ctx->buf);
-    used = 0;
-  }
-  memset(ctx->buf + used, 0, EDDY_SHA256_BLOCK_SIZE - 8 - used);
-  eddy__store_be64(ctx->buf + 56, ctx->count << 3);
-  sha256_block(ctx->state, ctx->buf);
-
+    return EDDY_EINVAL;
+  eddy__md_final(&sha256_md, ctx->state, ctx->count, ctx->buf);
   for (i = 0; i < 8; i++)
     eddy__store_be32(out + 4 * i, ctx->state[i]);
   eddy__wipe(ctx, sizeof(*ctx));
@@ -195,7 +161,7 @@ int eddy_sha256(const void *data, size_t len, uint8_t *out) {
   int err;
 
   if (out == NULL || (data == NULL && len > 0))
-    return -EINVAL;
+    return EDDY_EINVAL;
   eddy_sha256_init(&ctx);
   err = eddy_sha256_update(&ctx, data, len);
   if (err != 0) {

@@ -1,7 +1,6 @@
 /*
  * sha512.c - SHA-512 (FIPS 180-4 section 6.4).
  */
-#include <errno.h>
 #include <string.h>
 
 #include "crypto_internal.h"
@@ -122,21 +121,29 @@ void eddy__sha512_compress(uint64_t state[8], const uint64_t w[16]) {
   state[7] += h;
 }
 
-/* Compress one 128-byte block given as raw bytes. */
-static void sha512_block(uint64_t state[8], const uint8_t *p) {
+/* Compress one 128-byte block given as raw bytes (the eddy__md block
+ * function). */
+static void sha512_block(void *state, const uint8_t *p) {
   uint64_t w[16];
   int i;
 
   for (i = 0; i < 16; i++)
     w[i] = eddy__load_be64(p + 8 * i);
-  eddy__sha512_compress(state, w);
+  eddy__sha512_compress((uint64_t *)state, w);
 }
+
+/* The shape of SHA-512 for the shared buffering (crypto_internal.h). */
+static const eddy__md sha512_md = {
+    .block_size = EDDY_SHA512_BLOCK_SIZE,
+    .length_size = 16,
+    .block = sha512_block,
+};
 
 /* Set the FIPS 180-4 initial hash value (square roots of the first eight
  * primes, fractional parts). */
 int eddy_sha512_init(eddy_sha512_ctx_t *ctx) {
   if (ctx == NULL)
-    return -EINVAL;
+    return EDDY_EINVAL;
   ctx->state[0] = UINT64_C(0x6a09e667f3bcc908);
   ctx->state[1] = UINT64_C(0xbb67ae8584caa73b);
   ctx->state[2] = UINT64_C(0x3c6ef372fe94f82b);
@@ -149,67 +156,25 @@ int eddy_sha512_init(eddy_sha512_ctx_t *ctx) {
   return 0;
 }
 
-/* Buffer input into whole blocks; full blocks in data are compressed
- * straight from the caller's buffer without copying. */
+/* Check the arguments and the length limit; eddy__md_update
+ * (crypto_internal.h) buffers and compresses. */
 int eddy_sha512_update(eddy_sha512_ctx_t *ctx, const void *data, size_t len) {
-  const uint8_t *p = data;
-  size_t used;
-  size_t fill;
-
   if (ctx == NULL || (data == NULL && len > 0))
-    return -EINVAL;
+    return EDDY_EINVAL;
   if ((uint64_t) len > UINT64_MAX - ctx->count)
-    return -EOVERFLOW;
-  if (len == 0)
-    return 0;
-
-  used = (size_t) (ctx->count % EDDY_SHA512_BLOCK_SIZE);
-  ctx->count += len;
-
-  if (used > 0) {
-    fill = EDDY_SHA512_BLOCK_SIZE - used;
-    if (len < fill) {
-      memcpy(ctx->buf + used, p, len);
-      return 0;
-    }
-    memcpy(ctx->buf + used, p, fill);
-    sha512_block(ctx->state, ctx->buf);
-    p += fill;
-    len -= fill;
-  }
-
-  while (len >= EDDY_SHA512_BLOCK_SIZE) {
-    sha512_block(ctx->state, p);
-    p += EDDY_SHA512_BLOCK_SIZE;
-    len -= EDDY_SHA512_BLOCK_SIZE;
-  }
-
-  if (len > 0)
-    memcpy(ctx->buf, p, len);
+    return EDDY_EOVERFLOW;
+  eddy__md_update(&sha512_md, ctx->state, &ctx->count, ctx->buf, data, len);
   return 0;
 }
 
-/* Append the 0x80 marker, zero padding and the 128-bit message length in
- * bits, then emit the state big-endian. */
+/* Pad (eddy__md_final: 0x80, zeros, the 128-bit bit length), then emit
+ * the state big-endian. */
 int eddy_sha512_final(eddy_sha512_ctx_t *ctx, uint8_t *out) {
-  size_t used;
   int i;
 
   if (ctx == NULL || out == NULL)
-    return -EINVAL;
-
-  used = (size_t) (ctx->count % EDDY_SHA512_BLOCK_SIZE);
-  ctx->buf[used++] = 0x80;
-  if (used > EDDY_SHA512_BLOCK_SIZE - 16) {
-    memset(ctx->buf + used, 0, EDDY_SHA512_BLOCK_SIZE - used);
-    sha512_block(ctx->state, ctx->buf);
-    used = 0;
-  }
-  memset(ctx->buf + used, 0, EDDY_SHA512_BLOCK_SIZE - 16 - used);
-  eddy__store_be64(ctx->buf + 112, ctx->count >> 61);
-  eddy__store_be64(ctx->buf + 120, ctx->count << 3);
-  sha512_block(ctx->state, ctx->buf);
-
+    return EDDY_EINVAL;
+  eddy__md_final(&sha512_md, ctx->state, ctx->count, ctx->buf);
   for (i = 0; i < 8; i++)
     eddy__store_be64(out + 8 * i, ctx->state[i]);
   eddy__wipe(ctx, sizeof(*ctx));
@@ -222,7 +187,7 @@ int eddy_sha512(const void *data, size_t len, uint8_t *out) {
   int err;
 
   if (out == NULL || (data == NULL && len > 0))
-    return -EINVAL;
+    return EDDY_EINVAL;
   eddy_sha512_init(&ctx);
   err = eddy_sha512_update(&ctx, data, len);
   if (err != 0) {

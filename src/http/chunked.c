@@ -164,6 +164,7 @@ static int trailer_step(eddy_http_chunked_decoder_t *dec, unsigned char c) {
     if (dec->priv.trailers >= dec->priv.trailers_max)
       return EDDY_HTTP_E_TOO_MANY_HEADERS;
     dec->priv.trailers++;
+    assert(dec->priv.trailers <= dec->priv.trailers_max);
     return C_TRAILER_NAME;
   case C_TRAILER_NAME:
     if (c == ':')
@@ -225,6 +226,7 @@ int eddy_http_chunked_decode(eddy_http_chunked_decoder_t *dec, const char *buf,
     unsigned char c = (unsigned char)*p;
     int state = dec->priv.state;
 
+    assert(state < C_DONE);
     if (state >= C_SIZE_BWS && state <= C_EXT_VALUE_WS && c != '\r' &&
         ++dec->priv.count > dec->priv.ext_max) {
       next = EDDY_HTTP_E_CHUNK_EXT_TOO_LARGE;
@@ -247,6 +249,7 @@ int eddy_http_chunked_decode(eddy_http_chunked_decoder_t *dec, const char *buf,
         }
         dec->priv.remaining = dec->priv.remaining << 4 | hex_value(c);
         dec->priv.digits++;
+        assert(dec->priv.digits <= MAX_SIZE_DIGITS);
         next = C_SIZE_MORE;
       } else if (state == C_SIZE) {
         next = EDDY_HTTP_E_BAD_CHUNK_SIZE; /* no digit at all */
@@ -273,7 +276,9 @@ int eddy_http_chunked_decode(eddy_http_chunked_decoder_t *dec, const char *buf,
       size_t avail = (size_t)(end - p);
       size_t n =
           dec->priv.remaining < avail ? (size_t)dec->priv.remaining : avail;
-      assert(n > 0);
+      /* size_end checked the whole chunk against body_max. */
+      assert(n > 0 && (dec->priv.body_max == 0 ||
+                       dec->body_len + n <= dec->priv.body_max));
       if (on_data != NULL)
         on_data(arg, p, n);
       dec->priv.remaining -= n;

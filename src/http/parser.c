@@ -124,23 +124,6 @@ static inline const char *scan_value(const char *p, const char *stop) {
   return scan(p, stop, EDDY__HTTP_VALUE);
 }
 
-/* ASCII lower case; header names and the values compared here are ASCII. */
-static inline unsigned char lower(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + ('a' - 'A')) : c;
-}
-
-/* True if s[0..n) equals the lower-case literal lit, ignoring ASCII case. */
-static int equals_ci(const char *s, size_t n, const char *lit) {
-  size_t i;
-
-  if (n != strlen(lit))
-    return 0;
-  for (i = 0; i < n; i++)
-    if (lower((unsigned char)s[i]) != (unsigned char)lit[i])
-      return 0;
-  return 1;
-}
-
 /* Maps a method token to its eddy_http_method; 0 if it is not known. */
 static int method_lookup(const char *s, size_t n) {
 #define M(lit, m)                                                              \
@@ -276,7 +259,7 @@ static void parse_transfer_encoding(const eddy_http_header_t *h,
 
   *flags |= F_TE;
   while (list_next(&s, end, &e, &en)) {
-    if (equals_ci(e, en, "chunked")) {
+    if (eddy__http_equals_ci(e, en, EDDY__HTTP_LIT("chunked"))) {
       if (*flags & F_TE_CHUNKED)
         *flags |= F_TE_TWICE;
       *flags |= F_TE_CHUNKED | F_TE_LAST;
@@ -293,9 +276,9 @@ static void parse_connection(const eddy_http_header_t *h, unsigned *flags) {
   size_t en;
 
   while (list_next(&s, end, &e, &en)) {
-    if (equals_ci(e, en, "close"))
+    if (eddy__http_equals_ci(e, en, EDDY__HTTP_LIT("close")))
       *flags |= F_CLOSE;
-    else if (equals_ci(e, en, "keep-alive"))
+    else if (eddy__http_equals_ci(e, en, EDDY__HTTP_LIT("keep-alive")))
       *flags |= F_KEEP_ALIVE;
   }
 }
@@ -305,7 +288,7 @@ static void parse_connection(const eddy_http_header_t *h, unsigned *flags) {
 static int on_field(eddy_http_request_t *req, const eddy_http_header_t *h) {
   switch (h->name_len) {
   case 4:
-    if (equals_ci(h->name, 4, "host")) {
+    if (eddy__http_equals_ci(h->name, h->name_len, EDDY__HTTP_LIT("host"))) {
       if (req->has_host)
         return EDDY_HTTP_E_BAD_HOST;
       req->has_host = true;
@@ -313,19 +296,23 @@ static int on_field(eddy_http_request_t *req, const eddy_http_header_t *h) {
     break;
   case 6:
     /* RFC 9110 §10.1.1: ignore Expect in HTTP/1.0 requests (as Node). */
-    if (equals_ci(h->name, 6, "expect") && req->version_minor == 1) {
-      if (equals_ci(h->value, h->value_len, "100-continue"))
+    if (eddy__http_equals_ci(h->name, h->name_len, EDDY__HTTP_LIT("expect")) &&
+        req->version_minor == 1) {
+      if (eddy__http_equals_ci(h->value, h->value_len,
+                               EDDY__HTTP_LIT("100-continue")))
         req->expect_continue = true;
       else
         req->priv.flags |= F_EXPECT_BAD;
     }
     break;
   case 10:
-    if (equals_ci(h->name, 10, "connection"))
+    if (eddy__http_equals_ci(h->name, h->name_len,
+                             EDDY__HTTP_LIT("connection")))
       parse_connection(h, &req->priv.flags);
     break;
   case 14:
-    if (equals_ci(h->name, 14, "content-length")) {
+    if (eddy__http_equals_ci(h->name, h->name_len,
+                             EDDY__HTTP_LIT("content-length"))) {
       if (req->priv.flags & F_CL)
         return EDDY_HTTP_E_BAD_CONTENT_LENGTH;
       req->priv.flags |= F_CL;
@@ -333,7 +320,8 @@ static int on_field(eddy_http_request_t *req, const eddy_http_header_t *h) {
     }
     break;
   case 17:
-    if (equals_ci(h->name, 17, "transfer-encoding"))
+    if (eddy__http_equals_ci(h->name, h->name_len,
+                             EDDY__HTTP_LIT("transfer-encoding")))
       parse_transfer_encoding(h, &req->priv.flags);
     break;
   }
@@ -378,271 +366,343 @@ static int finish_head(eddy_http_request_t *req,
   return 0;
 }
 
-/* Sets *stop to where scanning must pause: the end of the data, or the
- * header block limit if that comes first (then *at_limit is 1 and reaching
- * it means the block is too large). */
-static void block_stop(const char *buf, size_t len, size_t start,
-                       size_t header_max, const char **stop, int *at_limit) {
+/* One call's view of the bytes: each step below reads from p (never past
+ * stop) and moves it on. Steps return 0 to go on, STEP_DONE when the head
+ * is complete, or a parse error; the state they leave in req->priv.state
+ * picks the next step. */
+struct cursor {
+  const char *buf;  /* the caller's buffer */
+  const char *p;    /* next byte to look at, p < stop when a step runs */
+  const char *stop; /* end of the data, or the header block limit */
+  int at_limit;     /* stop is the limit: reaching it is an error */
+  size_t len;       /* bytes in buf */
+  const eddy_http_limits_t *limits;
+};
+
+#define STEP_DONE 1
+
+/* Offset of the cursor's next byte in the buffer. */
+static inline size_t cur_off(const struct cursor *c) {
+  return (size_t)(c->p - c->buf);
+}
+
+/* Sets c->stop to where scanning must pause: the end of the data, or the
+ * header block limit (start + header_max) if that comes first; then
+ * c->at_limit is 1 and reaching stop means the block is too large. */
+static void block_stop(struct cursor *c, size_t start) {
+  size_t header_max = c->limits->header_max < HEADER_MAX_CAP
+                          ? c->limits->header_max
+                          : HEADER_MAX_CAP;
   size_t lim = start + header_max;
 
-  *at_limit = lim <= len;
-  *stop = buf + (*at_limit ? lim : len);
+  c->at_limit = lim <= c->len;
+  c->stop = c->buf + (c->at_limit ? lim : c->len);
+}
+
+/* ---- request-line steps ------------------------------------------------- */
+
+/* ST_START: skip the empty lines a client may send before a request (RFC
+ * 9112 §2.2), at most EDDY_HTTP_MAX_EMPTY_LINES; the first other byte
+ * starts the request line and the header block limit counts from it. */
+static int step_start(eddy_http_request_t *req, struct cursor *c) {
+  if (*c->p == '\r') {
+    if (req->priv.empty_lines == EDDY_HTTP_MAX_EMPTY_LINES)
+      return EDDY_HTTP_E_EMPTY_LINES;
+    req->priv.state = ST_START_LF;
+    c->p++;
+    return 0;
+  }
+  if (*c->p == '\n')
+    return EDDY_HTTP_E_BAD_NEWLINE;
+  req->priv.start = req->priv.mark = cur_off(c);
+  req->priv.state = ST_METHOD;
+  block_stop(c, req->priv.start);
+  return 0;
+}
+
+/* ST_START_LF: the LF of an empty line. */
+static int step_start_lf(eddy_http_request_t *req, struct cursor *c) {
+  if (*c->p != '\n')
+    return EDDY_HTTP_E_BAD_NEWLINE;
+  req->priv.empty_lines++;
+  req->priv.state = ST_START;
+  c->p++;
+  return 0;
+}
+
+/* ST_METHOD: a token ended by SP, one of the methods eddy knows. */
+static int step_method(eddy_http_request_t *req, struct cursor *c) {
+  const char *p = scan(c->p, c->stop, EDDY__HTTP_TOKEN);
+  int m;
+
+  c->p = p;
+  if (p == c->stop)
+    return 0;
+  if (*p != ' ' || p == c->buf + req->priv.mark)
+    return EDDY_HTTP_E_BAD_METHOD;
+  req->method_str = c->buf + req->priv.mark;
+  req->method_len = (size_t)(p - req->method_str);
+  m = method_lookup(req->method_str, req->method_len);
+  if (m == 0)
+    return EDDY_HTTP_E_UNKNOWN_METHOD;
+  req->method = (eddy_http_method)m;
+  c->p++;
+  req->priv.mark = cur_off(c);
+  req->priv.state = ST_TARGET;
+  return 0;
+}
+
+/* ST_TARGET: VCHARs ended by SP, within target_max, in a form the method
+ * allows. */
+static int step_target(eddy_http_request_t *req, struct cursor *c) {
+  const char *p = scan(c->p, c->stop, EDDY__HTTP_TARGET);
+
+  if ((size_t)(p - c->buf) - req->priv.mark > c->limits->target_max)
+    return EDDY_HTTP_E_TARGET_TOO_LONG;
+  c->p = p;
+  if (p == c->stop)
+    return 0;
+  if (*p != ' ' || p == c->buf + req->priv.mark) {
+    /* "GET /" CRLF is HTTP/0.9: no version. */
+    return (*p == '\r' || *p == '\n') ? EDDY_HTTP_E_BAD_VERSION
+                                      : EDDY_HTTP_E_BAD_TARGET;
+  }
+  req->target = c->buf + req->priv.mark;
+  req->target_len = (size_t)(p - req->target);
+  if (!target_form_ok(req->method, req->target, req->target_len))
+    return EDDY_HTTP_E_BAD_TARGET;
+  c->p++;
+  req->priv.mark = cur_off(c);
+  req->priv.state = ST_VERSION;
+  return 0;
+}
+
+/* ST_VERSION: HTTP-version = "HTTP/" DIGIT "." DIGIT, then CRLF: 10 bytes,
+ * checked one per call so that any split gives the same verdict. */
+static int step_version(eddy_http_request_t *req, struct cursor *c) {
+  size_t i = cur_off(c) - req->priv.mark;
+  unsigned char ch = (unsigned char)*c->p;
+  const char *v = c->buf + req->priv.mark;
+
+  assert(i < 10);
+  if (i < 5) {
+    if (ch != (unsigned char)"HTTP/"[i])
+      return EDDY_HTTP_E_BAD_VERSION;
+  } else if (i == 5 || i == 7) {
+    if (ch < '0' || ch > '9')
+      return EDDY_HTTP_E_BAD_VERSION;
+  } else if (i == 6) {
+    if (ch != '.')
+      return EDDY_HTTP_E_BAD_VERSION;
+  } else if (i == 8 && ch != '\r') {
+    return ch == '\n' ? EDDY_HTTP_E_BAD_NEWLINE : EDDY_HTTP_E_BAD_VERSION;
+  } else if (i == 9 && ch != '\n') {
+    return EDDY_HTTP_E_BAD_NEWLINE;
+  }
+  c->p++;
+  if (i == 9) {
+    if (v[5] != '1')
+      return EDDY_HTTP_E_VERSION_UNSUPPORTED; /* HTTP/2.0 etc: 505 */
+    req->version_minor = v[7] == '0' ? 0 : 1; /* 1.2-1.9 read as 1.1 */
+    req->priv.state = ST_LINE;
+  }
+  return 0;
+}
+
+/* ---- field steps -------------------------------------------------------- */
+
+/* ST_LINE: a field line starts here, or the CR of the final empty line. */
+static int step_line(eddy_http_request_t *req, struct cursor *c) {
+  if (*c->p == '\r') {
+    req->priv.state = ST_END_LF;
+    c->p++;
+    return 0;
+  }
+  if (*c->p == '\n')
+    return EDDY_HTTP_E_BAD_NEWLINE;
+  if (*c->p == ' ' || *c->p == '\t') {
+    /* obs-fold, or whitespace before the first field (§2.2, §5.2) */
+    return EDDY_HTTP_E_OBS_FOLD;
+  }
+  /* The caller's array and the limit both bound the count. */
+  if (req->num_headers >= req->max_headers ||
+      req->num_headers >= c->limits->headers_max)
+    return EDDY_HTTP_E_TOO_MANY_HEADERS;
+  req->priv.mark = cur_off(c);
+  req->priv.state = ST_NAME;
+  return 0;
+}
+
+/* ST_NAME: a token ended by ':'. */
+static int step_name(eddy_http_request_t *req, struct cursor *c) {
+  const char *p = scan(c->p, c->stop, EDDY__HTTP_TOKEN);
+  eddy_http_header_t *h;
+
+  c->p = p;
+  if (p == c->stop)
+    return 0;
+  if (*p != ':' || p == c->buf + req->priv.mark)
+    return EDDY_HTTP_E_BAD_HEADER_NAME;
+  assert(req->num_headers < req->max_headers);
+  h = &req->headers[req->num_headers];
+  h->name = c->buf + req->priv.mark;
+  h->name_len = (size_t)(p - h->name);
+  c->p++;
+  req->priv.state = ST_OWS;
+  return 0;
+}
+
+/* ST_OWS: whitespace between the colon and the value. */
+static int step_ows(eddy_http_request_t *req, struct cursor *c) {
+  const char *p = c->p;
+
+  while (p < c->stop && (*p == ' ' || *p == '\t'))
+    p++;
+  c->p = p;
+  if (p == c->stop)
+    return 0;
+  req->priv.mark = cur_off(c);
+  req->priv.state = ST_VALUE;
+  return 0;
+}
+
+/* ST_VALUE: field-vchars, SP and HTAB up to the CR; trailing whitespace is
+ * not part of the value. */
+static int step_value(eddy_http_request_t *req, struct cursor *c) {
+  const char *p = scan_value(c->p, c->stop), *q;
+  eddy_http_header_t *h;
+
+  c->p = p;
+  if (p == c->stop)
+    return 0;
+  if (*p != '\r')
+    return *p == '\n' ? EDDY_HTTP_E_BAD_NEWLINE : EDDY_HTTP_E_BAD_HEADER_VALUE;
+  h = &req->headers[req->num_headers];
+  h->value = c->buf + req->priv.mark;
+  q = p;
+  while (q > h->value && (q[-1] == ' ' || q[-1] == '\t'))
+    q--;
+  h->value_len = (size_t)(q - h->value);
+  c->p++;
+  req->priv.state = ST_VALUE_LF;
+  return 0;
+}
+
+/* ST_VALUE_LF: the LF ending a field line; the field is then complete. */
+static int step_value_lf(eddy_http_request_t *req, struct cursor *c) {
+  int err;
+
+  if (*c->p != '\n')
+    return EDDY_HTTP_E_BAD_NEWLINE; /* bare CR inside a value */
+  c->p++;
+  err = on_field(req, &req->headers[req->num_headers]);
+  if (err)
+    return err;
+  req->num_headers++;
+  req->priv.state = ST_LINE;
+  return 0;
+}
+
+/* ST_END_LF: the LF of the final empty line; the head is complete. */
+static int step_end_lf(eddy_http_request_t *req, struct cursor *c) {
+  int err;
+
+  if (*c->p != '\n')
+    return EDDY_HTTP_E_BAD_NEWLINE;
+  c->p++;
+  err = finish_head(req, c->limits);
+  if (err)
+    return err;
+  req->priv.state = ST_DONE;
+  return STEP_DONE;
+}
+
+/* Runs the step of the current state on the next byte(s). */
+static int step(eddy_http_request_t *req, struct cursor *c) {
+  assert(c->p < c->stop);
+  switch (req->priv.state) {
+  case ST_START:
+    return step_start(req, c);
+  case ST_START_LF:
+    return step_start_lf(req, c);
+  case ST_METHOD:
+    return step_method(req, c);
+  case ST_TARGET:
+    return step_target(req, c);
+  case ST_VERSION:
+    return step_version(req, c);
+  case ST_LINE:
+    return step_line(req, c);
+  case ST_NAME:
+    return step_name(req, c);
+  case ST_OWS:
+    return step_ows(req, c);
+  case ST_VALUE:
+    return step_value(req, c);
+  case ST_VALUE_LF:
+    return step_value_lf(req, c);
+  case ST_END_LF:
+    return step_end_lf(req, c);
+  }
+  assert(0 && "unreachable parser state");
+  return EDDY_HTTP_E_BAD_METHOD;
+}
+
+/* Points the cursor at this call's bytes, from where the last call paused;
+ * once the request line has started, the header block limit applies. */
+static void cursor_init(struct cursor *c, const char *buf, size_t len,
+                        const eddy_http_request_t *req,
+                        const eddy_http_limits_t *limits) {
+  c->buf = buf;
+  c->len = len;
+  c->limits = limits;
+  c->p = buf + req->priv.pos;
+  c->stop = buf + len;
+  c->at_limit = 0;
+  if (req->priv.state >= ST_METHOD)
+    block_stop(c, req->priv.start);
 }
 
 /* Public: see the header. */
 int eddy_http_parse_request(const char *buf, size_t len,
                             eddy_http_request_t *req,
                             const eddy_http_limits_t *limits) {
-  const char *p, *q, *stop;
-  size_t header_max, max_headers;
-  eddy_http_header_t *h;
-  int at_limit, err, m;
+  struct cursor c;
+  int r;
 
   assert(req != NULL);
   assert(buf != NULL || len == 0);
   if (limits == NULL)
     limits = &default_limits;
-  header_max =
-      limits->header_max < HEADER_MAX_CAP ? limits->header_max : HEADER_MAX_CAP;
-  max_headers = req->max_headers < limits->headers_max ? req->max_headers
-                                                       : limits->headers_max;
+  /* A fresh request when the last one ended, the buffer moved or shrank. */
   if (req->priv.state >= ST_DONE || req->priv.base != (uintptr_t)buf ||
       len < req->priv.pos)
     request_reset(req, buf);
   if (buf == NULL)
     return EDDY_HTTP_INCOMPLETE;
 
-  p = buf + req->priv.pos;
-  stop = buf + len;
-  at_limit = 0;
-  if (req->priv.state >= ST_METHOD)
-    block_stop(buf, len, req->priv.start, header_max, &stop, &at_limit);
-
-  for (;;) {
-    assert(p <= stop);
-    if (p == stop) {
-      if (at_limit) {
-        err = EDDY_HTTP_E_HEADERS_TOO_LARGE;
-        goto fail;
+  cursor_init(&c, buf, len, req, limits);
+  do {
+    assert(c.p <= c.stop);
+    if (c.p == c.stop) {
+      if (c.at_limit) {
+        r = EDDY_HTTP_E_HEADERS_TOO_LARGE;
+        break;
       }
-      req->priv.pos = (size_t)(p - buf);
+      req->priv.pos = cur_off(&c);
       return EDDY_HTTP_INCOMPLETE;
     }
+    r = step(req, &c);
+  } while (r == 0);
 
-    switch (req->priv.state) {
-    case ST_START:
-      if (*p == '\r') {
-        if (req->priv.empty_lines == EDDY_HTTP_MAX_EMPTY_LINES) {
-          err = EDDY_HTTP_E_EMPTY_LINES;
-          goto fail;
-        }
-        req->priv.state = ST_START_LF;
-        p++;
-        break;
-      }
-      if (*p == '\n') {
-        err = EDDY_HTTP_E_BAD_NEWLINE;
-        goto fail;
-      }
-      req->priv.start = req->priv.mark = (size_t)(p - buf);
-      req->priv.state = ST_METHOD;
-      block_stop(buf, len, req->priv.start, header_max, &stop, &at_limit);
-      break;
-
-    case ST_START_LF:
-      if (*p != '\n') {
-        err = EDDY_HTTP_E_BAD_NEWLINE;
-        goto fail;
-      }
-      req->priv.empty_lines++;
-      req->priv.state = ST_START;
-      p++;
-      break;
-
-    case ST_METHOD:
-      p = scan(p, stop, EDDY__HTTP_TOKEN);
-      if (p == stop)
-        break;
-      if (*p != ' ' || p == buf + req->priv.mark) {
-        err = EDDY_HTTP_E_BAD_METHOD;
-        goto fail;
-      }
-      req->method_str = buf + req->priv.mark;
-      req->method_len = (size_t)(p - req->method_str);
-      m = method_lookup(req->method_str, req->method_len);
-      if (m == 0) {
-        err = EDDY_HTTP_E_UNKNOWN_METHOD;
-        goto fail;
-      }
-      req->method = (eddy_http_method)m;
-      p++;
-      req->priv.mark = (size_t)(p - buf);
-      req->priv.state = ST_TARGET;
-      break;
-
-    case ST_TARGET:
-      q = scan(p, stop, EDDY__HTTP_TARGET);
-      if ((size_t)(q - buf) - req->priv.mark > limits->target_max) {
-        err = EDDY_HTTP_E_TARGET_TOO_LONG;
-        goto fail;
-      }
-      p = q;
-      if (p == stop)
-        break;
-      if (*p != ' ' || p == buf + req->priv.mark) {
-        /* "GET /" CRLF is HTTP/0.9: no version. */
-        err = (*p == '\r' || *p == '\n') ? EDDY_HTTP_E_BAD_VERSION
-                                         : EDDY_HTTP_E_BAD_TARGET;
-        goto fail;
-      }
-      req->target = buf + req->priv.mark;
-      req->target_len = (size_t)(p - req->target);
-      if (!target_form_ok(req->method, req->target, req->target_len)) {
-        err = EDDY_HTTP_E_BAD_TARGET;
-        goto fail;
-      }
-      p++;
-      req->priv.mark = (size_t)(p - buf);
-      req->priv.state = ST_VERSION;
-      break;
-
-    case ST_VERSION: {
-      /* HTTP-version = "HTTP/" DIGIT "." DIGIT, then CRLF: 10 bytes. */
-      size_t i = (size_t)(p - buf) - req->priv.mark;
-      unsigned char c = (unsigned char)*p;
-      const char *v = buf + req->priv.mark;
-
-      assert(i < 10);
-      err = 0;
-      if (i < 5)
-        err = c == (unsigned char)"HTTP/"[i] ? 0 : EDDY_HTTP_E_BAD_VERSION;
-      else if (i == 5 || i == 7)
-        err = (c >= '0' && c <= '9') ? 0 : EDDY_HTTP_E_BAD_VERSION;
-      else if (i == 6)
-        err = c == '.' ? 0 : EDDY_HTTP_E_BAD_VERSION;
-      else if (i == 8 && c != '\r')
-        err = c == '\n' ? EDDY_HTTP_E_BAD_NEWLINE : EDDY_HTTP_E_BAD_VERSION;
-      else if (i == 9 && c != '\n')
-        err = EDDY_HTTP_E_BAD_NEWLINE;
-      if (err)
-        goto fail;
-      p++;
-      if (i == 9) {
-        if (v[5] != '1') {
-          err = EDDY_HTTP_E_VERSION_UNSUPPORTED; /* HTTP/2.0 etc: 505 */
-          goto fail;
-        }
-        req->version_minor = v[7] == '0' ? 0 : 1; /* 1.2-1.9 read as 1.1 */
-        req->priv.state = ST_LINE;
-      }
-      break;
-    }
-
-    case ST_LINE:
-      if (*p == '\r') {
-        req->priv.state = ST_END_LF;
-        p++;
-        break;
-      }
-      if (*p == '\n') {
-        err = EDDY_HTTP_E_BAD_NEWLINE;
-        goto fail;
-      }
-      if (*p == ' ' || *p == '\t') {
-        /* obs-fold, or whitespace before the first field (§2.2, §5.2) */
-        err = EDDY_HTTP_E_OBS_FOLD;
-        goto fail;
-      }
-      if (req->num_headers >= max_headers) {
-        err = EDDY_HTTP_E_TOO_MANY_HEADERS;
-        goto fail;
-      }
-      req->priv.mark = (size_t)(p - buf);
-      req->priv.state = ST_NAME;
-      break;
-
-    case ST_NAME:
-      p = scan(p, stop, EDDY__HTTP_TOKEN);
-      if (p == stop)
-        break;
-      if (*p != ':' || p == buf + req->priv.mark) {
-        err = EDDY_HTTP_E_BAD_HEADER_NAME;
-        goto fail;
-      }
-      assert(req->num_headers < req->max_headers);
-      h = &req->headers[req->num_headers];
-      h->name = buf + req->priv.mark;
-      h->name_len = (size_t)(p - h->name);
-      p++;
-      req->priv.state = ST_OWS;
-      break;
-
-    case ST_OWS:
-      while (p < stop && (*p == ' ' || *p == '\t'))
-        p++;
-      if (p == stop)
-        break;
-      req->priv.mark = (size_t)(p - buf);
-      req->priv.state = ST_VALUE;
-      break;
-
-    case ST_VALUE:
-      p = scan_value(p, stop);
-      if (p == stop)
-        break;
-      if (*p != '\r') {
-        err =
-            *p == '\n' ? EDDY_HTTP_E_BAD_NEWLINE : EDDY_HTTP_E_BAD_HEADER_VALUE;
-        goto fail;
-      }
-      h = &req->headers[req->num_headers];
-      h->value = buf + req->priv.mark;
-      q = p;
-      while (q > h->value && (q[-1] == ' ' || q[-1] == '\t'))
-        q--;
-      h->value_len = (size_t)(q - h->value);
-      p++;
-      req->priv.state = ST_VALUE_LF;
-      break;
-
-    case ST_VALUE_LF:
-      if (*p != '\n') {
-        err = EDDY_HTTP_E_BAD_NEWLINE; /* bare CR inside a value */
-        goto fail;
-      }
-      p++;
-      err = on_field(req, &req->headers[req->num_headers]);
-      if (err)
-        goto fail;
-      req->num_headers++;
-      req->priv.state = ST_LINE;
-      break;
-
-    case ST_END_LF:
-      if (*p != '\n') {
-        err = EDDY_HTTP_E_BAD_NEWLINE;
-        goto fail;
-      }
-      p++;
-      err = finish_head(req, limits);
-      if (err)
-        goto fail;
-      req->priv.state = ST_DONE;
-      req->priv.pos = (size_t)(p - buf);
-      assert(req->priv.pos <= (size_t)0x7fffffff);
-      return (int)req->priv.pos;
-
-    default:
-      assert(0 && "unreachable parser state");
-      err = EDDY_HTTP_E_BAD_METHOD;
-      goto fail;
-    }
+  if (r == STEP_DONE) {
+    req->priv.pos = cur_off(&c);
+    assert(req->priv.pos <= (size_t)0x7fffffff);
+    return (int)req->priv.pos;
   }
-
-fail:
-  assert(err < 0 && err != EDDY_HTTP_INCOMPLETE);
+  assert(r < 0 && r != EDDY_HTTP_INCOMPLETE);
   req->priv.state = ST_ERROR;
-  return err;
+  return r;
 }
 
 /* Public: see the header. */

@@ -8,26 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http_chars.h"
 #include "server_internal.h"
-
-static unsigned char ascii_lower(unsigned char ch) {
-  return (ch >= 'A' && ch <= 'Z') ? (unsigned char)(ch + ('a' - 'A')) : ch;
-}
 
 const eddy_http_header_t *eddy_http_find_header(const eddy_http_request_t *req,
                                                 const char *name) {
-  size_t n = strlen(name), i, j;
+  size_t n = strlen(name), i;
 
   for (i = 0; i < req->num_headers; i++) {
     const eddy_http_header_t *h = &req->headers[i];
 
-    if (h->name_len != n)
-      continue;
-    for (j = 0; j < n; j++)
-      if (ascii_lower((unsigned char)h->name[j]) !=
-          ascii_lower((unsigned char)name[j]))
-        break;
-    if (j == n)
+    if (eddy__http_equals_ci(h->name, h->name_len, name, n))
       return h;
   }
   return NULL;

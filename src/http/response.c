@@ -11,6 +11,7 @@
  *
  * The Date line is formatted at most once a second and shared by every
  * connection of the server. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,17 +110,6 @@ static const char *date_line(eddy_http_server_t *s, size_t *len) {
 /* What the caller's fields say beyond themselves. */
 enum { FF_CLOSE = 1, FF_DATE = 2 };
 
-static int equals_ci(const char *s, const char *lower) {
-  for (; *s != '\0' && *lower != '\0'; s++, lower++) {
-    unsigned char ch = (unsigned char)*s;
-    if (ch >= 'A' && ch <= 'Z')
-      ch = (unsigned char)(ch + ('a' - 'A'));
-    if (ch != (unsigned char)*lower)
-      return 0;
-  }
-  return *s == '\0' && *lower == '\0';
-}
-
 /* Checks the fields (a token name; a value of field-vchar, SP, HTAB: no CR,
  * LF or NUL, so no header injection) and adds up their bytes. */
 static int check_fields(const eddy_http_field_t *fields, size_t n,
@@ -131,26 +121,29 @@ static int check_fields(const eddy_http_field_t *fields, size_t n,
     return EDDY_EINVAL;
   for (i = 0; i < n; i++) {
     const char *name = fields[i].name, *value = fields[i].value, *p;
+    size_t nlen, vlen;
 
     if (name == NULL || value == NULL || *name == '\0')
       return EDDY_EINVAL;
     for (p = name; *p != '\0'; p++)
       if (!eddy__http_is((unsigned char)*p, EDDY__HTTP_TOKEN))
         return EDDY_EINVAL;
+    nlen = (size_t)(p - name);
     for (p = value; *p != '\0'; p++)
       if (!eddy__http_is((unsigned char)*p, EDDY__HTTP_VALUE))
         return EDDY_EINVAL;
-    if (equals_ci(name, "content-length") ||
-        equals_ci(name, "transfer-encoding"))
+    vlen = (size_t)(p - value);
+    if (eddy__http_equals_ci(name, nlen, EDDY__HTTP_LIT("content-length")) ||
+        eddy__http_equals_ci(name, nlen, EDDY__HTTP_LIT("transfer-encoding")))
       return EDDY_EINVAL;
-    if (equals_ci(name, "connection")) {
-      if (equals_ci(value, "close"))
+    if (eddy__http_equals_ci(name, nlen, EDDY__HTTP_LIT("connection"))) {
+      if (eddy__http_equals_ci(value, vlen, EDDY__HTTP_LIT("close")))
         *found |= FF_CLOSE;
       continue; /* the server writes its own */
     }
-    if (equals_ci(name, "date"))
+    if (eddy__http_equals_ci(name, nlen, EDDY__HTTP_LIT("date")))
       *found |= FF_DATE;
-    total += (size_t)(p - value) + strlen(name) + 4;
+    total += vlen + nlen + 4;
   }
   *bytes = total;
   return 0;
@@ -200,7 +193,7 @@ static int build_head(struct eddy__http_conn *c, int status,
                       int framing, uint64_t length) {
   eddy_http_server_t *server = c->server;
   const char *reason = eddy_http_status_text(status), *date;
-  size_t bytes, date_len, i;
+  size_t bytes, date_len, need, i;
   unsigned found;
   char *p;
   int err;
@@ -209,7 +202,10 @@ static int build_head(struct eddy__http_conn *c, int status,
   if (err != 0)
     return err;
   date = date_line(server, &date_len);
-  err = hbuf_reserve(c, bytes + strlen(reason) + date_len + 128);
+  /* 128 covers the rest: the status line's fixed part, Content-Length or
+   * Transfer-Encoding, Connection and the final CRLF (79 bytes at most). */
+  need = bytes + strlen(reason) + date_len + 128;
+  err = hbuf_reserve(c, need);
   if (err != 0)
     return err;
   if ((found & FF_CLOSE) || framing == EDDY__HF_CLOSE)
@@ -228,9 +224,12 @@ static int build_head(struct eddy__http_conn *c, int status,
   p = put(p, reason, strlen(reason));
   p = PUT_LIT(p, "\r\n");
   for (i = 0; i < nfields; i++) {
-    if (equals_ci(fields[i].name, "connection"))
+    size_t nlen = strlen(fields[i].name);
+
+    if (eddy__http_equals_ci(fields[i].name, nlen,
+                             EDDY__HTTP_LIT("connection")))
       continue;
-    p = put(p, fields[i].name, strlen(fields[i].name));
+    p = put(p, fields[i].name, nlen);
     p = PUT_LIT(p, ": ");
     p = put(p, fields[i].value, strlen(fields[i].value));
     p = PUT_LIT(p, "\r\n");
@@ -250,6 +249,7 @@ static int build_head(struct eddy__http_conn *c, int status,
     p = PUT_LIT(p, "Connection: keep-alive\r\n");
   p = PUT_LIT(p, "\r\n");
   c->hlen = (size_t)(p - c->hbuf);
+  assert(c->hlen <= need && need <= c->hcap);
   c->res_framing = framing;
   c->res_left = length;
   return 0;
@@ -271,10 +271,12 @@ static struct eddy__http_block *block_get(eddy_http_server_t *s, size_t need) {
   b = malloc(sizeof(*b) + need);
   if (b != NULL)
     b->cap = need;
+  assert(b == NULL || b->cap >= need);
   return b;
 }
 
 static void block_put(eddy_http_server_t *s, struct eddy__http_block *b) {
+  assert(b->cap >= EDDY__HTTP_BLOCK_SIZE);
   if (b->cap == EDDY__HTTP_BLOCK_SIZE &&
       s->priv.nfree_blocks < EDDY__HTTP_FREE_BLOCKS) {
     b->next = s->priv.free_blocks;
@@ -329,6 +331,7 @@ int eddy__http_send(struct eddy__http_conn *c, const eddy_buf_t *bufs,
     return (int)r;
   }
   skip = r > 0 ? (size_t)r : 0;
+  assert(skip < total);
   b = block_get(c->server, total - skip);
   if (b == NULL) {
     eddy__http_conn_fail(c, EDDY_ENOMEM);
@@ -347,6 +350,7 @@ int eddy__http_send(struct eddy__http_conn *c, const eddy_buf_t *bufs,
     off += len - skip;
     skip = 0;
   }
+  assert(skip == 0 && off > 0 && off <= b->cap);
   out = eddy_buf_init(b->data, off);
   err = eddy_write(&b->req, s, &out, 1, on_block_written);
   if (err != 0) {
@@ -428,6 +432,7 @@ int eddy_http_respond(eddy_http_exchange_t *ex, int status,
   c->res_state = EDDY__HR_STARTED;
   if (c->flags & EDDY__HC_HEAD)
     len = 0;
+  assert(c->res_state == EDDY__HR_STARTED && c->hlen <= c->hcap);
   if (len <= EDDY__HTTP_INLINE_BODY && c->hlen + len <= c->hcap) {
     /* A small body rides in the head's buffer: one buffer, one send(). */
     if (len > 0)
@@ -479,6 +484,7 @@ static size_t chunk_line(char *out, size_t len) {
   size_t n = 0, i;
 
   do {
+    assert(n < sizeof(tmp));
     tmp[n++] = hex[len & 15];
     len >>= 4;
   } while (len != 0);

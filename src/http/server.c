@@ -24,6 +24,7 @@
  * Deadlines share one timer per connection. The timer may be armed for an
  * earlier time than the deadline and then re-arms itself, so moving a
  * deadline later (every keep-alive request does) costs no heap operation. */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -131,6 +132,7 @@ static void process_tick(eddy_loop_t *loop, void *arg) {
   struct eddy__http_conn *c = arg;
 
   (void)loop;
+  assert(c->flags & EDDY__HC_TICK);
   c->flags &= ~EDDY__HC_TICK;
   conn_process(c);
 }
@@ -144,7 +146,7 @@ void eddy__http_kick(struct eddy__http_conn *c) {
     conn_process(c); /* no memory for a tick: do it now */
 }
 
-/* ---- read state ----------------------------------------------------------- */
+/* ---- read state ---------------------------------------------------------- */
 
 /* Header slots per request (the parser's limit, bounded). */
 static size_t rstate_headers(const eddy_http_server_t *server) {
@@ -171,6 +173,7 @@ static int rstate_acquire(struct eddy__http_conn *c) {
     return 0;
   st = server->priv.free_rstates;
   if (st != NULL) {
+    assert(server->priv.nfree_rstates > 0);
     memcpy(&server->priv.free_rstates, st, sizeof(void *));
     server->priv.nfree_rstates--;
   } else {
@@ -251,6 +254,7 @@ static void conn_maybe_free(struct eddy__http_conn *c) {
 
   if (c->refs != 0 || (c->flags & EDDY__HC_USER))
     return;
+  assert((c->flags & EDDY__HC_DEAD) && server->priv.nconns > 0);
   eddy__queue_remove(&c->node);
   server->priv.nconns--;
   rstate_release(c);
@@ -289,6 +293,8 @@ static void notify_lost(struct eddy__http_conn *c) {
 static void on_handle_closed(eddy_handle_t *h) {
   struct eddy__http_conn *c = h->data;
 
+  /* Only conn_destroy closes the handles, one reference each. */
+  assert((c->flags & EDDY__HC_DEAD) && c->refs > 0);
   if (--c->refs != 0)
     return;
   c->refs = 1; /* the handler may end the exchange from these callbacks */
@@ -378,6 +384,7 @@ static void on_read(eddy_stream_t *s, ssize_t nread, const eddy_buf_t *buf);
 static void update_reading(struct eddy__http_conn *c) {
   int want;
 
+  eddy__http_conn_check(c);
   if (c->flags & (EDDY__HC_DEAD | EDDY__HC_PEER_EOF))
     return;
   if (c->flags & EDDY__HC_CLOSING) {
@@ -439,6 +446,7 @@ static void on_read(eddy_stream_t *s, ssize_t nread, const eddy_buf_t *buf) {
 /* Move the unconsumed input to the front of the buffer. Only between
  * exchanges, when nothing in the buffer is pinned. */
 static void compact(struct eddy__http_conn *c) {
+  assert(c->pin == 0);
   memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
   c->rlen -= c->rpos;
   c->rpos = 0;
@@ -450,6 +458,7 @@ static int grow(struct eddy__http_conn *c) {
   size_t cap = c->rcap * 2 < c->rmax ? c->rcap * 2 : c->rmax;
   char *p;
 
+  assert(c->pin == 0 && c->rcap < c->rmax);
   if (rbuf_is_inline(c)) { /* the first buffer lives in the read state */
     p = malloc(cap);
     if (p != NULL)
@@ -510,9 +519,9 @@ static int room_for_body(struct eddy__http_conn *c, size_t head_len) {
 
 /* The response is ended and the body is in: ready for the next request. */
 static void exchange_finish(struct eddy__http_conn *c) {
-  c->flags &= ~(EDDY__HC_EXCHANGE | EDDY__HC_HEAD | EDDY__HC_CONTINUE_SENT |
-                EDDY__HC_BODY_PAUSED | EDDY__HC_HEAD_PENDING |
-                EDDY__HC_DRAIN_WANTED | EDDY__HC_END_PENDING);
+  assert(!(c->flags & (EDDY__HC_USER | EDDY__HC_DEAD)) &&
+         (c->flags & EDDY__HC_BODY_DONE) && c->res_state == EDDY__HR_ENDED);
+  c->flags &= ~(EDDY__HC_EXCHANGE | EDDY__HC_PER_EXCHANGE);
   c->pin = 0;
   if (c->rpos == c->rlen)
     c->rpos = c->rlen = 0;
@@ -550,6 +559,7 @@ void eddy__http_exchange_maybe_finish(struct eddy__http_conn *c) {
  * dropped, unless the client still waits for "100 Continue": then the
  * connection closes instead of reading a body that may never come. */
 void eddy__http_response_ended(struct eddy__http_conn *c) {
+  assert((c->flags & EDDY__HC_USER) && c->res_state != EDDY__HR_ENDED);
   c->flags &= ~(EDDY__HC_USER | EDDY__HC_DRAIN_WANTED | EDDY__HC_BODY_PAUSED);
   c->res_state = EDDY__HR_ENDED;
   if (c->flags & EDDY__HC_DEAD) {
@@ -580,6 +590,7 @@ static void dispatch(struct eddy__http_conn *c, size_t head_len) {
   const eddy_http_request_t *q = c->preq;
   unsigned max = server->opts.max_requests;
 
+  assert(!(c->flags & EDDY__HC_EXCHANGE) && head_len <= c->rlen - c->rpos);
   c->rpos += head_len;
   c->pin = c->rpos;
   c->requests++;
@@ -604,6 +615,7 @@ static void dispatch(struct eddy__http_conn *c, size_t head_len) {
   c->ex.req = q;
   c->ex.body = NULL;
   c->ex.body_len = 0;
+  eddy__http_conn_check(c);
   server->on_request(server, &c->ex);
 }
 
@@ -656,6 +668,7 @@ static int next_request(struct eddy__http_conn *c) {
 /* The connection's engine: feed the current exchange's body, or parse and
  * dispatch the next request, until it must wait for something. */
 static void conn_process(struct eddy__http_conn *c) {
+  eddy__http_conn_check(c);
   if (c->flags & EDDY__HC_PROCESSING)
     return;
   c->flags |= EDDY__HC_PROCESSING;

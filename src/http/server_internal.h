@@ -4,10 +4,12 @@
 #ifndef EDDY_HTTP_SERVER_INTERNAL_H
 #define EDDY_HTTP_SERVER_INTERNAL_H
 
+#include <assert.h>
+
+#include "core/queue.h"
 #include "eddy/http_server.h"
 #include "eddy/stream.h"
 #include "eddy/timer.h"
-#include "core/queue.h"
 
 /* Connection flags (conn->flags). */
 enum {
@@ -148,6 +150,38 @@ static inline char *eddy__http_rbuf_inline(const struct eddy__http_conn *c) {
 static inline char *eddy__http_hsmall(const struct eddy__http_conn *c) {
   return c->rstate == NULL ? NULL
                            : eddy__http_rbuf_inline(c) + EDDY__HTTP_RBUF_INIT;
+}
+
+/* Flags that belong to one exchange: set only while EDDY__HC_EXCHANGE is,
+ * and cleared with it (exchange_finish). */
+#define EDDY__HC_PER_EXCHANGE                                                  \
+  (EDDY__HC_USER | EDDY__HC_HEAD | EDDY__HC_CONTINUE_SENT |                    \
+   EDDY__HC_BODY_PAUSED | EDDY__HC_HEAD_PENDING | EDDY__HC_DRAIN_WANTED |      \
+   EDDY__HC_END_PENDING)
+
+/* What holds for a connection between any two events: its references, the
+ * combinations of its flags and the layout of its read buffer. Checked
+ * where the state changes (assert: not in release builds). */
+static inline void eddy__http_conn_check(const struct eddy__http_conn *c) {
+  (void)c; /* with NDEBUG nothing below remains */
+  /* Both handles stay open (2 references) until the connection dies. */
+  assert(c->refs >= 0 && c->refs <= 2);
+  assert((c->flags & EDDY__HC_DEAD) || c->refs == 2);
+  assert((c->flags & EDDY__HC_EXCHANGE) || !(c->flags & EDDY__HC_PER_EXCHANGE));
+  /* Reading stops when the connection dies or the peer's side ends. */
+  assert(!(c->flags & EDDY__HC_READING) ||
+         !(c->flags & (EDDY__HC_DEAD | EDDY__HC_PEER_EOF)));
+  assert(!(c->flags & EDDY__HC_SHUT) || (c->flags & EDDY__HC_CLOSING));
+  /* [0, pin) the head in use, [rpos, rlen) input, [rlen, rcap) free. */
+  assert(c->pin <= c->rpos && c->rpos <= c->rlen && c->rlen <= c->rcap);
+  assert(c->rcap <= c->rmax);
+  assert((c->flags & EDDY__HC_EXCHANGE) || c->pin == 0);
+  assert(c->rstate != NULL ||
+         (c->preq == NULL && c->rbuf == NULL && c->rcap == 0));
+  assert(c->rstate == NULL || (c->preq == &c->rstate->req && c->rbuf != NULL));
+  assert(!(c->flags & EDDY__HC_EXCHANGE) || c->rstate != NULL);
+  assert((c->flags & EDDY__HC_EXCHANGE) ||
+         (c->res_state == EDDY__HR_NONE && c->body_mode == EDDY__HB_WAIT));
 }
 
 /* Deadlines (conn->deadline_kind). */
