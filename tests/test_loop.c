@@ -426,6 +426,64 @@ static void test_type_names(void **state) {
   assert_null(eddy_req_type_name(EDDY_REQ_TYPE_MAX));
 }
 
+/* beforeExit: runs when eddy_run(DEFAULT) is about to return for lack of
+ * work, again after the work it started ran out, never after eddy_stop()
+ * or in the other modes; a tick it queues runs before the decision. */
+static int before_exit_calls, before_exit_ticks;
+static eddy_timer_t before_exit_timer;
+
+static void before_exit_tick(eddy_loop_t *loop, void *arg) {
+  (void)loop;
+  (void)arg;
+  before_exit_ticks++;
+}
+
+static void before_exit_timer_cb(eddy_timer_t *t) {
+  eddy_close(&t->handle, NULL);
+}
+
+static void before_exit_cb(eddy_loop_t *loop) {
+  before_exit_calls++;
+  eddy_next_tick(loop, before_exit_tick, NULL);
+  if (before_exit_calls == 1) {
+    assert_int_equal(eddy_timer_init(loop, &before_exit_timer), 0);
+    assert_int_equal(
+        eddy_timer_start(&before_exit_timer, before_exit_timer_cb, 1, 0), 0);
+  }
+}
+
+static void stop_in_timer(eddy_timer_t *t) {
+  eddy_stop(t->handle.loop);
+  eddy_close(&t->handle, NULL);
+}
+
+static void test_before_exit(void **state) {
+  eddy_loop_t loop;
+  eddy_timer_t t;
+
+  (void)state;
+  before_exit_calls = before_exit_ticks = 0;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_loop_set_before_exit(&loop, before_exit_cb), 0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_NOWAIT), 0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_ONCE), 0);
+  assert_int_equal(before_exit_calls, 0);
+  /* An empty loop: once, starting the timer; again once it ran. */
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(before_exit_calls, 2);
+  assert_int_equal(before_exit_ticks, 2);
+  /* Stopped, not empty: no call. */
+  assert_int_equal(eddy_timer_init(&loop, &t), 0);
+  assert_int_equal(eddy_timer_start(&t, stop_in_timer, 1, 0), 0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 1); /* closing */
+  assert_int_equal(before_exit_calls, 2);
+  assert_int_equal(eddy_loop_set_before_exit(&loop, NULL), 0);
+  assert_int_equal(eddy_loop_set_before_exit(NULL, before_exit_cb),
+                   EDDY_EINVAL);
+  test_assert_loop_clean(&loop);
+  assert_int_equal(before_exit_calls, 2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_init_close_empty),
@@ -444,6 +502,7 @@ int main(void) {
       cmocka_unit_test(test_error_names),
       cmocka_unit_test(test_backend_from_environment),
       cmocka_unit_test(test_type_names),
+      cmocka_unit_test(test_before_exit),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -75,6 +75,7 @@ typedef enum {
 } eddy_run_mode;
 
 typedef void (*eddy_close_cb)(eddy_handle_t *handle);
+typedef void (*eddy_before_exit_cb)(eddy_loop_t *loop);
 typedef void (*eddy_walk_cb)(eddy_handle_t *handle, void *arg);
 
 /* An intrusive doubly linked list node (private; shared by all subsystems). */
@@ -193,6 +194,7 @@ struct eddy_loop_s {
       eddy_queue_t handles; /* every open handle but timers, in init order */
       eddy_queue_t closing; /* handles waiting for their close callback */
       eddy_queue_t parts;   /* eddy__loop_part, by their order */
+      eddy_before_exit_cb before_exit;
     } core;
     struct { /* src/core/timer.c */
       /* a 4-ary min-heap keyed by (due, start sequence), followed in the
@@ -207,6 +209,10 @@ struct eddy_loop_s {
       uint64_t base; /* loop time when the loop was initialised */
       uint64_t seq;
     } timers;
+    struct {              /* src/core/timers_node.c */
+      eddy_queue_t queue; /* pending immediates, in set order */
+      unsigned refs;      /* of them, the referenced */
+    } immediates;
     struct { /* src/core/loopwatch.c */
       eddy_queue_t idle;
       eddy_queue_t prepare;
@@ -279,6 +285,16 @@ EDDY_EXTERN int eddy_run(eddy_loop_t *loop, eddy_run_mode mode);
  * call (not from the cached loop time). Programs that embed the loop in
  * another one wait this long on the loop's backend. Loop thread. */
 EDDY_EXTERN int eddy_backend_timeout(const eddy_loop_t *loop);
+
+/* Node's 'beforeExit': cb(loop) runs each time eddy_run(EDDY_RUN_DEFAULT)
+ * is about to return because nothing keeps the loop alive (not after
+ * eddy_stop()). Work it starts (a timer, I/O, an immediate) keeps the loop
+ * running, and cb runs again when the loop is empty again; if it starts
+ * nothing, eddy_run returns. Next-ticks and microtasks it queues run
+ * before that decision. NULL removes it. Returns 0, or EDDY_EINVAL for a
+ * NULL loop. Loop thread. */
+EDDY_EXTERN int eddy_loop_set_before_exit(eddy_loop_t *loop,
+                                          eddy_before_exit_cb cb);
 
 /* Make eddy_run() return after the current iteration: poll does not block. */
 EDDY_EXTERN void eddy_stop(eddy_loop_t *loop);

@@ -22,7 +22,7 @@ int eddy_close(eddy_handle_t *h, eddy_close_cb close_cb) {
 }
 
 static void eddy__walk_visit(eddy_handle_t *h, eddy_walk_cb cb, void *arg) {
-  if (h->priv.flags & EDDY__HANDLE_WALKED)
+  if (h->priv.flags & (EDDY__HANDLE_WALKED | EDDY__HANDLE_INTERNAL))
     return;
   h->priv.flags |= EDDY__HANDLE_WALKED;
   cb(h, arg);

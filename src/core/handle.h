@@ -20,7 +20,8 @@ enum {
   EDDY__HANDLE_ACTIVE = 1 << 0,
   EDDY__HANDLE_REF = 1 << 1,
   EDDY__HANDLE_CLOSING = 1 << 2,
-  EDDY__HANDLE_WALKED = 1 << 3 /* visited by the running eddy_walk */
+  EDDY__HANDLE_WALKED = 1 << 3,  /* visited by the running eddy_walk */
+  EDDY__HANDLE_INTERNAL = 1 << 4 /* the library's own: eddy_walk skips it */
 };
 
 struct eddy_stream_s;

@@ -46,6 +46,7 @@ int eddy_loop_init(eddy_loop_t *loop) {
   eddy__queue_init(&loop->priv.core.handles);
   eddy__queue_init(&loop->priv.core.closing);
   eddy__queue_init(&loop->priv.core.parts);
+  eddy__queue_init(&loop->priv.immediates.queue);
   eddy__queue_init(&loop->priv.watchers.idle);
   eddy__queue_init(&loop->priv.watchers.prepare);
   eddy__queue_init(&loop->priv.watchers.check);
@@ -84,6 +85,7 @@ int eddy_loop_close(eddy_loop_t *loop) {
   if (!eddy__queue_empty(&loop->priv.core.handles) ||
       eddy__timer_open_count(loop) != 0 ||
       !eddy__queue_empty(&loop->priv.core.closing) ||
+      !eddy__queue_empty(&loop->priv.immediates.queue) ||
       eddy__reqs_active(loop) != 0)
     return EDDY_EBUSY;
   eddy__loop_parts_close(loop);
@@ -145,7 +147,8 @@ eddy__loop_part_find(const eddy_loop_t *loop,
 
 int eddy_loop_alive(const eddy_loop_t *loop) {
   return loop->priv.core.active_handles != 0 || eddy__reqs_active(loop) != 0 ||
-         !eddy__queue_empty(&loop->priv.core.closing);
+         !eddy__queue_empty(&loop->priv.core.closing) ||
+         eddy__immediates_waiting(loop);
 }
 
 /* How long poll may block: not at all when something is already waiting to
@@ -162,6 +165,7 @@ static int eddy__poll_timeout(const eddy_loop_t *loop) {
   if (loop->priv.core.active_handles == 0 && eddy__reqs_active(loop) == 0)
     return 0;
   if (eddy__idle_active(loop) || eddy__io_has_pending(loop) ||
+      eddy__immediates_waiting(loop) ||
       !eddy__queue_empty(&loop->priv.core.closing))
     return 0;
   timeout = eddy__next_timeout(loop, loop->priv.core.time);
@@ -205,13 +209,34 @@ static void eddy__run_closing(eddy_loop_t *loop) {
   }
 }
 
+int eddy_loop_set_before_exit(eddy_loop_t *loop, eddy_before_exit_cb cb) {
+  if (loop == NULL)
+    return EDDY_EINVAL;
+  loop->priv.core.before_exit = cb;
+  return 0;
+}
+
+/* Whether the loop is alive; in DEFAULT mode, if it is not, the
+ * before-exit callback may make it so again. */
+static int eddy__alive_after_before_exit(eddy_loop_t *loop,
+                                         eddy_run_mode mode) {
+  if (eddy_loop_alive(loop))
+    return 1;
+  if (mode != EDDY_RUN_DEFAULT || loop->priv.core.before_exit == NULL ||
+      loop->priv.core.stop_flag != 0)
+    return 0;
+  loop->priv.core.before_exit(loop);
+  eddy__after_callback(loop);
+  return eddy_loop_alive(loop);
+}
+
 int eddy_run(eddy_loop_t *loop, eddy_run_mode mode) {
   int alive;
   int rounds;
 
   /* Work queued before the loop started (Node: after the main script). */
   eddy__after_callback(loop);
-  alive = eddy_loop_alive(loop);
+  alive = eddy__alive_after_before_exit(loop, mode);
   if (!alive)
     eddy_update_time(loop);
   /* As in libuv >= 1.45, DEFAULT runs due timers once before the first
@@ -221,7 +246,8 @@ int eddy_run(eddy_loop_t *loop, eddy_run_mode mode) {
     eddy__run_timers(loop);
   }
   while (alive && loop->priv.core.stop_flag == 0) {
-    int can_block = !eddy__io_has_pending(loop) && !eddy__idle_active(loop);
+    int can_block = !eddy__io_has_pending(loop) && !eddy__idle_active(loop) &&
+                    !eddy__immediates_waiting(loop);
     int timeout = 0;
 
     eddy__io_run_pending(loop);
@@ -238,11 +264,12 @@ int eddy_run(eddy_loop_t *loop, eddy_run_mode mode) {
     for (rounds = 0; rounds < EDDY__PENDING_ROUNDS; rounds++)
       if (!eddy__io_run_pending(loop))
         break;
+    eddy__run_immediates(loop);
     eddy__run_check(loop);
     eddy__run_closing(loop);
     eddy_update_time(loop);
     eddy__run_timers(loop);
-    alive = eddy_loop_alive(loop);
+    alive = eddy__alive_after_before_exit(loop, mode);
     if (mode != EDDY_RUN_DEFAULT)
       break;
   }

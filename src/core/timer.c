@@ -412,7 +412,8 @@ int eddy_timer_init(eddy_loop_t *loop, eddy_timer_t *timer) {
 /* Start a parked timer (the sequence has room): no calls but a rare sift,
  * so the common start needs no stack frame. */
 static inline void eddy__timer_arm(eddy_timer_t *timer, eddy_timer_cb cb,
-                                   uint64_t timeout, uint64_t repeat) {
+                                   uint64_t timeout, uint64_t repeat,
+                                   uint64_t from) {
   eddy_handle_t *h = &timer->handle;
   eddy_loop_t *loop = h->loop;
   struct eddy_timer_slot *heap;
@@ -426,7 +427,7 @@ static inline void eddy__timer_arm(eddy_timer_t *timer, eddy_timer_cb cb,
    * array, which could alias them as far as the compiler knows. */
   h->priv.u.timer.cb = cb;
   h->priv.u.timer.repeat = repeat;
-  now = loop->priv.core.time - loop->priv.timers.base;
+  now = from - loop->priv.timers.base;
   due = timeout > EDDY__DUE_MAX - now ? EDDY__DUE_MAX : now + timeout;
   slot.key = due << EDDY__SEQ_BITS | loop->priv.timers.seq++;
   slot.timer = timer;
@@ -454,13 +455,14 @@ static inline void eddy__timer_arm(eddy_timer_t *timer, eddy_timer_cb cb,
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-static int eddy__timer_restart(eddy_timer_t *timer, eddy_timer_cb cb,
-                               uint64_t timeout, uint64_t repeat) {
+static int
+eddy__timer_restart(eddy_timer_t *timer, eddy_timer_cb cb, uint64_t timeout,
+                    uint64_t repeat, uint64_t from) {
   if (eddy__handle_active(&timer->handle))
     eddy_timer_stop(timer);
   if (timer->handle.loop->priv.timers.seq >= EDDY__SEQ_LIMIT)
     eddy__timer_renumber(timer->handle.loop);
-  eddy__timer_arm(timer, cb, timeout, repeat);
+  eddy__timer_arm(timer, cb, timeout, repeat, from);
   return 0;
 }
 
@@ -470,9 +472,23 @@ int eddy_timer_start(eddy_timer_t *timer, eddy_timer_cb cb, uint64_t timeout,
     return EDDY_EINVAL;
   if (eddy__handle_active(&timer->handle) ||
       timer->handle.loop->priv.timers.seq >= EDDY__SEQ_LIMIT)
-    return eddy__timer_restart(timer, cb, timeout, repeat);
-  eddy__timer_arm(timer, cb, timeout, repeat);
+    return eddy__timer_restart(timer, cb, timeout, repeat,
+                               timer->handle.loop->priv.core.time);
+  eddy__timer_arm(timer, cb, timeout, repeat,
+                  timer->handle.loop->priv.core.time);
   return 0;
+}
+
+int eddy__timer_start_from(eddy_timer_t *timer, eddy_timer_cb cb,
+                           uint64_t timeout, uint64_t now) {
+  eddy_loop_t *loop = timer->handle.loop;
+
+  assert(cb != NULL && !eddy__handle_closing(&timer->handle));
+  /* Never earlier than the loop's own clock says (the heap is relative to
+   * the loop's start). */
+  if (now < loop->priv.timers.base)
+    now = loop->priv.timers.base;
+  return eddy__timer_restart(timer, cb, timeout, 0, now);
 }
 
 int eddy_timer_stop(eddy_timer_t *timer) {
@@ -527,10 +543,8 @@ uint64_t eddy_timer_get_due_in(const eddy_timer_t *timer) {
   return due > now ? due - now : 0;
 }
 
-/* Stop the timer and give its slot back (the last parked slot fills the
- * gap), so the closing-list link can take over the callback's bytes. */
-static void eddy__timer_close(eddy_handle_t *h) {
-  eddy_timer_t *timer = (eddy_timer_t *)h;
+void eddy__timer_release(eddy_timer_t *timer) {
+  eddy_handle_t *h = &timer->handle;
   eddy_loop_t *loop = h->loop;
   struct eddy_timer_slot *heap;
   uint32_t last;
@@ -542,6 +556,12 @@ static void eddy__timer_close(eddy_handle_t *h) {
   assert(heap[h->priv.index].timer == timer);
   if (h->priv.index != last)
     eddy__slot_put(heap, h->priv.index, heap[last]);
+}
+
+/* Stop the timer and give its slot back (the last parked slot fills the
+ * gap), so the closing-list link can take over the callback's bytes. */
+static void eddy__timer_close(eddy_handle_t *h) {
+  eddy__timer_release((eddy_timer_t *)h);
   /* The callback's bytes become a list node, self-linked like the node of
    * a handle off every list, for eddy_close to move to the closing list. */
   eddy__queue_init(&h->priv.u.node);
