@@ -13,10 +13,11 @@
  * Why: timers only run when the loop gets to its timers phase, and the loop
  * is not running while the program's own code runs: B and E are printed
  * synchronously, so they come first, however long the busy loop takes.
- * When eddy_run starts, all three timers are overdue (even C: 500 ms have
- * passed). The timers phase runs every due timer in order of due time, and
- * timers with the same due time in the order they were started: A and D
- * were both due at start+0 (A started first), C at start+100. A timer is a
+ * When eddy_run starts, all three timeouts are overdue (even C: 500 ms have
+ * passed). The timers phase runs every due timeout in order of due time,
+ * and those with the same due time in the order they were set: A and D
+ * were both due 1 ms after they were set (0 ms means 1, as in Node; A was
+ * set first), C 100 ms after. A timer is a
  * lower bound on the delay, never a promise: the busy loop delayed all of
  * them (Node's setTimeout behaves the same way).
  *
@@ -32,21 +33,20 @@ static void note(const char *what) {
   strncat(order, what, sizeof(order) - strlen(order) - 1);
 }
 
-static void on_timer(eddy_timer_t *timer) {
-  note(timer->handle.data);
-  eddy_close(&timer->handle, NULL);
+static void on_timeout(eddy_timeout_t *t) {
+  note(t->data);
 }
 
-static void schedule(eddy_loop_t *loop, eddy_timer_t *timer, const char *name,
+/* setTimeout(note(name), ms), with Node's rules (eddy/timers_node.h). */
+static void schedule(eddy_loop_t *loop, eddy_timeout_t *t, const char *name,
                      uint64_t ms) {
-  eddy_timer_init(loop, timer);
-  timer->handle.data = (void *)name;
-  eddy_timer_start(timer, on_timer, ms, 0);
+  t->data = (void *)name;
+  eddy_set_timeout(loop, t, on_timeout, ms);
 }
 
 int main(void) {
   eddy_loop_t loop;
-  eddy_timer_t a, c, d;
+  eddy_timeout_t a = {0}, c = {0}, d = {0};
   uint64_t until;
 
   if (eddy_loop_init(&loop) != 0)

@@ -1,8 +1,9 @@
-/* immediate_vs_timeout.c: inside an I/O callback, a check callback
- * (Node's setImmediate) always runs before a 0 ms timer.
+/* immediate_vs_timeout.c: inside an I/O callback, setImmediate always runs
+ * before setTimeout(..., 0).
  *
  * Each round writes a byte into a pipe and waits for it with a poll handle.
- * In the I/O callback it starts a 0 ms timer and a check handle. Output,
+ * In the I/O callback it sets a 0 ms timeout (eddy_set_timeout: Node's
+ * rules, so 1 ms) and an immediate (eddy_set_immediate). Output,
  * for every one of 5 rounds:
  *
  *   round 0: immediate
@@ -17,9 +18,8 @@
  * first timers pass depends on how much time has passed, which is why
  * Node's docs call that order non-deterministic.
  *
- * An idle handle stays active while the check handle waits, as Node does
- * for pending immediates, so poll does not block. Exit status 0 if every
- * round printed immediate first. */
+ * A pending immediate keeps the poll phase from blocking, as in Node.
+ * Exit status 0 if every round printed immediate first. */
 #include <eddy.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -29,9 +29,8 @@
 static int fds[2];
 static int round_no, wrong_order, immediate_seen;
 static eddy_poll_t io;
-static eddy_timer_t timeout;
-static eddy_check_t immediate;
-static eddy_idle_t keep_polling;
+static eddy_timeout_t timeout;
+static eddy_immediate_t immediate;
 
 static void on_readable(eddy_poll_t *poll, int status, int events);
 
@@ -42,8 +41,8 @@ static void start_round(void) {
     wrong_order++;
 }
 
-static void on_timeout(eddy_timer_t *timer) {
-  (void)timer;
+static void on_timeout(eddy_timeout_t *t) {
+  (void)t;
   printf("round %d: timeout\n", round_no);
   if (!immediate_seen)
     wrong_order++;
@@ -51,21 +50,13 @@ static void on_timeout(eddy_timer_t *timer) {
     start_round();
   } else {
     eddy_close(&io.handle, NULL);
-    eddy_close(&timeout.handle, NULL);
-    eddy_close(&immediate.handle, NULL);
-    eddy_close(&keep_polling.handle, NULL);
   }
 }
 
-static void on_immediate(eddy_check_t *check) {
+static void on_immediate(eddy_immediate_t *im) {
+  (void)im;
   printf("round %d: immediate\n", round_no);
   immediate_seen = 1;
-  eddy_check_stop(check);
-  eddy_idle_stop(&keep_polling);
-}
-
-static void idle_noop(eddy_idle_t *idle) {
-  (void)idle;
 }
 
 static void on_readable(eddy_poll_t *poll, int status, int events) {
@@ -75,9 +66,8 @@ static void on_readable(eddy_poll_t *poll, int status, int events) {
   if (status != 0 || read(fds[0], &byte, 1) != 1)
     wrong_order++;
   eddy_poll_stop(poll);
-  eddy_timer_start(&timeout, on_timeout, 0, 0);
-  eddy_check_start(&immediate, on_immediate);
-  eddy_idle_start(&keep_polling, idle_noop);
+  eddy_set_timeout(poll->handle.loop, &timeout, on_timeout, 0);
+  eddy_set_immediate(poll->handle.loop, &immediate, on_immediate);
 }
 
 int main(void) {
@@ -86,9 +76,6 @@ int main(void) {
   if (pipe(fds) != 0 || eddy_loop_init(&loop) != 0 ||
       eddy_poll_init(&loop, &io, fds[0]) != 0)
     return 1;
-  eddy_timer_init(&loop, &timeout);
-  eddy_check_init(&loop, &immediate);
-  eddy_idle_init(&loop, &keep_polling);
   immediate_seen = 0;
   if (write(fds[1], "x", 1) != 1 ||
       eddy_poll_start(&io, EDDY_READABLE, on_readable) != 0)

@@ -43,8 +43,8 @@
  * (microtask 2), and repeats while either has work: nextTick 4, queued by a
  * microtask, waits until the microtask queue is empty. Only then does the
  * loop move on: the check phase of this same iteration runs setImmediate
- * (an eddy_check_t), and the 0 ms timer, started during the timers phase,
- * runs in the next iteration.
+ * (eddy_set_immediate), and the timeout (eddy_set_timeout: 0 ms becomes
+ * 1 ms, as in Node), set during the timers phase, runs in a later one.
  *
  * Exit status 0 when the order is exactly the one above. */
 #include <eddy.h>
@@ -67,8 +67,8 @@ static const char *const expected[] = {
 
 static const char *seen[EXPECTED + 8];
 static size_t nseen;
-static eddy_timer_t outer, timeout0;
-static eddy_check_t immediate;
+static eddy_timeout_t outer, timeout0;
+static eddy_immediate_t immediate;
 
 /* console.log, and remember the line to compare at the end. */
 static void log_line(const char *line) {
@@ -96,27 +96,26 @@ static void on_tick1(eddy_loop_t *loop, void *arg) {
   eddy_next_tick(loop, log_task, "nextTick 3 (from nextTick 1)");
 }
 
-static void on_immediate(eddy_check_t *check) {
+static void on_immediate(eddy_immediate_t *im) {
+  (void)im;
   log_line("setImmediate");
-  eddy_close(&check->handle, NULL);
 }
 
-static void on_timeout0(eddy_timer_t *timer) {
+static void on_timeout0(eddy_timeout_t *t) {
+  (void)t;
   log_line("setTimeout 0");
-  eddy_close(&timer->handle, NULL);
 }
 
-static void on_outer(eddy_timer_t *timer) {
-  eddy_loop_t *loop = timer->handle.loop;
+static void on_outer(eddy_timeout_t *t) {
+  eddy_loop_t *loop = t->loop;
 
   log_line("timer: start");
-  eddy_timer_start(&timeout0, on_timeout0, 0, 0);
-  eddy_check_start(&immediate, on_immediate);
+  eddy_set_timeout(loop, &timeout0, on_timeout0, 0);
+  eddy_set_immediate(loop, &immediate, on_immediate);
   eddy_queue_microtask(loop, on_microtask1, NULL);
   eddy_next_tick(loop, on_tick1, NULL);
   eddy_next_tick(loop, log_task, "nextTick 2");
   log_line("timer: end");
-  eddy_close(&timer->handle, NULL);
 }
 
 int main(void) {
@@ -124,10 +123,8 @@ int main(void) {
   size_t i;
   int ok;
 
-  if (eddy_loop_init(&loop) != 0 || eddy_timer_init(&loop, &outer) != 0 ||
-      eddy_timer_init(&loop, &timeout0) != 0 ||
-      eddy_check_init(&loop, &immediate) != 0 ||
-      eddy_timer_start(&outer, on_outer, 0, 0) != 0)
+  if (eddy_loop_init(&loop) != 0 ||
+      eddy_set_timeout(&loop, &outer, on_outer, 0) != 0)
     return 1;
   eddy_run(&loop, EDDY_RUN_DEFAULT);
   ok = eddy_loop_close(&loop) == 0 && nseen == EXPECTED;

@@ -107,6 +107,63 @@ static void test_scenario06_waves(void **state) {
   test_assert_loop_clean(&loop);
 }
 
+/* Scenario 06 with one thread, line by line where Node's output does not
+ * depend on timing: five equal PBKDF2 jobs end in the order they were
+ * queued, "job k done #k", each a job-length after the one before (the
+ * times after " at" vary; the order does not). */
+static struct test_log wave_log;
+static int wave_done;
+
+static void wave_line(eddy_crypto_req_t *req, int status) {
+  assert_int_equal(status, 0);
+  test_log_printf(&wave_log, "job %d done #%d\n", (int)(intptr_t)req->req.data,
+                  ++wave_done);
+}
+
+static void test_scenario06_lines(void **state) {
+  static eddy_crypto_req_t reqs[WAVE_JOBS];
+  static uint8_t keys[WAVE_JOBS][64];
+  char expected[4096], node[4096];
+  size_t n = 0;
+  const char *line;
+  eddy_loop_t loop;
+  int k;
+
+  (void)state;
+  if (expected_size != 1)
+    skip();
+  memset(&wave_log, 0, sizeof(wave_log));
+  wave_done = 0;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  for (k = 0; k < WAVE_JOBS; k++) {
+    reqs[k].req.data = (void *)(intptr_t)(k + 1);
+    assert_int_equal(eddy_queue_pbkdf2(&loop, &reqs[k], EDDY_HASH_SHA512,
+                                       "secret", 6, "salt", 4, 20000, keys[k],
+                                       sizeof(keys[k]), wave_line),
+                     0);
+  }
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  /* Node's pool=1 block, each job line cut before " at". */
+  test_read_scenario("06_threadpool_pbkdf2.out", expected, sizeof(expected));
+  line = strstr(expected, "UV_THREADPOOL_SIZE=1");
+  assert_non_null(line);
+  line = strchr(line, '\n') + 1;
+  assert_true(strncmp(line, "pool=1 ", 7) == 0);
+  for (line = strchr(line, '\n') + 1; strncmp(line, "job ", 4) == 0;
+       line = strchr(line, '\n') + 1) {
+    size_t len = (size_t)(strstr(line, " at ") - line);
+
+    memcpy(node + n, line, len);
+    n += len;
+    node[n++] = '\n';
+  }
+  node[n] = '\0';
+  assert_int_equal(n > 0, 1);
+  wave_log.buf[wave_log.len] = '\0';
+  assert_string_equal(wave_log.buf, node);
+  test_assert_loop_clean(&loop);
+}
+
 /* Scenario 10 with one thread: jobs finish strictly in submission order,
  * whatever their sizes. Compared with Node's pool=1 output. */
 static const uint32_t fifo_iters[] = {200000, 1000, 100000, 10, 50000};
@@ -165,6 +222,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_size_from_env),
       cmocka_unit_test(test_size_jobs_run_at_once),
       cmocka_unit_test(test_scenario06_waves),
+      cmocka_unit_test(test_scenario06_lines),
       cmocka_unit_test(test_scenario10_fifo),
   };
 
