@@ -528,6 +528,52 @@ static void test_write_to_gone_peer_is_epipe(void **state) {
   test_teardown_loop(&loop);
 }
 
+/* A pipe handle that stopped reading gives its descriptor back: a second
+ * handle on the same fd may read from it. */
+static int second_reads;
+static char second_buf[16];
+
+static void second_alloc(eddy_handle_t *h, size_t size, eddy_buf_t *buf) {
+  (void)h;
+  (void)size;
+  *buf = eddy_buf_init(second_buf, sizeof(second_buf));
+}
+
+static void second_read(eddy_stream_t *s, ssize_t n, const eddy_buf_t *buf) {
+  (void)buf;
+  if (n > 0) {
+    second_reads++;
+    eddy_read_stop(s);
+  }
+}
+
+static void test_second_handle_after_read_stop(void **state) {
+  eddy_loop_t loop;
+  eddy_pipe_t first, second;
+  int fds[2];
+
+  (void)state;
+  assert_int_equal(pipe(fds), 0);
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_pipe_init(&loop, &first, 0), 0);
+  assert_int_equal(eddy_pipe_init(&loop, &second, 0), 0);
+  assert_int_equal(eddy_pipe_open(&first, fds[0]), 0);
+  /* The same descriptor in both: at teardown the second close of it fails
+   * quietly (EBADF; nothing opens a descriptor in between). */
+  assert_int_equal(eddy_pipe_open(&second, fds[0]), 0);
+  assert_int_equal(eddy_read_start(&first.stream, second_alloc, second_read),
+                   0);
+  assert_int_equal(eddy_read_stop(&first.stream), 0);
+  assert_int_equal(eddy_read_start(&second.stream, second_alloc, second_read),
+                   0);
+  assert_int_equal(write(fds[1], "hi", 2), 2);
+  second_reads = 0;
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(second_reads, 1);
+  test_teardown_loop(&loop);
+  close(fds[1]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_path_listen_connect),
@@ -538,6 +584,7 @@ int main(void) {
       cmocka_unit_test(test_ipc_pass_tcp_connection),
       cmocka_unit_test(test_write_to_gone_peer_is_epipe),
       cmocka_unit_test(test_random_ops_against_model),
+      cmocka_unit_test(test_second_handle_after_read_stop),
   };
   return cmocka_run_group_tests(tests, setup_dir, remove_dir);
 }

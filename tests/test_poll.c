@@ -213,6 +213,55 @@ static void test_unref(void **state) {
   close(fds[1]);
 }
 
+/* A stopped poll handle gives its descriptor back: a second handle on the
+ * same fd may start (and gets the events) while the first is stopped; the
+ * first cannot start again until the second stops. */
+static int shared_calls;
+static void shared_readable(eddy_poll_t *p, int status, int events) {
+  assert_int_equal(status, 0);
+  assert_true(events & EDDY_READABLE);
+  shared_calls++;
+  eddy_poll_stop(p);
+}
+
+static void unexpected(eddy_poll_t *p, int status, int events) {
+  (void)p;
+  (void)status;
+  (void)events;
+  fail();
+}
+
+static void test_stopped_handle_frees_the_fd(void **state) {
+  eddy_loop_t loop;
+  eddy_poll_t a, b;
+  int fds[2];
+
+  (void)state;
+  assert_int_equal(pipe(fds), 0);
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_poll_init(&loop, &a, fds[0]), 0);
+  assert_int_equal(eddy_poll_init(&loop, &b, fds[0]), 0);
+  assert_int_equal(eddy_poll_start(&a, EDDY_READABLE, unexpected), 0);
+  assert_int_equal(eddy_poll_start(&b, EDDY_READABLE, unexpected),
+                   EDDY_EEXIST);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_NOWAIT), 1);
+  assert_int_equal(eddy_poll_stop(&a), 0);
+  assert_int_equal(eddy_poll_start(&b, EDDY_READABLE, shared_readable), 0);
+  assert_int_equal(eddy_poll_start(&a, EDDY_READABLE, unexpected),
+                   EDDY_EEXIST);
+  assert_int_equal(write(fds[1], "x", 1), 1);
+  shared_calls = 0;
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(shared_calls, 1);
+  /* b stopped itself: a may have the fd back. */
+  assert_int_equal(eddy_poll_start(&a, EDDY_READABLE, shared_readable), 0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(shared_calls, 2);
+  test_teardown_loop(&loop);
+  close(fds[0]);
+  close(fds[1]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_readable_and_writable),
@@ -222,6 +271,7 @@ int main(void) {
       cmocka_unit_test(test_close_in_callback_and_fd_reuse),
       cmocka_unit_test(test_fd_closed_behind_back),
       cmocka_unit_test(test_unref),
+      cmocka_unit_test(test_stopped_handle_frees_the_fd),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

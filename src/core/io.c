@@ -102,9 +102,16 @@ int eddy__io_start(eddy_loop_t *loop, eddy_io_t *io, unsigned events) {
   return 0;
 }
 
+/* A watcher that wants nothing gives its descriptor back at once, so that
+ * another watcher may take it (two poll handles on one fd, one stopped);
+ * the backend hears of it with the other changes. */
 void eddy__io_stop(eddy_loop_t *loop, eddy_io_t *io, unsigned events) {
   io->events &= ~events;
   eddy__io_mark_changed(loop, io);
+  if (io->events == 0 && io->fd >= 0 &&
+      (unsigned)io->fd < loop->priv.io.nwatchers &&
+      loop->priv.io.watchers[io->fd] == io)
+    loop->priv.io.watchers[io->fd] = NULL;
 }
 
 /* Events of fd that the running dispatch has yet to deliver are dropped. */
@@ -117,12 +124,18 @@ static void eddy__io_unfire(eddy_loop_t *loop, int fd) {
 }
 
 void eddy__io_close(eddy_loop_t *loop, eddy_io_t *io) {
+  int owner = io->fd >= 0 && (unsigned)io->fd < loop->priv.io.nwatchers &&
+              loop->priv.io.watchers[io->fd] == io;
+
   eddy__queue_remove(&io->change_node);
   eddy__queue_remove(&io->pending_node);
-  if (io->fd >= 0 && (unsigned)io->fd < loop->priv.io.nwatchers &&
-      loop->priv.io.watchers[io->fd] == io) {
+  /* A stopped watcher gave its slot back but the kernel may still watch
+   * the fd for it: no other watcher has been told to the backend since
+   * (that change would come after this one's), so forgetting is safe. */
+  if (owner || io->registered != 0)
     loop->priv.io.backend->forget(loop->priv.io.backend_state, io->fd,
                                   io->registered);
+  if (owner) {
     eddy__io_unfire(loop, io->fd);
     loop->priv.io.watchers[io->fd] = NULL;
   }
