@@ -484,6 +484,21 @@ static void test_before_exit(void **state) {
   assert_int_equal(before_exit_calls, 2);
 }
 
+/* eddy_loop_init leaves the caller's data alone, as handle init does; 0
+ * has a message and a name of its own. */
+static void test_init_keeps_data_and_success_message(void **state) {
+  eddy_loop_t loop;
+  int mine;
+
+  (void)state;
+  loop.data = &mine;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_ptr_equal(loop.data, &mine);
+  assert_string_equal(eddy_strerror(0), "success");
+  assert_string_equal(eddy_err_name(0), "OK");
+  test_assert_loop_clean(&loop);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_init_close_empty),
@@ -503,6 +518,7 @@ int main(void) {
       cmocka_unit_test(test_backend_from_environment),
       cmocka_unit_test(test_type_names),
       cmocka_unit_test(test_before_exit),
+      cmocka_unit_test(test_init_keeps_data_and_success_message),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -109,13 +109,13 @@ enum {
   EDDY_EOF = -4095
 };
 
-/* The symbolic name of an error code ("ENOENT", "EOF", "EAI_NONAME"). Returns
- * "UNKNOWN" for a code eddy does not know. The string is static; this is
+/* The symbolic name of an error code ("ENOENT", "EOF", "EAI_NONAME"; "OK"
+ * for 0). Returns "UNKNOWN" for a code eddy does not know. The string is static; this is
  * safe from any thread. */
 EDDY_EXTERN const char *eddy_err_name(int err);
 
-/* A short human-readable message for an error code. Returns
- * "unknown error" for a code eddy does not know. The string is static;
+/* A short human-readable message for an error code ("success" for 0).
+ * Returns "unknown error" for a code eddy does not know. The string is static;
  * this is safe from any thread. */
 EDDY_EXTERN const char *eddy_strerror(int err);
 

@@ -17,6 +17,8 @@ const char *eddy_err_name(int err) {
     return "EMAXBUFFER";
   case EDDY_EOF:
     return "EOF";
+  case 0:
+    return "OK";
   default:
     return "UNKNOWN";
   }
@@ -38,6 +40,8 @@ const char *eddy_strerror(int err) {
     return "maximum buffer size exceeded";
   case EDDY_EOF:
     return "end of file";
+  case 0:
+    return "success";
   default:
     return "unknown error";
   }

@@ -42,7 +42,8 @@ static void eddy__forget_default_loop(eddy_loop_t *loop) {
 int eddy_loop_init(eddy_loop_t *loop) {
   int err;
 
-  memset(loop, 0, sizeof(*loop));
+  /* data is the caller's: set before init, it stays. */
+  memset(&loop->priv, 0, sizeof(loop->priv));
   eddy__queue_init(&loop->priv.core.handles);
   eddy__queue_init(&loop->priv.core.closing);
   eddy__queue_init(&loop->priv.core.parts);
