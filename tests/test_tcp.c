@@ -420,6 +420,47 @@ static void test_peer_reset(void **state) {
   test_assert_loop_clean(&loop);
 }
 
+/* After a read error the stream stops reading and is neither readable nor
+ * writable, as after EOF: no EOF or other read follows, and the loop ends
+ * without the program closing the stream (the test closes it after). */
+static int reads_after_error;
+static void error_read(eddy_stream_t *s, ssize_t nread, const eddy_buf_t *buf) {
+  (void)buf;
+  if (nread == 0)
+    return;
+  if (ps.read_error != 0) {
+    reads_after_error++;
+    return;
+  }
+  ps.read_error = (int)nread;
+  assert_false(eddy_is_readable(s));
+  assert_false(eddy_is_writable(s));
+  assert_false(eddy_is_active(&s->handle));
+  assert_int_equal(eddy_read_start(s, alloc_static, error_read),
+                   EDDY_ENOTCONN);
+}
+
+static void error_on_ready(void) {
+  assert_int_equal(eddy_read_start(&ps.client.stream, alloc_static,
+                                   error_read),
+                   0);
+  assert_int_equal(eddy_tcp_close_reset(&ps.conn, NULL), 0);
+}
+
+static void test_read_error_ends_reading(void **state) {
+  eddy_loop_t loop;
+
+  (void)state;
+  reads_after_error = 0;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  pair_start(&loop, error_on_ready);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(ps.read_error, EDDY_ECONNRESET);
+  assert_int_equal(reads_after_error, 0);
+  eddy_close(&ps.client.stream.handle, NULL);
+  test_assert_loop_clean(&loop);
+}
+
 /* Closing a stream inside its own read callback: no further callbacks
  * (the peer's EOF is never reported), and the close callback runs. */
 static void close_in_read(eddy_stream_t *s, ssize_t nread,
@@ -902,6 +943,7 @@ int main(void) {
       cmocka_unit_test(test_ipv6_loopback),
       cmocka_unit_test(test_64mib_slow_reader),
       cmocka_unit_test(test_peer_reset),
+      cmocka_unit_test(test_read_error_ends_reading),
       cmocka_unit_test(test_close_inside_read_cb),
       cmocka_unit_test(test_close_cancels_writes_in_order),
       cmocka_unit_test(test_random_ops_against_model),

@@ -353,8 +353,10 @@ static ssize_t eddy__stream_read_once(eddy_stream_t *s, eddy_buf_t *buf) {
   return n == -1 ? -errno : n;
 }
 
-static void eddy__stream_eof(eddy_stream_t *s) {
-  s->priv.flags &= ~(EDDY__STREAM_READING | EDDY__STREAM_READABLE);
+/* The end of reading: at EOF the stream is no longer readable; after a
+ * read error (a reset peer), not writable either, as in libuv. */
+static void eddy__stream_read_end(eddy_stream_t *s, unsigned lost) {
+  s->priv.flags &= ~(EDDY__STREAM_READING | lost);
   eddy__io_stop(s->handle.loop, &s->priv.io,
                 EDDY__IO_READ | EDDY__IO_RDHUP);
   eddy__stream_update_active(s);
@@ -385,11 +387,15 @@ static void eddy__stream_read(eddy_stream_t *s, unsigned events) {
       return;
     }
     if (n == 0) {
-      eddy__stream_eof(s);
+      eddy__stream_read_end(s, EDDY__STREAM_READABLE);
       s->priv.read_cb(s, EDDY_EOF, &buf);
       eddy__after_callback(loop);
       return;
     }
+    /* Descriptors lost to a short control buffer (ENOBUFS) leave the
+     * stream usable; any other error ends it. */
+    if (n < 0 && n != EDDY_ENOBUFS)
+      eddy__stream_read_end(s, EDDY__STREAM_READABLE | EDDY__STREAM_WRITABLE);
     s->priv.read_cb(s, n, &buf);
     eddy__after_callback(loop);
     if (n < 0 || ((size_t)n < buf.len && !(events & EDDY__IO_RDHUP)))
