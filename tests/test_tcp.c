@@ -937,6 +937,62 @@ static void test_scenario08_close_order(void **state) {
   test_teardown_loop(&loop);
 }
 
+/* Writes queued while a connect is in progress, when the connect fails:
+ * the connect callback gets the error, then each write ECANCELED, in order
+ * (the connect's error is the connect's). */
+static int failed_order[3], failed_status[3], failed_n;
+
+static void failed_connect(eddy_connect_t *req, int status) {
+  (void)req;
+  failed_order[failed_n] = 0;
+  failed_status[failed_n++] = status;
+}
+
+static void failed_write(eddy_write_t *req, int status) {
+  failed_order[failed_n] = (int)(intptr_t)req->req.data;
+  failed_status[failed_n++] = status;
+  if (failed_n == 3)
+    eddy_close(&req->handle->handle, NULL);
+}
+
+static void test_writes_cancelled_when_connect_fails(void **state) {
+  eddy_loop_t loop;
+  eddy_tcp_t tcp;
+  eddy_connect_t creq;
+  eddy_write_t w1, w2;
+  eddy_buf_t buf = eddy_buf_init("x", 1);
+  struct sockaddr_in addr = test_loopback4(0);
+  socklen_t alen = sizeof(addr);
+  int holder = socket(AF_INET, SOCK_STREAM, 0);
+
+  (void)state;
+  /* A bound socket that never listens: connects to its port are refused. */
+  assert_true(holder >= 0);
+  assert_int_equal(bind(holder, (struct sockaddr *)&addr, sizeof(addr)), 0);
+  assert_int_equal(getsockname(holder, (struct sockaddr *)&addr, &alen), 0);
+  failed_n = 0;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_tcp_init(&loop, &tcp), 0);
+  assert_int_equal(eddy_tcp_connect(&creq, &tcp, (struct sockaddr *)&addr,
+                                    failed_connect),
+                   0);
+  w1.req.data = (void *)1;
+  w2.req.data = (void *)2;
+  assert_int_equal(eddy_write(&w1, &tcp.stream, &buf, 1, failed_write), 0);
+  assert_int_equal(eddy_write(&w2, &tcp.stream, &buf, 1, failed_write), 0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(failed_n, 3);
+  assert_int_equal(failed_order[0], 0);
+  assert_int_equal(failed_status[0], EDDY_ECONNREFUSED);
+  assert_int_equal(failed_order[1], 1);
+  assert_int_equal(failed_status[1], EDDY_ECANCELED);
+  assert_int_equal(failed_order[2], 2);
+  assert_int_equal(failed_status[2], EDDY_ECANCELED);
+  assert_int_equal(eddy_stream_get_write_queue_size(&tcp.stream), 0);
+  test_assert_loop_clean(&loop);
+  close(holder);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_echo_round_trip),
@@ -944,6 +1000,7 @@ int main(void) {
       cmocka_unit_test(test_64mib_slow_reader),
       cmocka_unit_test(test_peer_reset),
       cmocka_unit_test(test_read_error_ends_reading),
+      cmocka_unit_test(test_writes_cancelled_when_connect_fails),
       cmocka_unit_test(test_close_inside_read_cb),
       cmocka_unit_test(test_close_cancels_writes_in_order),
       cmocka_unit_test(test_random_ops_against_model),

@@ -253,6 +253,12 @@ void eddy__stream_connect(eddy_stream_t *s, eddy_connect_t *req, int err,
   eddy__io_feed(loop, &s->priv.io);
 }
 
+static void eddy__write_finish(eddy_stream_t *s, eddy_write_t *req, int err);
+static void eddy__stream_write_callbacks(eddy_stream_t *s, int on_close);
+
+/* A connect ended: on success the stream is readable and writable; on
+ * failure the connect callback has the error, and the writes queued behind
+ * the connect end after it with ECANCELED (as libuv does). */
 static void eddy__stream_connect_done(eddy_stream_t *s) {
   eddy_connect_t *req = s->priv.connect_req;
   int err = s->priv.delayed_error;
@@ -269,6 +275,11 @@ static void eddy__stream_connect_done(eddy_stream_t *s) {
   s->priv.connect_req = NULL;
   if (err == 0)
     s->priv.flags |= EDDY__STREAM_READABLE | EDDY__STREAM_WRITABLE;
+  else
+    while (!eddy__queue_empty(&s->priv.write_queue))
+      eddy__write_finish(s, eddy__container_of(s->priv.write_queue.next,
+                                               eddy_write_t, priv.node),
+                         EDDY_ECANCELED);
   if (eddy__queue_empty(&s->priv.write_queue))
     eddy__io_stop(s->handle.loop, &s->priv.io, EDDY__IO_WRITE);
   eddy__req_unregister(s->handle.loop);
@@ -276,6 +287,8 @@ static void eddy__stream_connect_done(eddy_stream_t *s) {
     req->priv.cb(req, err);
     eddy__after_callback(s->handle.loop);
   }
+  if (err != 0 && !eddy__stream_closing(s))
+    eddy__stream_write_callbacks(s, 0);
 }
 
 /* ---- reading ----------------------------------------------------------- */
