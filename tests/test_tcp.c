@@ -993,6 +993,78 @@ static void test_writes_cancelled_when_connect_fails(void **state) {
   close(holder);
 }
 
+/* eddy_tcp_open finds out what the socket is: unconnected (connect
+ * works), listening (neither readable nor writable; eddy_listen goes on),
+ * or connected (readable and writable). */
+static int open_connected_status = 1;
+
+static void closed_free(eddy_handle_t *h) {
+  free(h->data);
+}
+
+static void open_connected(eddy_connect_t *req, int status) {
+  open_connected_status = status;
+  eddy_close(&req->handle->handle, NULL);
+}
+
+static int open_accepted;
+
+/* Takes the peer's and the client's connections, then stops listening. */
+static void open_accept(eddy_stream_t *server, int status) {
+  eddy_tcp_t *conn = malloc(sizeof(*conn));
+
+  assert_int_equal(status, 0);
+  assert_non_null(conn);
+  assert_int_equal(eddy_tcp_init(server->handle.loop, conn), 0);
+  assert_int_equal(eddy_accept(server, &conn->stream), 0);
+  conn->stream.handle.data = conn;
+  eddy_close(&conn->stream.handle, closed_free);
+  if (++open_accepted == 2)
+    eddy_close(&server->handle, NULL);
+}
+
+static void test_open_finds_socket_state(void **state) {
+  eddy_loop_t loop;
+  eddy_tcp_t server, client, connected;
+  eddy_connect_t req;
+  struct sockaddr_in addr = test_loopback4(0);
+  socklen_t alen = sizeof(addr);
+  int lfd = socket(AF_INET, SOCK_STREAM, 0);
+  int cfd = socket(AF_INET, SOCK_STREAM, 0);
+  int peer = socket(AF_INET, SOCK_STREAM, 0);
+
+  (void)state;
+  assert_true(lfd >= 0 && cfd >= 0 && peer >= 0);
+  open_accepted = 0;
+  assert_int_equal(bind(lfd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+  assert_int_equal(getsockname(lfd, (struct sockaddr *)&addr, &alen), 0);
+  assert_int_equal(listen(lfd, 8), 0);
+  assert_int_equal(connect(peer, (struct sockaddr *)&addr, sizeof(addr)), 0);
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  /* Listening: */
+  assert_int_equal(eddy_tcp_init(&loop, &server), 0);
+  assert_int_equal(eddy_tcp_open(&server, lfd), 0);
+  assert_false(eddy_is_readable(&server.stream));
+  assert_false(eddy_is_writable(&server.stream));
+  assert_int_equal(eddy_listen(&server.stream, 8, open_accept), 0);
+  /* Connected (the peer of a connection the listener queued): */
+  assert_int_equal(eddy_tcp_init(&loop, &connected), 0);
+  assert_int_equal(eddy_tcp_open(&connected, peer), 0);
+  assert_true(eddy_is_readable(&connected.stream));
+  assert_true(eddy_is_writable(&connected.stream));
+  eddy_close(&connected.stream.handle, NULL);
+  /* Unconnected: connect goes ahead (was EISCONN). */
+  assert_int_equal(eddy_tcp_init(&loop, &client), 0);
+  assert_int_equal(eddy_tcp_open(&client, cfd), 0);
+  assert_false(eddy_is_readable(&client.stream));
+  assert_int_equal(eddy_tcp_connect(&req, &client, (struct sockaddr *)&addr,
+                                    open_connected),
+                   0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(open_connected_status, 0);
+  test_assert_loop_clean(&loop);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_echo_round_trip),
@@ -1001,6 +1073,7 @@ int main(void) {
       cmocka_unit_test(test_peer_reset),
       cmocka_unit_test(test_read_error_ends_reading),
       cmocka_unit_test(test_writes_cancelled_when_connect_fails),
+      cmocka_unit_test(test_open_finds_socket_state),
       cmocka_unit_test(test_close_inside_read_cb),
       cmocka_unit_test(test_close_cancels_writes_in_order),
       cmocka_unit_test(test_random_ops_against_model),

@@ -38,13 +38,15 @@ int eddy_pipe_open(eddy_pipe_t *pipe, int fd) {
   if ((err = eddy__set_nonblock(fd, 1)) != 0)
     return err;
   eddy__set_cloexec(fd, 1);
-  if (S_ISSOCK(st.st_mode))
-    flags |= EDDY__STREAM_SOCKET;
   mode &= O_ACCMODE;
-  if (mode == O_RDONLY || mode == O_RDWR)
-    flags |= EDDY__STREAM_READABLE;
-  if (mode == O_WRONLY || mode == O_RDWR)
-    flags |= EDDY__STREAM_WRITABLE;
+  if (S_ISSOCK(st.st_mode)) {
+    flags = eddy__stream_socket_state(fd);
+  } else {
+    if (mode == O_RDONLY || mode == O_RDWR)
+      flags |= EDDY__STREAM_READABLE;
+    if (mode == O_WRONLY || mode == O_RDWR)
+      flags |= EDDY__STREAM_WRITABLE;
+  }
   return eddy__stream_open(&pipe->stream, fd, flags);
 }
 

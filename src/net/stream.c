@@ -81,6 +81,20 @@ void eddy__stream_init(eddy_loop_t *loop, eddy_stream_t *s,
   s->write_queue_size = 0;
 }
 
+unsigned eddy__stream_socket_state(int fd) {
+  struct sockaddr_storage peer;
+  socklen_t len = sizeof(peer);
+  int listening = 0;
+  socklen_t optlen = sizeof(listening);
+
+  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) == 0 &&
+      listening)
+    return EDDY__STREAM_SOCKET;
+  if (getpeername(fd, (struct sockaddr *)&peer, &len) == 0)
+    return EDDY__STREAM_SOCKET | EDDY__STREAM_READABLE | EDDY__STREAM_WRITABLE;
+  return EDDY__STREAM_SOCKET;
+}
+
 int eddy__stream_open(eddy_stream_t *s, int fd, unsigned flags) {
   if (s->priv.io.fd != -1)
     return EDDY_EBUSY;

@@ -21,6 +21,10 @@ void eddy__stream_init(eddy_loop_t *loop, eddy_stream_t *s,
                        eddy_handle_type type);
 /* Give the stream its descriptor; flags: EDDY__STREAM_* it starts with. */
 int eddy__stream_open(eddy_stream_t *s, int fd, unsigned flags);
+/* The EDDY__STREAM_* flags an adopted socket starts with, from its real
+ * state: connected (readable and writable), or listening or unconnected
+ * (neither). */
+unsigned eddy__stream_socket_state(int fd);
 /* listen(2) on the stream's descriptor and start accepting. */
 int eddy__stream_listen(eddy_stream_t *s, int backlog, eddy_connection_cb cb);
 /* Track a connect(2) that returned err (0, -EINPROGRESS or an error). */

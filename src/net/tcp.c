@@ -99,11 +99,9 @@ int eddy_tcp_open(eddy_tcp_t *tcp, int fd) {
   if ((err = eddy__set_nonblock(fd, 1)) != 0)
     return err;
   eddy__set_cloexec(fd, 1);
-  /* An adopted socket may be connected already; if not, reads and writes
-   * fail with the kernel's ENOTCONN. */
-  return eddy__stream_open(&tcp->stream, fd,
-                           EDDY__STREAM_SOCKET | EDDY__STREAM_READABLE |
-                               EDDY__STREAM_WRITABLE);
+  /* An adopted socket is what it is: connected, listening (eddy_listen
+   * goes on from there) or not yet connected (eddy_tcp_connect may). */
+  return eddy__stream_open(&tcp->stream, fd, eddy__stream_socket_state(fd));
 }
 
 int eddy_tcp_bind(eddy_tcp_t *tcp, const struct sockaddr *addr,
