@@ -253,7 +253,7 @@ EDDY_EXTERN int eddy_set_process_title(const char *title);
  * its NUL do not fit, or eddy_setup_args was not called). Any thread. */
 EDDY_EXTERN int eddy_get_process_title(char *buffer, size_t size);
 
-/* --- clocks ---------------------------------------------------------------- */
+/* --- clocks ------------------------------------------------------------ */
 
 /* The clocks eddy_clock_gettime reads (libuv's uv_clock_id). */
 typedef enum {
