@@ -478,6 +478,71 @@ EDDY_EXTERN int eddy_fs_append_file(eddy_loop_t *loop, eddy_fs_t *req,
  * turns it back into eddy's code. Any thread that owns the request. */
 EDDY_EXTERN int eddy_fs_get_system_error(const eddy_fs_t *req);
 
+/* ---- trees: mkdir -p, rm -r, cp -r ------------------------------------ */
+
+/* Node's fs.mkdir(path, { recursive: true }): make path and every missing
+ * parent, each with mode (the umask applies). A directory that is there
+ * already is no error. req->ptr: the shallowest directory it made, as a
+ * prefix of path without trailing slashes (malloc'd, freed by cleanup),
+ * or NULL when every directory existed (Node's undefined). result 0.
+ * Errors: EDDY_EINVAL (path NULL or empty), EDDY_EEXIST (path is a file),
+ * EDDY_ENOTDIR (a parent is a file), EDDY_EACCES, EDDY_ENAMETOOLONG,
+ * EDDY_ENOMEM, ... */
+EDDY_EXTERN int eddy_fs_mkdir_recursive(eddy_loop_t *loop, eddy_fs_t *req,
+                                        const char *path, int mode,
+                                        eddy_fs_cb cb);
+
+/* eddy_fs_rm flags (Node's fs.rm options). */
+enum {
+  EDDY_FS_RM_RECURSIVE = 1, /* a directory goes with everything in it */
+  EDDY_FS_RM_FORCE = 2      /* a path that does not exist is no error */
+};
+
+/* Node's fs.rm: remove path. A file, a symbolic link (never what it
+ * points to), a FIFO or a socket is unlinked; a directory only with
+ * EDDY_FS_RM_RECURSIVE, and then with everything under it, links
+ * removed and not followed. The whole tree is one pool job. Entries that
+ * vanish meanwhile are no error; a directory that keeps filling up while
+ * it is emptied fails with EDDY_ENOTEMPTY after three passes (Node's
+ * maxRetries are not offered). result 0. Errors: EDDY_EINVAL (path NULL
+ * or empty, unknown flags), EDDY_ENOENT (without FORCE), EDDY_EISDIR (a
+ * directory without RECURSIVE: Node's ERR_FS_EISDIR), EDDY_EACCES,
+ * EDDY_EPERM, EDDY_EMFILE (a tree deeper than the free descriptors), ... */
+EDDY_EXTERN int eddy_fs_rm(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
+                           int flags, eddy_fs_cb cb);
+
+/* eddy_fs_cp flags (Node's fs.cp options; all off with 0). */
+enum {
+  EDDY_FS_CP_RECURSIVE = 1,     /* copy directories, with their contents */
+  EDDY_FS_CP_FORCE = 2,         /* replace files and links that exist
+                                   (Node's default force: true) */
+  EDDY_FS_CP_ERROR_ON_EXIST = 4, /* without FORCE: EDDY_EEXIST for an
+                                    existing file, rather than skip it */
+  EDDY_FS_CP_DEREFERENCE = 8,   /* follow symbolic links, copy targets */
+  EDDY_FS_CP_VERBATIM_SYMLINKS = 16, /* keep relative link targets as they
+                                        are (see below) */
+  EDDY_FS_CP_PRESERVE_TIMESTAMPS = 32 /* files keep atime and mtime */
+};
+
+/* Node's fs.cp: copy src to dest, a whole tree with EDDY_FS_CP_RECURSIVE.
+ * Files are copied as eddy_fs_copyfile copies them (mode included);
+ * directories are created (or merged into when dest has one already) and
+ * then get src's mode; symbolic links are copied as links, unless
+ * EDDY_FS_CP_DEREFERENCE. A relative link target is made absolute against
+ * the link's directory, as Node does, unless _VERBATIM_SYMLINKS. An
+ * existing file or link in dest is replaced with _FORCE, is an
+ * EDDY_EEXIST with _ERROR_ON_EXIST, and is left as it is otherwise. A
+ * missing parent of dest is created. The whole copy is one pool job; it
+ * stops at the first error, leaving what it copied. result 0. Errors:
+ * EDDY_EINVAL (NULL or empty path, unknown flags, src and dest the same
+ * file, dest inside the directory src, or src a socket, FIFO or device:
+ * Node's ERR_FS_CP_EINVAL, _FIFO_PIPE, _SOCKET, _UNKNOWN), EDDY_EISDIR (a
+ * directory without RECURSIVE, or a file onto a directory), EDDY_ENOTDIR
+ * (a directory onto a file), EDDY_EEXIST, EDDY_ENOENT, EDDY_EACCES,
+ * EDDY_ENAMETOOLONG, ... */
+EDDY_EXTERN int eddy_fs_cp(eddy_loop_t *loop, eddy_fs_t *req, const char *src,
+                           const char *dest, int flags, eddy_fs_cb cb);
+
 #ifdef __cplusplus
 }
 #endif

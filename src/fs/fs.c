@@ -478,6 +478,9 @@ static const eddy__fs_op eddy__fs_ops[] = {
     [EDDY_FS_LUTIME] = eddy__fs_do_lutime,
     [EDDY_FS_MKSTEMP] = eddy__fs_do_mkstemp,
     [EDDY_FS_STATFS] = eddy__fs_do_statfs,
+    [EDDY_FS_MKDIR_RECURSIVE] = eddy__fs_do_mkdir_recursive,
+    [EDDY_FS_RM] = eddy__fs_do_rm,
+    [EDDY_FS_CP] = eddy__fs_do_cp,
 };
 
 static ssize_t eddy__fs_run(eddy_fs_t *req) {

@@ -79,6 +79,21 @@ ssize_t eddy__fs_do_lutime(eddy_fs_t *req);
 ssize_t eddy__fs_do_mkstemp(eddy_fs_t *req);
 ssize_t eddy__fs_do_statfs(eddy_fs_t *req);
 
+/* fs_tree.c: recursive mkdir and rm; fs_cp.c: copying trees. */
+ssize_t eddy__fs_do_mkdir_recursive(eddy_fs_t *req);
+ssize_t eddy__fs_do_rm(eddy_fs_t *req);
+ssize_t eddy__fs_do_cp(eddy_fs_t *req);
+
+/* mkdir -p on p (which it may change: trailing slashes are cut), each new
+ * directory with mode. *first is the length of the prefix of p that is
+ * the shallowest directory it made, 0 if it made none. Returns 0 or a
+ * negative error (EDDY_EEXIST, EDDY_ENOTDIR, ...). */
+int eddy__fs_mkdirp(char *p, int mode, size_t *first);
+
+/* copyfile from path to new_path with EDDY_FS_COPYFILE_* flags: the
+ * operation behind eddy_fs_copyfile, for fs_cp.c's files. */
+ssize_t eddy__fs_copy_path(const char *path, const char *new_path, int flags);
+
 /* Cleanup of a finished scandir request's entries; of the first n names
  * a readdir stored in dir. */
 void eddy__fs_free_scandir(eddy_fs_t *req);
