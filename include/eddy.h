@@ -20,6 +20,7 @@
 #include "eddy/tick.h"
 #include "eddy/work.h"
 #include "eddy/fs.h"
+#include "eddy/fs_stream.h"
 #include "eddy/dns.h"
 #include "eddy/crypto.h"
 #include "eddy/http_parser.h"
