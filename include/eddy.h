@@ -21,6 +21,7 @@
 #include "eddy/work.h"
 #include "eddy/fs.h"
 #include "eddy/fs_stream.h"
+#include "eddy/fs_poll.h"
 #include "eddy/dns.h"
 #include "eddy/crypto.h"
 #include "eddy/http_parser.h"
