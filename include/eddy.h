@@ -22,6 +22,7 @@
 #include "eddy/fs.h"
 #include "eddy/fs_stream.h"
 #include "eddy/fs_poll.h"
+#include "eddy/fs_event.h"
 #include "eddy/dns.h"
 #include "eddy/crypto.h"
 #include "eddy/http_parser.h"

@@ -41,7 +41,8 @@ typedef struct eddy_handle_s eddy_handle_t;
   XX(NAMED_PIPE, pipe)                                                         \
   XX(UDP, udp)                                                                 \
   XX(PROCESS, process)                                                         \
-  XX(FS_POLL, fs_poll)
+  XX(FS_POLL, fs_poll)                                                         \
+  XX(FS_EVENT, fs_event)
 
 /* Every request type, once, the same way (eddy_req_type_name()). */
 #define EDDY_REQ_TYPE_MAP(XX)                                                  \
