@@ -12,6 +12,7 @@
 #include "eddy/stream.h"
 #include "eddy/tcp.h"
 #include "eddy/pipe.h"
+#include "eddy/tty.h"
 #include "eddy/addr.h"
 #include "eddy/udp.h"
 #include "eddy/process.h"
