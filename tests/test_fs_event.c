@@ -365,8 +365,8 @@ static void test_callbacks_stop_close_start(void **state) {
   assert_int_equal(cb_events[0].calls, 1);
   /* a callback that starts another handle on the same directory */
   memset(&cb_events[1], 0, sizeof(cb_events[1]));
-  assert_int_equal(
-      eddy_fs_event_start(&cb_handles[1], on_event, tp("cbs"), 0), 0);
+  assert_int_equal(eddy_fs_event_start(&cb_handles[1], on_event, tp("cbs"), 0),
+                   0);
   cb_events[1].after = start_new;
   touch(tp("cbs/five"));
   wait_calls(loop, &cb_events[1], 1);

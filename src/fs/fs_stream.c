@@ -551,7 +551,7 @@ static void eddy__ws_on_write(eddy_fs_t *req) {
   ws->priv.state = EDDY__ST_IDLE;
   if (r == 0 && w->priv.left > 0)
     r = EDDY_EIO; /* no progress and no error: do not spin */
-  if (r < 0) { /* an error, or the job cancelled by destroy */
+  if (r < 0) {    /* an error, or the job cancelled by destroy */
     ws->priv.flags |= EDDY__WS_FAILED;
     eddy__ws_settle(ws, w, (int)r);
     return;
