@@ -17,7 +17,8 @@ const struct eddy__handle_ops *const eddy__handle_ops[EDDY_HANDLE_TYPE_MAX] = {
 
 #define EDDY__NAME_ROW(name, lower) [EDDY_##name] = #lower,
 static const char *const eddy__handle_names[EDDY_HANDLE_TYPE_MAX] = {
-    EDDY_HANDLE_TYPE_MAP(EDDY__NAME_ROW)};
+    EDDY_HANDLE_TYPE_MAP(EDDY__NAME_ROW) /* and one that is no handle: */
+        [EDDY_FILE] = "file"};
 static const char *const eddy__req_names[EDDY_REQ_TYPE_MAX] = {
     EDDY_REQ_TYPE_MAP(EDDY__NAME_ROW)};
 #undef EDDY__NAME_ROW

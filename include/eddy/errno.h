@@ -63,6 +63,7 @@ extern "C" {
   X(ENOTEMPTY, "directory not empty")                                   \
   X(ENOTSOCK, "socket operation on non-socket")                         \
   X(ENOTSUP, "operation not supported")                                 \
+  X(ENOTTY, "inappropriate ioctl for device")                           \
   X(EOVERFLOW, "value too large for defined data type")                 \
   X(EPERM, "operation not permitted")                                   \
   X(EPIPE, "broken pipe")                                               \
@@ -118,6 +119,13 @@ EDDY_EXTERN const char *eddy_err_name(int err);
  * Returns "unknown error" for a code eddy does not know. The string is static;
  * this is safe from any thread. */
 EDDY_EXTERN const char *eddy_strerror(int err);
+
+/* An error code from a platform error number (libuv's
+ * uv_translate_sys_error): a positive errno value becomes its negative
+ * (EDDY_ENOENT for ENOENT), and 0 or a value that is already negative
+ * comes back unchanged. For code that calls the system itself and reports
+ * in eddy's terms. Any thread. */
+EDDY_EXTERN int eddy_translate_sys_error(int sys_errno);
 
 #ifdef __cplusplus
 }

@@ -82,8 +82,44 @@ typedef enum {
   EDDY_FS_REALPATH,
   EDDY_FS_ACCESS,
   EDDY_FS_READ_FILE,
-  EDDY_FS_WRITE_FILE
+  EDDY_FS_WRITE_FILE,
+  EDDY_FS_CHOWN,
+  EDDY_FS_FCHOWN,
+  EDDY_FS_LCHOWN,
+  EDDY_FS_LUTIME,
+  EDDY_FS_MKSTEMP,
+  EDDY_FS_STATFS,
+  EDDY_FS_APPEND_FILE,
+  EDDY_FS_MKDIR_RECURSIVE,
+  EDDY_FS_RM,
+  EDDY_FS_CP
 } eddy_fs_type;
+
+/* User and group ids for eddy_fs_chown and its kin; (eddy_uid_t)-1 and
+ * (eddy_gid_t)-1 leave that id as it is. */
+typedef uid_t eddy_uid_t;
+typedef gid_t eddy_gid_t;
+
+/* What statfs(2) reports about the file system holding a path
+ * (eddy_fs_statfs; libuv's uv_statfs_t). Sizes are in blocks of bsize
+ * bytes. */
+typedef struct {
+  uint64_t type;   /* the file system's magic number (Linux f_type) */
+  uint64_t bsize;  /* block size */
+  uint64_t blocks; /* blocks in all */
+  uint64_t bfree;  /* free blocks */
+  uint64_t bavail; /* free blocks an unprivileged user may take */
+  uint64_t files;  /* file nodes in all */
+  uint64_t ffree;  /* free file nodes */
+  uint64_t spare[4];
+} eddy_statfs_t;
+
+/* eddy_fs_utime, _futime and _lutime: a time argument equal to one of
+ * these sets that time to now, or leaves it as it is (libuv's
+ * UV_FS_UTIME_NOW / UV_FS_UTIME_OMIT; so -1 and -2 seconds cannot be set
+ * as times). */
+#define EDDY_FS_UTIME_NOW (-1.0)
+#define EDDY_FS_UTIME_OMIT (-2.0)
 
 typedef struct {
   int64_t sec;
@@ -173,6 +209,8 @@ struct eddy_fs_s {
     size_t done; /* write_file: bytes written */
     double atime;
     double mtime;
+    eddy_uid_t uid; /* chown, fchown, lchown */
+    eddy_gid_t gid;
     const void *data;       /* write_file */
     eddy_dir_t *dir;        /* readdir, closedir */
     const eddy_buf_t *bufs; /* read, write: bufsml, bufs_copy or yours */
@@ -322,8 +360,10 @@ EDDY_EXTERN int eddy_fs_fchmod(eddy_loop_t *loop, eddy_fs_t *req,
 
 /* Set access and modification times, in seconds since the epoch with a
  * fraction (nanosecond resolution where the file system has it), via
- * utimensat(2) / futimens(2). result 0. Errors: EDDY_EINVAL (a time that
- * is NaN or infinite), EDDY_ENOENT, EDDY_EBADF (futime), EDDY_EPERM, ... */
+ * utimensat(2) / futimens(2). EDDY_FS_UTIME_NOW for either time sets it
+ * to the current time, EDDY_FS_UTIME_OMIT leaves it alone. result 0.
+ * Errors: EDDY_EINVAL (a time that is NaN or infinite), EDDY_ENOENT,
+ * EDDY_EBADF (futime), EDDY_EPERM, ... */
 EDDY_EXTERN int eddy_fs_utime(eddy_loop_t *loop, eddy_fs_t *req,
                               const char *path, double atime, double mtime,
                               eddy_fs_cb cb);
@@ -385,6 +425,123 @@ EDDY_EXTERN int eddy_fs_read_file(eddy_loop_t *loop, eddy_fs_t *req,
 EDDY_EXTERN int eddy_fs_write_file(eddy_loop_t *loop, eddy_fs_t *req,
                                    const char *path, const void *data,
                                    size_t len, int mode, eddy_fs_cb cb);
+
+/* ---- ownership, link times, temporary files, file systems ------------- */
+
+/* chown(2) path, fchown(2) file, lchown(2) path (a symbolic link itself,
+ * not its target) to uid and gid; (eddy_uid_t)-1 / (eddy_gid_t)-1 keep
+ * that id. result 0. Errors: EDDY_EPERM (not allowed to give the file
+ * away), EDDY_ENOENT, EDDY_EBADF (fchown), EDDY_EROFS, ... */
+EDDY_EXTERN int eddy_fs_chown(eddy_loop_t *loop, eddy_fs_t *req,
+                              const char *path, eddy_uid_t uid, eddy_gid_t gid,
+                              eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_fchown(eddy_loop_t *loop, eddy_fs_t *req,
+                               eddy_file file, eddy_uid_t uid, eddy_gid_t gid,
+                               eddy_fs_cb cb);
+EDDY_EXTERN int eddy_fs_lchown(eddy_loop_t *loop, eddy_fs_t *req,
+                               const char *path, eddy_uid_t uid,
+                               eddy_gid_t gid, eddy_fs_cb cb);
+
+/* eddy_fs_utime on a symbolic link itself, not its target (utimensat(2)
+ * with AT_SYMLINK_NOFOLLOW; libuv's uv_fs_lutime). Same times, NOW and
+ * OMIT, and errors as eddy_fs_utime. */
+EDDY_EXTERN int eddy_fs_lutime(eddy_loop_t *loop, eddy_fs_t *req,
+                               const char *path, double atime, double mtime,
+                               eddy_fs_cb cb);
+
+/* Create and open a unique regular file (mode 0600, O_RDWR, O_CLOEXEC)
+ * from tpl, which must end in "XXXXXX". tpl is copied (also for
+ * synchronous calls); req->path is the created path, valid until cleanup.
+ * result: the descriptor, the caller's to close. Errors: EDDY_EINVAL (no
+ * XXXXXX at the end), EDDY_ENOENT, EDDY_EACCES, EDDY_EEXIST (every name
+ * tried was taken), EDDY_EMFILE, ... */
+EDDY_EXTERN int eddy_fs_mkstemp(eddy_loop_t *loop, eddy_fs_t *req,
+                                const char *tpl, eddy_fs_cb cb);
+
+/* statfs(2) the file system that holds path: req->ptr points at an
+ * eddy_statfs_t that cleanup frees. result 0. Errors: EDDY_ENOENT,
+ * EDDY_ENOTDIR, EDDY_EACCES, EDDY_ENOMEM, ... */
+EDDY_EXTERN int eddy_fs_statfs(eddy_loop_t *loop, eddy_fs_t *req,
+                               const char *path, eddy_fs_cb cb);
+
+/* Node's fs.appendFile: eddy_fs_write_file with path opened O_WRONLY |
+ * O_CREAT | O_APPEND (created with mode, the umask applied), so the data
+ * lands after what the file holds, even if another writer appends too.
+ * Same steps, data rules, cancel rules and errors. result: len. */
+EDDY_EXTERN int eddy_fs_append_file(eddy_loop_t *loop, eddy_fs_t *req,
+                                    const char *path, const void *data,
+                                    size_t len, int mode, eddy_fs_cb cb);
+
+/* The platform error behind a failed request (libuv's
+ * uv_fs_get_system_error): the positive errno value of req->result (2 for
+ * EDDY_ENOENT), or 0 when the request did not fail. eddy_translate_sys_error
+ * turns it back into eddy's code. Any thread that owns the request. */
+EDDY_EXTERN int eddy_fs_get_system_error(const eddy_fs_t *req);
+
+/* ---- trees: mkdir -p, rm -r, cp -r ------------------------------------ */
+
+/* Node's fs.mkdir(path, { recursive: true }): make path and every missing
+ * parent, each with mode (the umask applies). A directory that is there
+ * already is no error. req->ptr: the shallowest directory it made, as a
+ * prefix of path without trailing slashes (malloc'd, freed by cleanup),
+ * or NULL when every directory existed (Node's undefined). result 0.
+ * Errors: EDDY_EINVAL (path NULL or empty), EDDY_EEXIST (path is a file),
+ * EDDY_ENOTDIR (a parent is a file), EDDY_EACCES, EDDY_ENAMETOOLONG,
+ * EDDY_ENOMEM, ... */
+EDDY_EXTERN int eddy_fs_mkdir_recursive(eddy_loop_t *loop, eddy_fs_t *req,
+                                        const char *path, int mode,
+                                        eddy_fs_cb cb);
+
+/* eddy_fs_rm flags (Node's fs.rm options). */
+enum {
+  EDDY_FS_RM_RECURSIVE = 1, /* a directory goes with everything in it */
+  EDDY_FS_RM_FORCE = 2      /* a path that does not exist is no error */
+};
+
+/* Node's fs.rm: remove path. A file, a symbolic link (never what it
+ * points to), a FIFO or a socket is unlinked; a directory only with
+ * EDDY_FS_RM_RECURSIVE, and then with everything under it, links
+ * removed and not followed. The whole tree is one pool job. Entries that
+ * vanish meanwhile are no error; a directory that keeps filling up while
+ * it is emptied fails with EDDY_ENOTEMPTY after three passes (Node's
+ * maxRetries are not offered). result 0. Errors: EDDY_EINVAL (path NULL
+ * or empty, unknown flags), EDDY_ENOENT (without FORCE), EDDY_EISDIR (a
+ * directory without RECURSIVE: Node's ERR_FS_EISDIR), EDDY_EACCES,
+ * EDDY_EPERM, EDDY_EMFILE (a tree deeper than the free descriptors), ... */
+EDDY_EXTERN int eddy_fs_rm(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
+                           int flags, eddy_fs_cb cb);
+
+/* eddy_fs_cp flags (Node's fs.cp options; all off with 0). */
+enum {
+  EDDY_FS_CP_RECURSIVE = 1,     /* copy directories, with their contents */
+  EDDY_FS_CP_FORCE = 2,         /* replace files and links that exist
+                                   (Node's default force: true) */
+  EDDY_FS_CP_ERROR_ON_EXIST = 4, /* without FORCE: EDDY_EEXIST for an
+                                    existing file, rather than skip it */
+  EDDY_FS_CP_DEREFERENCE = 8,   /* follow symbolic links, copy targets */
+  EDDY_FS_CP_VERBATIM_SYMLINKS = 16, /* keep relative link targets as they
+                                        are (see below) */
+  EDDY_FS_CP_PRESERVE_TIMESTAMPS = 32 /* files keep atime and mtime */
+};
+
+/* Node's fs.cp: copy src to dest, a whole tree with EDDY_FS_CP_RECURSIVE.
+ * Files are copied as eddy_fs_copyfile copies them (mode included);
+ * directories are created (or merged into when dest has one already) and
+ * then get src's mode; symbolic links are copied as links, unless
+ * EDDY_FS_CP_DEREFERENCE. A relative link target is made absolute against
+ * the link's directory, as Node does, unless _VERBATIM_SYMLINKS. An
+ * existing file or link in dest is replaced with _FORCE, is an
+ * EDDY_EEXIST with _ERROR_ON_EXIST, and is left as it is otherwise. A
+ * missing parent of dest is created. The whole copy is one pool job; it
+ * stops at the first error, leaving what it copied. result 0. Errors:
+ * EDDY_EINVAL (NULL or empty path, unknown flags, src and dest the same
+ * file, dest inside the directory src, or src a socket, FIFO or device:
+ * Node's ERR_FS_CP_EINVAL, _FIFO_PIPE, _SOCKET, _UNKNOWN), EDDY_EISDIR (a
+ * directory without RECURSIVE, or a file onto a directory), EDDY_ENOTDIR
+ * (a directory onto a file), EDDY_EEXIST, EDDY_ENOENT, EDDY_EACCES,
+ * EDDY_ENAMETOOLONG, ... */
+EDDY_EXTERN int eddy_fs_cp(eddy_loop_t *loop, eddy_fs_t *req, const char *src,
+                           const char *dest, int flags, eddy_fs_cb cb);
 
 #ifdef __cplusplus
 }

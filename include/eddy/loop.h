@@ -28,7 +28,9 @@ typedef struct eddy_handle_s eddy_handle_t;
 
 /* Every handle type, once: XX(NAME, name) gives EDDY_NAME, its name for
  * eddy_handle_type_name(), and the row of the library's table of what each
- * type does on close. The order fixes the enum values. */
+ * type does on close. The order fixes the enum values. EDDY_FILE, after
+ * them, is no handle: it is what eddy_guess_handle() says of a file
+ * (libuv's UV_FILE); its name is "file". */
 #define EDDY_HANDLE_TYPE_MAP(XX)                                               \
   XX(TIMER, timer)                                                             \
   XX(IDLE, idle)                                                               \
@@ -40,7 +42,10 @@ typedef struct eddy_handle_s eddy_handle_t;
   XX(TCP, tcp)                                                                 \
   XX(NAMED_PIPE, pipe)                                                         \
   XX(UDP, udp)                                                                 \
-  XX(PROCESS, process)
+  XX(PROCESS, process)                                                         \
+  XX(FS_POLL, fs_poll)                                                         \
+  XX(FS_EVENT, fs_event)                                                       \
+  XX(TTY, tty)
 
 /* Every request type, once, the same way (eddy_req_type_name()). */
 #define EDDY_REQ_TYPE_MAP(XX)                                                  \
@@ -58,7 +63,8 @@ typedef struct eddy_handle_s eddy_handle_t;
 #define EDDY__TYPE_ENUM(name, lower) EDDY_##name,
 typedef enum {
   EDDY_UNKNOWN_HANDLE = 0,
-  EDDY_HANDLE_TYPE_MAP(EDDY__TYPE_ENUM) EDDY_HANDLE_TYPE_MAX
+  EDDY_HANDLE_TYPE_MAP(EDDY__TYPE_ENUM) EDDY_FILE,
+  EDDY_HANDLE_TYPE_MAX
 } eddy_handle_type;
 
 /* Requests: one-shot operations the caller owns until their callback. */

@@ -253,6 +253,28 @@ EDDY_EXTERN int eddy_set_process_title(const char *title);
  * its NUL do not fit, or eddy_setup_args was not called). Any thread. */
 EDDY_EXTERN int eddy_get_process_title(char *buffer, size_t size);
 
+/* --- clocks ------------------------------------------------------------ */
+
+/* The clocks eddy_clock_gettime reads (libuv's uv_clock_id). */
+typedef enum {
+  EDDY_CLOCK_MONOTONIC = 0, /* steady, arbitrary origin (eddy_hrtime's) */
+  EDDY_CLOCK_REALTIME = 1   /* wall-clock time since the Unix epoch */
+} eddy_clock_id;
+
+/* A point in time with 64-bit seconds (libuv's uv_timespec64_t). */
+typedef struct eddy_timespec64_s {
+  int64_t tv_sec;
+  int32_t tv_nsec; /* 0 .. 999999999 */
+} eddy_timespec64_t;
+
+/* Read clock_id into *ts with nanosecond resolution (clock_gettime(2) with
+ * CLOCK_MONOTONIC or CLOCK_REALTIME). The real-time clock may jump when the
+ * system time is set; the monotonic one never goes back. Errors:
+ * EDDY_EINVAL (ts NULL, or an unknown clock_id), or clock_gettime's error.
+ * Any thread. */
+EDDY_EXTERN int eddy_clock_gettime(eddy_clock_id clock_id,
+                                   eddy_timespec64_t *ts);
+
 #ifdef __cplusplus
 }
 #endif

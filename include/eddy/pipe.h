@@ -82,6 +82,27 @@ EDDY_EXTERN int eddy_write2(eddy_write_t *req, eddy_stream_t *stream,
                             const eddy_buf_t bufs[], unsigned nbufs,
                             eddy_stream_t *send_handle, eddy_write_cb cb);
 
+/* eddy_pipe / eddy_socketpair flags (libuv's UV_NONBLOCK_PIPE). */
+enum { EDDY_NONBLOCK_PIPE = 0x40 /* that end is O_NONBLOCK */ };
+
+/* A new pipe(2), close-on-exec at both ends (libuv's uv_pipe): fds[0] is
+ * the read end, fds[1] the write end. read_flags and write_flags are 0 or
+ * EDDY_NONBLOCK_PIPE for that end. The descriptors are the caller's:
+ * adopt them with eddy_pipe_open, hand them to a child, or close them.
+ * Errors: EDDY_EINVAL (fds NULL, unknown flags), EDDY_EMFILE,
+ * EDDY_ENFILE. Any thread. */
+EDDY_EXTERN int eddy_pipe(int fds[2], int read_flags, int write_flags);
+
+/* A new connected pair of Unix domain sockets of type (SOCK_STREAM,
+ * SOCK_DGRAM or SOCK_SEQPACKET) and protocol (0), close-on-exec at both
+ * ends (libuv's uv_socketpair); flags0 and flags1 are 0 or
+ * EDDY_NONBLOCK_PIPE for socket_vector[0] and [1]. The descriptors are the
+ * caller's (eddy_pipe_open adopts a stream one). Errors: EDDY_EINVAL
+ * (socket_vector NULL, unknown flags, or a type socketpair refuses),
+ * EDDY_EPROTONOSUPPORT, EDDY_EMFILE, EDDY_ENFILE. Any thread. */
+EDDY_EXTERN int eddy_socketpair(int type, int protocol, int socket_vector[2],
+                                int flags0, int flags1);
+
 #ifdef __cplusplus
 }
 #endif

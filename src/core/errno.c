@@ -46,3 +46,8 @@ const char *eddy_strerror(int err) {
     return "unknown error";
   }
 }
+
+int eddy_translate_sys_error(int sys_errno) {
+  /* On POSIX eddy's codes are the negated errno values. */
+  return sys_errno <= 0 ? sys_errno : -sys_errno;
+}

@@ -39,7 +39,8 @@ enum {
   EDDY__PART_SIGNAL = 10,
   EDDY__PART_ASYNC = 20,
   EDDY__PART_WORK = 30,
-  EDDY__PART_PROCESS = 40
+  EDDY__PART_PROCESS = 40,
+  EDDY__PART_FS_EVENT = 50 /* src/fs/fs_inotify.c: no wake-up, a close */
 };
 
 /* Register part (idempotent: a registered part is left as it is). */

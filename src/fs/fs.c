@@ -61,7 +61,7 @@ int eddy__fs_init(eddy_loop_t *loop, eddy_fs_t *req, eddy_fs_type type,
   req->priv.file2 = -1;
   if (cb != NULL && loop == NULL)
     err = EDDY_EINVAL;
-  else if ((cb != NULL || type == EDDY_FS_MKDTEMP) &&
+  else if ((cb != NULL || type == EDDY_FS_MKDTEMP || type == EDDY_FS_MKSTEMP) &&
            (path != NULL || new_path != NULL))
     err = eddy__fs_copy_paths(req, path, new_path);
   req->result = err;
@@ -104,7 +104,7 @@ static void eddy__fs_done(eddy__work_t *w, int status) {
 }
 
 /* Run the request now (no callback) or queue it on the pool. */
-static int eddy__fs_go(eddy_fs_t *req) {
+int eddy__fs_go(eddy_fs_t *req) {
   int err;
 
   if (req->priv.cb == NULL) {
@@ -395,12 +395,15 @@ static ssize_t eddy__fs_do_realpath(eddy_fs_t *req) {
   return 0;
 }
 
-/* Seconds with a fraction to a timespec; NaN, infinities and times out of
- * time_t's range are EINVAL. */
-static int eddy__fs_timespec(double t, struct timespec *ts) {
+int eddy__fs_timespec(double t, struct timespec *ts) {
   time_t sec;
   long nsec;
 
+  if (t == EDDY_FS_UTIME_NOW || t == EDDY_FS_UTIME_OMIT) {
+    ts->tv_sec = 0;
+    ts->tv_nsec = t == EDDY_FS_UTIME_NOW ? UTIME_NOW : UTIME_OMIT;
+    return 0;
+  }
   if (!isfinite(t) || t < -9.2e18 || t > 9.2e18)
     return EDDY_EINVAL;
   sec = (time_t)t;
@@ -469,6 +472,15 @@ static const eddy__fs_op eddy__fs_ops[] = {
     [EDDY_FS_READLINK] = eddy__fs_do_readlink,
     [EDDY_FS_REALPATH] = eddy__fs_do_realpath,
     [EDDY_FS_ACCESS] = eddy__fs_do_access,
+    [EDDY_FS_CHOWN] = eddy__fs_do_chown,
+    [EDDY_FS_FCHOWN] = eddy__fs_do_fchown,
+    [EDDY_FS_LCHOWN] = eddy__fs_do_lchown,
+    [EDDY_FS_LUTIME] = eddy__fs_do_lutime,
+    [EDDY_FS_MKSTEMP] = eddy__fs_do_mkstemp,
+    [EDDY_FS_STATFS] = eddy__fs_do_statfs,
+    [EDDY_FS_MKDIR_RECURSIVE] = eddy__fs_do_mkdir_recursive,
+    [EDDY_FS_RM] = eddy__fs_do_rm,
+    [EDDY_FS_CP] = eddy__fs_do_cp,
 };
 
 static ssize_t eddy__fs_run(eddy_fs_t *req) {
@@ -768,6 +780,8 @@ void eddy_fs_req_cleanup(eddy_fs_t *req) {
   case EDDY_FS_READLINK:
   case EDDY_FS_REALPATH:
   case EDDY_FS_READ_FILE:
+  case EDDY_FS_STATFS:
+  case EDDY_FS_MKDIR_RECURSIVE:
     free(req->ptr);
     break;
   case EDDY_FS_SCANDIR:

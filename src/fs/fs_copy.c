@@ -141,15 +141,15 @@ static ssize_t eddy__fs_copy_body(int out, int in, const struct stat *st,
   return n;
 }
 
-static ssize_t eddy__fs_copy_to(int in, const struct stat *st, eddy_fs_t *req) {
-  int excl = req->priv.flags & EDDY_FS_COPYFILE_EXCL ? O_EXCL : 0;
+static ssize_t eddy__fs_copy_to(int in, const struct stat *st,
+                                const char *new_path, int flags) {
+  int excl = flags & EDDY_FS_COPYFILE_EXCL ? O_EXCL : 0;
   struct stat dst;
   ssize_t r;
   int out;
 
-  EDDY__FS_RETRY(out,
-                 open(req->priv.new_path, O_WRONLY | O_CREAT | O_CLOEXEC | excl,
-                      st->st_mode & 0777));
+  EDDY__FS_RETRY(out, open(new_path, O_WRONLY | O_CREAT | O_CLOEXEC | excl,
+                           st->st_mode & 0777));
   if (out == -1)
     return -errno;
   if (fstat(out, &dst) == -1) {
@@ -158,23 +158,23 @@ static ssize_t eddy__fs_copy_to(int in, const struct stat *st, eddy_fs_t *req) {
     eddy__fs_close_fd(out); /* the same file: copying would empty it */
     return 0;
   } else {
-    r = eddy__fs_copy_body(out, in, st, req->priv.flags);
+    r = eddy__fs_copy_body(out, in, st, flags);
   }
   if (r >= 0)
     r = eddy__fs_close_fd(out);
   else
     eddy__fs_close_fd(out);
   if (r < 0)
-    unlink(req->priv.new_path); /* no half-copied file left behind */
+    unlink(new_path); /* no half-copied file left behind */
   return r < 0 ? r : 0;
 }
 
-ssize_t eddy__fs_do_copyfile(eddy_fs_t *req) {
+ssize_t eddy__fs_copy_path(const char *path, const char *new_path, int flags) {
   struct stat st;
   ssize_t r;
   int in;
 
-  EDDY__FS_RETRY(in, open(req->path, O_RDONLY | O_CLOEXEC));
+  EDDY__FS_RETRY(in, open(path, O_RDONLY | O_CLOEXEC));
   if (in == -1)
     return -errno;
   if (fstat(in, &st) == -1)
@@ -182,7 +182,11 @@ ssize_t eddy__fs_do_copyfile(eddy_fs_t *req) {
   else if (S_ISDIR(st.st_mode))
     r = EDDY_EISDIR;
   else
-    r = eddy__fs_copy_to(in, &st, req);
+    r = eddy__fs_copy_to(in, &st, new_path, flags);
   eddy__fs_close_fd(in);
   return r;
+}
+
+ssize_t eddy__fs_do_copyfile(eddy_fs_t *req) {
+  return eddy__fs_copy_path(req->path, req->priv.new_path, req->priv.flags);
 }

@@ -10,7 +10,8 @@
  *
  * Only the loop thread writes step; the step functions, on a pool thread,
  * write the data fields (ptr, len, cap, done, eof) and step_result, which
- * the loop thread reads after the pool's completion hand-off. An error
+ * the loop thread reads after the pool's completion hand-off. appendFile
+ * is the write chain with the file opened O_APPEND. An error
  * or a cancellation with the file open still runs the close step, and the
  * callback then reports the first error. The synchronous form runs the
  * same steps inline. */
@@ -30,6 +31,8 @@ static ssize_t eddy__fs_chain_open(eddy_fs_t *req) {
                                                 : O_WRONLY | O_CREAT | O_TRUNC;
   int fd;
 
+  if (req->fs_type == EDDY_FS_APPEND_FILE)
+    flags = O_WRONLY | O_CREAT | O_APPEND;
   EDDY__FS_RETRY(fd,
                  open(req->path, flags | O_CLOEXEC, (mode_t)req->priv.mode));
   return eddy__fs_ret(fd);
@@ -259,17 +262,32 @@ int eddy_fs_read_file(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
   return eddy__fs_chain_start(req);
 }
 
-int eddy_fs_write_file(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
-                       const void *data, size_t len, int mode, eddy_fs_cb cb) {
+/* write_file and append_file: the same chain, opened differently. */
+static int eddy__fs_put_file(eddy_loop_t *loop, eddy_fs_t *req,
+                             eddy_fs_type type, const char *path,
+                             const void *data, size_t len, int mode,
+                             eddy_fs_cb cb) {
   int err;
 
   if (path == NULL || (data == NULL && len > 0) || len > SSIZE_MAX)
     return req != NULL ? (int)(req->result = EDDY_EINVAL) : EDDY_EINVAL;
-  err = eddy__fs_init(loop, req, EDDY_FS_WRITE_FILE, path, NULL, cb);
+  err = eddy__fs_init(loop, req, type, path, NULL, cb);
   if (err != 0)
     return err;
   req->priv.data = data;
   req->priv.len = len;
   req->priv.mode = mode;
   return eddy__fs_chain_start(req);
+}
+
+int eddy_fs_write_file(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
+                       const void *data, size_t len, int mode, eddy_fs_cb cb) {
+  return eddy__fs_put_file(loop, req, EDDY_FS_WRITE_FILE, path, data, len, mode,
+                           cb);
+}
+
+int eddy_fs_append_file(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
+                        const void *data, size_t len, int mode, eddy_fs_cb cb) {
+  return eddy__fs_put_file(loop, req, EDDY_FS_APPEND_FILE, path, data, len,
+                           mode, cb);
 }

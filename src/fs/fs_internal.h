@@ -1,6 +1,8 @@
 /* fs_internal.h: what the file-system sources share: fs.c (requests,
  * dispatch, most operations), fs_dir.c (directory listing), fs_copy.c
- * (sendfile, copyfile) and fs_file.c (the read_file / write_file chains). */
+ * (sendfile, copyfile), fs_file.c (the read_file / write_file chains),
+ * fs_meta.c (ownership, link times, mkstemp, statfs), fs_tree.c
+ * (recursive mkdir and rm) and fs_cp.c (copying trees). */
 #ifndef EDDY_FS_INTERNAL_H
 #define EDDY_FS_INTERNAL_H
 
@@ -40,6 +42,17 @@ enum {
 int eddy__fs_init(eddy_loop_t *loop, eddy_fs_t *req, eddy_fs_type type,
                   const char *path, const char *new_path, eddy_fs_cb cb);
 
+/* Run the request now (no callback) or queue it on the pool, where
+ * fs.c's dispatch runs its eddy__fs_do_* function. Returns what the
+ * public call returns. */
+int eddy__fs_go(eddy_fs_t *req);
+
+/* Seconds with a fraction, or EDDY_FS_UTIME_NOW / _OMIT, to a timespec
+ * for utimensat(2); NaN, infinities and times out of time_t's range are
+ * EDDY_EINVAL. */
+struct timespec;
+int eddy__fs_timespec(double t, struct timespec *ts);
+
 /* The return value of a synchronous call: req->result as an int. */
 static inline int eddy__fs_sync_result(const eddy_fs_t *req) {
   return req->result > INT_MAX ? INT_MAX : (int)req->result;
@@ -57,6 +70,29 @@ ssize_t eddy__fs_do_readdir(eddy_fs_t *req);
 ssize_t eddy__fs_do_closedir(eddy_fs_t *req);
 ssize_t eddy__fs_do_sendfile(eddy_fs_t *req);
 ssize_t eddy__fs_do_copyfile(eddy_fs_t *req);
+
+/* fs_meta.c: ownership, link times, mkstemp, statfs. */
+ssize_t eddy__fs_do_chown(eddy_fs_t *req);
+ssize_t eddy__fs_do_fchown(eddy_fs_t *req);
+ssize_t eddy__fs_do_lchown(eddy_fs_t *req);
+ssize_t eddy__fs_do_lutime(eddy_fs_t *req);
+ssize_t eddy__fs_do_mkstemp(eddy_fs_t *req);
+ssize_t eddy__fs_do_statfs(eddy_fs_t *req);
+
+/* fs_tree.c: recursive mkdir and rm; fs_cp.c: copying trees. */
+ssize_t eddy__fs_do_mkdir_recursive(eddy_fs_t *req);
+ssize_t eddy__fs_do_rm(eddy_fs_t *req);
+ssize_t eddy__fs_do_cp(eddy_fs_t *req);
+
+/* mkdir -p on p (which it may change: trailing slashes are cut), each new
+ * directory with mode. *first is the length of the prefix of p that is
+ * the shallowest directory it made, 0 if it made none. Returns 0 or a
+ * negative error (EDDY_EEXIST, EDDY_ENOTDIR, ...). */
+int eddy__fs_mkdirp(char *p, int mode, size_t *first);
+
+/* copyfile from path to new_path with EDDY_FS_COPYFILE_* flags: the
+ * operation behind eddy_fs_copyfile, for fs_cp.c's files. */
+ssize_t eddy__fs_copy_path(const char *path, const char *new_path, int flags);
 
 /* Cleanup of a finished scandir request's entries; of the first n names
  * a readdir stored in dir. */

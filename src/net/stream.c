@@ -425,8 +425,9 @@ static void eddy__stream_read(eddy_stream_t *s, unsigned events) {
       eddy__stream_read_end(s, EDDY__STREAM_READABLE | EDDY__STREAM_WRITABLE);
     s->priv.read_cb(s, n, &buf);
     eddy__after_callback(loop);
-    if (n < 0 || ((size_t)n < buf.len && !(events & EDDY__IO_RDHUP)))
-      return; /* an error, or the socket is drained */
+    if (n < 0 || ((size_t)n < buf.len && !(events & EDDY__IO_RDHUP)) ||
+        (s->priv.flags & EDDY__STREAM_BLOCKING))
+      return; /* an error, the socket is drained, or it might block */
   }
 }
 

@@ -14,7 +14,10 @@ enum {
   EDDY__STREAM_SHUTTING = 1 << 4,
   EDDY__STREAM_SHUT = 1 << 5,
   EDDY__STREAM_SOCKET = 1 << 6, /* sendmsg/recvmsg rather than writev/read */
-  EDDY__STREAM_IPC = 1 << 7     /* descriptors travel with the data */
+  EDDY__STREAM_IPC = 1 << 7,    /* descriptors travel with the data */
+  /* left blocking (a terminal shared with other processes, tty.c): one
+   * read per readiness event, as a second could block */
+  EDDY__STREAM_BLOCKING = 1 << 8
 };
 
 void eddy__stream_init(eddy_loop_t *loop, eddy_stream_t *s,

@@ -46,6 +46,8 @@ eddy_http_server_t http_server;
 eddy_poll_t poll;
 eddy_exec_t exec_req;
 eddy_redis_t redis;
+eddy_fs_event_t fs_event;
+eddy_fs_poll_t fs_poll;
 int ticks;
 
 const check checks[] = {
@@ -83,6 +85,10 @@ const check checks[] = {
        return eddy_pipe_init(l, &pipe_, 0) == 0 &&
               (eddy_close(&pipe_.stream.handle, on_close), true);
      }},
+    {"eddy/tty.h",
+     [](eddy_loop_t *) {
+       return eddy_guess_handle(-1) == EDDY_UNKNOWN_HANDLE && !eddy_isatty(-1);
+     }},
     {"eddy/addr.h",
      [](eddy_loop_t *) {
        sockaddr_in a;
@@ -115,6 +121,21 @@ const check checks[] = {
        eddy_fs_req_cleanup(&req);
        return r == 0;
      }},
+    {"eddy/fs_stream.h",
+     [](eddy_loop_t *l) {
+       eddy_fs_stream_options_t o;
+       eddy_fs_read_stream_t rs;
+       eddy_fs_stream_options_init(&o);
+       return o.fd == -1 &&
+              eddy_fs_read_stream_open(l, &rs, nullptr, &o, nullptr, nullptr) ==
+                  EDDY_EINVAL;
+     }},
+    {"eddy/fs_event.h",
+     [](eddy_loop_t *l) {
+       return init_close(l, &fs_event, eddy_fs_event_init);
+     }},
+    {"eddy/fs_poll.h",
+     [](eddy_loop_t *l) { return init_close(l, &fs_poll, eddy_fs_poll_init); }},
     {"eddy/dns.h",
      [](eddy_loop_t *l) {
        eddy_getaddrinfo_t req;

@@ -1,0 +1,161 @@
+/* test_pipe_pair.c: eddy_pipe and eddy_socketpair: both ends close-on-exec,
+ * non-blocking exactly where asked, data flows, the flags are checked, and
+ * a pipe end works with eddy_pipe_open on the loop. */
+#include <sys/socket.h>
+
+#include "test_util.h"
+
+static int is_nonblock(int fd) {
+  int fl = fcntl(fd, F_GETFL);
+
+  assert_true(fl != -1);
+  return (fl & O_NONBLOCK) != 0;
+}
+
+static int is_cloexec(int fd) {
+  int fl = fcntl(fd, F_GETFD);
+
+  assert_true(fl != -1);
+  return (fl & FD_CLOEXEC) != 0;
+}
+
+static void test_pipe_flags(void **state) {
+  int fds[2];
+  char c = 0;
+
+  (void)state;
+  assert_int_equal(eddy_pipe(fds, 0, 0), 0);
+  assert_true(is_cloexec(fds[0]) && is_cloexec(fds[1]));
+  assert_false(is_nonblock(fds[0]) || is_nonblock(fds[1]));
+  assert_int_equal(write(fds[1], "x", 1), 1);
+  assert_int_equal(read(fds[0], &c, 1), 1);
+  assert_int_equal(c, 'x');
+  close(fds[0]);
+  close(fds[1]);
+
+  assert_int_equal(eddy_pipe(fds, EDDY_NONBLOCK_PIPE, 0), 0);
+  assert_true(is_nonblock(fds[0]));
+  assert_false(is_nonblock(fds[1]));
+  assert_int_equal(read(fds[0], &c, 1), -1); /* empty, and does not block */
+  assert_int_equal(errno, EAGAIN);
+  close(fds[0]);
+  close(fds[1]);
+
+  assert_int_equal(eddy_pipe(fds, 0, EDDY_NONBLOCK_PIPE), 0);
+  assert_false(is_nonblock(fds[0]));
+  assert_true(is_nonblock(fds[1]));
+  close(fds[0]);
+  close(fds[1]);
+}
+
+static void test_pipe_errors(void **state) {
+  struct test_fd_fill fill;
+  int fds[2];
+  int r;
+
+  (void)state;
+  assert_int_equal(eddy_pipe(NULL, 0, 0), EDDY_EINVAL);
+  assert_int_equal(eddy_pipe(fds, 1, 0), EDDY_EINVAL);
+  assert_int_equal(eddy_pipe(fds, 0, ~0), EDDY_EINVAL);
+  assert_int_equal(test_fds_exhaust(&fill, 0), 0);
+  r = eddy_pipe(fds, 0, 0);
+  assert_int_equal(test_fds_release(&fill), 0);
+  assert_true(r == EDDY_EMFILE || r == EDDY_ENFILE);
+}
+
+static void test_socketpair_flags(void **state) {
+  int sv[2];
+  int type;
+  socklen_t len = sizeof(type);
+  char buf[4];
+
+  (void)state;
+  assert_int_equal(eddy_socketpair(SOCK_STREAM, 0, sv, 0, EDDY_NONBLOCK_PIPE),
+                   0);
+  assert_true(is_cloexec(sv[0]) && is_cloexec(sv[1]));
+  assert_false(is_nonblock(sv[0]));
+  assert_true(is_nonblock(sv[1]));
+  assert_int_equal(getsockopt(sv[0], SOL_SOCKET, SO_TYPE, &type, &len), 0);
+  assert_int_equal(type, SOCK_STREAM);
+  assert_int_equal(write(sv[0], "ab", 2), 2);
+  assert_int_equal(read(sv[1], buf, sizeof(buf)), 2);
+  assert_int_equal(write(sv[1], "c", 1), 1); /* both ways */
+  assert_int_equal(read(sv[0], buf, sizeof(buf)), 1);
+  assert_int_equal(read(sv[1], buf, sizeof(buf)), -1);
+  assert_int_equal(errno, EAGAIN);
+  close(sv[0]);
+  close(sv[1]);
+
+  assert_int_equal(eddy_socketpair(SOCK_DGRAM, 0, sv, EDDY_NONBLOCK_PIPE, 0),
+                   0);
+  assert_true(is_nonblock(sv[0]));
+  assert_false(is_nonblock(sv[1]));
+  assert_int_equal(getsockopt(sv[1], SOL_SOCKET, SO_TYPE, &type, &len), 0);
+  assert_int_equal(type, SOCK_DGRAM);
+  close(sv[0]);
+  close(sv[1]);
+}
+
+static void test_socketpair_errors(void **state) {
+  int sv[2];
+
+  (void)state;
+  assert_int_equal(eddy_socketpair(SOCK_STREAM, 0, NULL, 0, 0), EDDY_EINVAL);
+  assert_int_equal(eddy_socketpair(SOCK_STREAM, 0, sv, 2, 0), EDDY_EINVAL);
+  assert_int_equal(eddy_socketpair(SOCK_STREAM, 0, sv, 0, 8), EDDY_EINVAL);
+  /* socketpair(2)'s own refusals come through. */
+  assert_true(eddy_socketpair(SOCK_STREAM, 99, sv, 0, 0) < 0);
+  assert_true(eddy_socketpair(12345, 0, sv, 0, 0) < 0);
+}
+
+/* The read end on the loop: what is written to the other end arrives. */
+static char got[16];
+static size_t got_len;
+
+static void on_alloc(eddy_handle_t *h, size_t size, eddy_buf_t *buf) {
+  static char space[16];
+
+  (void)h;
+  (void)size;
+  *buf = eddy_buf_init(space, sizeof(space));
+}
+
+static void on_read(eddy_stream_t *s, ssize_t n, const eddy_buf_t *buf) {
+  if (n > 0) {
+    memcpy(got + got_len, buf->base, (size_t)n);
+    got_len += (size_t)n;
+  }
+  if (n == EDDY_EOF)
+    eddy_close(&s->handle, NULL);
+}
+
+static void test_pipe_on_loop(void **state) {
+  eddy_loop_t loop;
+  eddy_pipe_t p;
+  int fds[2];
+
+  (void)state;
+  got_len = 0;
+  assert_int_equal(eddy_pipe(fds, EDDY_NONBLOCK_PIPE, 0), 0);
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_pipe_init(&loop, &p, 0), 0);
+  assert_int_equal(eddy_pipe_open(&p, fds[0]), 0);
+  assert_int_equal(eddy_read_start(&p.stream, on_alloc, on_read), 0);
+  assert_int_equal(write(fds[1], "hello", 5), 5);
+  close(fds[1]);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(got_len, 5);
+  assert_memory_equal(got, "hello", 5);
+  test_teardown_loop(&loop);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+#define T(name)                                                                \
+  cmocka_unit_test_setup_teardown(name, test_fd_setup, test_fd_teardown)
+      T(test_pipe_flags),        T(test_pipe_errors),  T(test_socketpair_flags),
+      T(test_socketpair_errors), T(test_pipe_on_loop),
+#undef T
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
