@@ -333,7 +333,7 @@ typedef void (*test_fake_cmd_cb)(struct test_fake *f,
 
 struct test_fake {
   eddy_tcp_t server;
-  eddy_tcp_t conn;
+  eddy_tcp_t *conn; /* the current connection: its own memory, freed at close */
   int conn_open;
   int port;
   int accepts;
@@ -365,7 +365,7 @@ static inline void test_fake_send(struct test_fake *f, const char *bytes,
   memcpy(f->wbuf[i], bytes, n);
   b = eddy_buf_init(f->wbuf[i], n);
   if (f->conn_open)
-    eddy_write(&f->wreq[i], &f->conn.stream, &b, 1, NULL);
+    eddy_write(&f->wreq[i], &f->conn->stream, &b, 1, NULL);
 }
 
 static inline void test_fake_sends(struct test_fake *f, const char *s) {
@@ -373,13 +373,14 @@ static inline void test_fake_sends(struct test_fake *f, const char *s) {
 }
 
 static inline void test_fake_conn_closed(eddy_handle_t *h) {
-  (void)h;
+  free(h); /* the eddy_tcp_t, which starts with its handle */
 }
 
 static inline void test_fake_drop(struct test_fake *f) {
   if (f->conn_open) {
     f->conn_open = 0;
-    eddy_close(&f->conn.stream.handle, test_fake_conn_closed);
+    eddy_close(&f->conn->stream.handle, test_fake_conn_closed);
+    f->conn = NULL;
   }
 }
 
@@ -419,14 +420,18 @@ static inline void test_fake_connection(eddy_stream_t *server, int status) {
   if (f->conn_open) { /* the client reconnected: the old one is done */
     test_fake_drop(f);
   }
-  eddy_tcp_init(server->handle.loop, &f->conn);
-  f->conn.stream.handle.data = f;
-  assert_int_equal(eddy_accept(server, &f->conn.stream), 0);
+  /* A new handle each time: the old one's memory is in use until its
+   * close callback. */
+  f->conn = malloc(sizeof(*f->conn));
+  assert_non_null(f->conn);
+  eddy_tcp_init(server->handle.loop, f->conn);
+  f->conn->stream.handle.data = f;
+  assert_int_equal(eddy_accept(server, &f->conn->stream), 0);
   f->conn_open = 1;
   f->accepts++;
   f->inlen = 0;
   eddy_resp_parser_init(&f->parser, f->nodes, 64);
-  eddy_read_start(&f->conn.stream, test_fake_alloc, test_fake_read);
+  eddy_read_start(&f->conn->stream, test_fake_alloc, test_fake_read);
 }
 
 static inline void test_fake_start(eddy_loop_t *loop, struct test_fake *f,
