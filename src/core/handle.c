@@ -10,8 +10,9 @@ int eddy_close(eddy_handle_t *h, eddy_close_cb close_cb) {
   if (h->priv.flags & EDDY__HANDLE_CLOSING)
     return EDDY_EINVAL;
   if (h->priv.type <= EDDY_UNKNOWN_HANDLE ||
-      h->priv.type >= EDDY_HANDLE_TYPE_MAX)
-    return EDDY_EINVAL;
+      h->priv.type >= EDDY_HANDLE_TYPE_MAX ||
+      eddy__handle_ops[h->priv.type] == NULL)
+    return EDDY_EINVAL; /* not a handle (EDDY_FILE is a guess, not a type) */
   eddy__handle_ops_of(h)->close(h);
   eddy__handle_stop(h);
   h->priv.flags |= EDDY__HANDLE_CLOSING;

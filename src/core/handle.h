@@ -47,7 +47,8 @@ extern const struct eddy__handle_ops
 static inline const struct eddy__handle_ops *
 eddy__handle_ops_of(const eddy_handle_t *h) {
   assert(h->priv.type > EDDY_UNKNOWN_HANDLE &&
-         h->priv.type < EDDY_HANDLE_TYPE_MAX);
+         h->priv.type < EDDY_HANDLE_TYPE_MAX &&
+         eddy__handle_ops[h->priv.type] != NULL);
   return eddy__handle_ops[h->priv.type];
 }
 
