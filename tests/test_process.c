@@ -3,6 +3,7 @@
  * from eddy_spawn itself, 100 children reaped, several loops, descriptors
  * a child inherits, detached sessions, setuid, and no leaks. */
 #include <dirent.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -658,6 +659,100 @@ static void test_setuid(void **state) {
   test_assert_loop_clean(&loop);
 }
 
+/* ---- inherited descriptors are blocking for the child ------------------- */
+
+/* A descriptor the parent made non-blocking (eddy_pipe_open does) is
+ * blocking for a child that inherits it: `cat` reading stdin that has no
+ * data yet waits instead of failing with EAGAIN. For a pipe the parent's
+ * own descriptor stays non-blocking; for a socket, whose mode the two
+ * processes share, the parent's stream still never blocks. */
+static int late_writer_fd;
+static void late_write(eddy_timer_t *t) {
+  assert_int_equal(write(late_writer_fd, "hello", 5), 5);
+  /* The end of cat's input; a socket stays open for the parent's writes. */
+  if (shutdown(late_writer_fd, SHUT_WR) != 0)
+    close(late_writer_fd);
+  eddy_close(&t->handle, NULL);
+}
+
+static void run_cat_on(eddy_loop_t *loop, eddy_stream_t *in, int writer,
+                       struct capture *out, struct exit_record *r) {
+  char *args[] = {"cat", NULL};
+  eddy_stdio_container_t stdio[3];
+  eddy_process_options_t o;
+  eddy_pipe_t pipe_out;
+  eddy_process_t p;
+  eddy_timer_t t;
+
+  memset(&o, 0, sizeof(o));
+  memset(out, 0, sizeof(*out));
+  memset(r, 0, sizeof(*r));
+  assert_int_equal(eddy_pipe_init(loop, &pipe_out, 0), 0);
+  pipe_out.stream.handle.data = out;
+  stdio[0].flags = EDDY_INHERIT_STREAM;
+  stdio[0].data.stream = in;
+  stdio[1].flags = EDDY_CREATE_PIPE | EDDY_WRITABLE_PIPE;
+  stdio[1].data.stream = &pipe_out.stream;
+  stdio[2].flags = EDDY_INHERIT_FD;
+  stdio[2].data.fd = 2;
+  o.file = "cat";
+  o.args = args;
+  o.stdio = stdio;
+  o.stdio_count = 3;
+  o.exit_cb = record_exit;
+  p.handle.data = r;
+  assert_int_equal(eddy_spawn(loop, &p, &o), 0);
+  assert_int_equal(eddy_read_start(&pipe_out.stream, alloc_heap,
+                                   capture_read),
+                   0);
+  late_writer_fd = writer;
+  assert_int_equal(eddy_timer_init(loop, &t), 0);
+  assert_int_equal(eddy_timer_start(&t, late_write, 50, 0), 0);
+  assert_int_equal(eddy_run(loop, EDDY_RUN_DEFAULT), 0);
+}
+
+static void test_inherited_fd_is_blocking(void **state) {
+  eddy_loop_t loop;
+  eddy_pipe_t in, sock;
+  struct capture out;
+  struct exit_record r;
+  int fds[2], sv[2];
+  char chunk[65536];
+  eddy_buf_t b = eddy_buf_init(chunk, sizeof(chunk));
+  int i;
+  ssize_t n = 0;
+
+  (void)state;
+  memset(chunk, 'z', sizeof(chunk));
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  /* A pipe. */
+  assert_int_equal(pipe(fds), 0);
+  assert_int_equal(eddy_pipe_init(&loop, &in, 0), 0);
+  assert_int_equal(eddy_pipe_open(&in, fds[0]), 0);
+  run_cat_on(&loop, &in.stream, fds[1], &out, &r);
+  assert_non_null(out.data);
+  assert_string_equal(out.data, "hello");
+  assert_int_equal(r.status, 0);
+  assert_true(fcntl(fds[0], F_GETFL) & O_NONBLOCK);
+  free(out.data);
+  eddy_close(&in.stream.handle, NULL);
+  /* A socket. */
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  assert_int_equal(eddy_pipe_init(&loop, &sock, 0), 0);
+  assert_int_equal(eddy_pipe_open(&sock, sv[0]), 0);
+  run_cat_on(&loop, &sock.stream, sv[1], &out, &r);
+  assert_string_equal(out.data, "hello");
+  assert_int_equal(r.status, 0);
+  free(out.data);
+  /* Nobody reads the other end: the parent's writes fill the socket and
+   * then say EAGAIN, never block, though the socket is blocking now. */
+  for (i = 0; i < 1000 && (n = eddy_try_write(&sock.stream, &b, 1)) > 0; i++)
+    ;
+  assert_int_equal(n, EDDY_EAGAIN);
+  test_teardown_loop(&loop);
+  close(sv[1]);
+}
+
 /* ---- the order of data, end, exit, close ---------------------------------- */
 
 /* A child that writes, closes its stdout and exits: as in Node, the data,
@@ -772,6 +867,7 @@ int main(void) {
       T(test_detached_new_session),
       T(test_setuid),
       T(test_output_ends_before_exit),
+      T(test_inherited_fd_is_blocking),
 #undef T
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

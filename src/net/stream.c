@@ -364,7 +364,7 @@ static ssize_t eddy__stream_read_once(eddy_stream_t *s, eddy_buf_t *buf) {
     msg.msg_control = control.space;
     msg.msg_controllen = sizeof(control.space);
     do
-      n = recvmsg(s->priv.io.fd, &msg, MSG_CMSG_CLOEXEC);
+      n = recvmsg(s->priv.io.fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
     while (n == -1 && errno == EINTR);
     if (n == -1)
       return -errno;
@@ -374,8 +374,12 @@ static ssize_t eddy__stream_read_once(eddy_stream_t *s, eddy_buf_t *buf) {
       return EDDY_ENOBUFS; /* descriptors were lost: say so */
     return n;
   }
+  /* A socket a child inherited may be blocking (process.c): recv with
+   * MSG_DONTWAIT never waits, whatever its mode. */
   do
-    n = read(s->priv.io.fd, buf->base, buf->len);
+    n = (s->priv.flags & EDDY__STREAM_SOCKET)
+            ? recv(s->priv.io.fd, buf->base, buf->len, MSG_DONTWAIT)
+            : read(s->priv.io.fd, buf->base, buf->len);
   while (n == -1 && errno == EINTR);
   return n == -1 ? -errno : n;
 }
@@ -478,7 +482,8 @@ static ssize_t eddy__stream_writev(eddy_stream_t *s, eddy_write_t *req) {
     /* One buffer (most writes): send() skips sendmsg's copy-in of the
      * message header and iovec array. */
     do
-      r = send(s->priv.io.fd, iov->iov_base, iov->iov_len, MSG_NOSIGNAL);
+      r = send(s->priv.io.fd, iov->iov_base, iov->iov_len,
+               MSG_NOSIGNAL | MSG_DONTWAIT);
     while (r == -1 && errno == EINTR);
   } else if (s->priv.flags & EDDY__STREAM_SOCKET) {
     union {
@@ -503,7 +508,7 @@ static ssize_t eddy__stream_writev(eddy_stream_t *s, eddy_write_t *req) {
       memcpy(CMSG_DATA(c), &req->priv.send_fd, sizeof(int));
     }
     do
-      r = sendmsg(s->priv.io.fd, &msg, MSG_NOSIGNAL);
+      r = sendmsg(s->priv.io.fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
     while (r == -1 && errno == EINTR);
     if (r >= 0)
       req->priv.send_fd = -1; /* sent with these bytes */

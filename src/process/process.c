@@ -17,9 +17,11 @@
 #include <grp.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -235,6 +237,43 @@ static void eddy__slots_release(struct eddy__slot *slots, int n) {
   }
 }
 
+/* The child gets its inherited descriptors blocking, as programs expect
+ * (libuv does the same). O_NONBLOCK belongs to the open file, which the
+ * parent shares: a pipe, FIFO or terminal is opened again through
+ * /proc/self/fd for the child, so the parent's stays as it is; a socket
+ * (or a file) cannot be, and is made blocking for both. eddy's own socket
+ * I/O passes MSG_DONTWAIT on every call, so a parent stream on such a
+ * socket still never blocks. */
+static int eddy__slot_blocking(struct eddy__slot *slot) {
+  int flags = fcntl(slot->fd, F_GETFL);
+  struct stat st;
+
+  if (flags == -1)
+    return -errno;
+  if (!(flags & O_NONBLOCK))
+    return 0;
+  if (fstat(slot->fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
+    char path[32];
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", slot->fd);
+    /* O_NONBLOCK for the open only: a FIFO's open must not wait. */
+    fd = open(path, (flags & (O_ACCMODE | O_APPEND)) | O_NONBLOCK |
+                        O_NOCTTY | O_CLOEXEC);
+    if (fd >= 0) {
+      if (eddy__set_nonblock(fd, 0) == 0) {
+        if (slot->temporary)
+          close(slot->fd);
+        slot->fd = fd;
+        slot->temporary = 1;
+        return 0;
+      }
+      close(fd);
+    }
+  }
+  return eddy__set_nonblock(slot->fd, 0);
+}
+
 static int eddy__slot_prepare(struct eddy__slot *slot,
                               const eddy_stdio_container_t *c) {
   int sv[2];
@@ -260,13 +299,13 @@ static int eddy__slot_prepare(struct eddy__slot *slot,
     if (c->data.fd < 0)
       return EDDY_EINVAL;
     slot->fd = c->data.fd;
-    return 0;
+    return eddy__slot_blocking(slot);
   }
   if (c->flags & EDDY_INHERIT_STREAM) {
     if (c->data.stream == NULL || eddy__stream_fd(c->data.stream) == -1)
       return EDDY_EINVAL;
     slot->fd = eddy__stream_fd(c->data.stream);
-    return 0;
+    return eddy__slot_blocking(slot);
   }
   return EDDY_EINVAL;
 }
