@@ -7,6 +7,8 @@
 #include "core/io.h"
 #include "core/loop_internal.h"
 #include "core/phases.h"
+#include <signal.h>
+
 #include "test_util.h"
 
 static void test_init_close_empty(void **state) {
@@ -499,6 +501,188 @@ static void test_init_keeps_data_and_success_message(void **state) {
   test_assert_loop_clean(&loop);
 }
 
+/* Every call that would start or change a handle after eddy_close() is
+ * refused with EDDY_EINVAL, in every handle type: none may reopen what the
+ * close released (a bind or open on a closing TCP or pipe handle used to
+ * make a new descriptor that nobody closed). */
+static void noop_prepare(eddy_prepare_t *h) {
+  (void)h;
+}
+static void noop_check(eddy_check_t *h) {
+  (void)h;
+}
+static void noop_poll(eddy_poll_t *h, int status, int events) {
+  (void)h;
+  (void)status;
+  (void)events;
+}
+static void noop_signal(eddy_signal_t *h, int signum) {
+  (void)h;
+  (void)signum;
+}
+static void noop_connection(eddy_stream_t *s, int status) {
+  (void)s;
+  (void)status;
+}
+static void noop_alloc(eddy_handle_t *h, size_t n, eddy_buf_t *b) {
+  (void)h;
+  (void)n;
+  (void)b;
+}
+static void noop_read(eddy_stream_t *s, ssize_t n, const eddy_buf_t *b) {
+  (void)s;
+  (void)n;
+  (void)b;
+}
+static void noop_connect(eddy_connect_t *r, int status) {
+  (void)r;
+  (void)status;
+}
+static void noop_udp_recv(eddy_udp_t *u, ssize_t n, const eddy_buf_t *b,
+                          const struct sockaddr *addr, unsigned flags) {
+  (void)u;
+  (void)n;
+  (void)b;
+  (void)addr;
+  (void)flags;
+}
+static void noop_fs_event(eddy_fs_event_t *h, const char *name, int events,
+                          int status) {
+  (void)h;
+  (void)name;
+  (void)events;
+  (void)status;
+}
+static void noop_fs_poll(eddy_fs_poll_t *h, int status,
+                         const eddy_stat_t *prev, const eddy_stat_t *curr) {
+  (void)h;
+  (void)status;
+  (void)prev;
+  (void)curr;
+}
+
+static void test_closing_handles_refuse_calls(void **state) {
+  eddy_loop_t loop;
+  eddy_timer_t timer;
+  eddy_idle_t idle;
+  eddy_prepare_t prepare;
+  eddy_check_t check;
+  eddy_poll_t poll;
+  eddy_signal_t sig;
+  eddy_tcp_t tcp, tcp_open;
+  eddy_pipe_t pipe_, pipe_open;
+  eddy_udp_t udp;
+  eddy_fs_event_t fse;
+  eddy_fs_poll_t fsp;
+  eddy_connect_t creq;
+  eddy_write_t wreq;
+  eddy_shutdown_t sreq;
+  eddy_buf_t buf = eddy_buf_init("x", 1);
+  struct sockaddr_in addr = test_loopback4(0);
+  int fds[2], sock;
+
+  (void)state;
+  assert_int_equal(pipe(fds), 0);
+  assert_int_equal(eddy_loop_init(&loop), 0);
+
+  assert_int_equal(eddy_timer_init(&loop, &timer), 0);
+  eddy_close(&timer.handle, NULL);
+  assert_int_equal(eddy_timer_start(&timer, noop_timer, 1, 0), EDDY_EINVAL);
+  assert_int_equal(eddy_timer_again(&timer), EDDY_EINVAL);
+
+  assert_int_equal(eddy_idle_init(&loop, &idle), 0);
+  assert_int_equal(eddy_prepare_init(&loop, &prepare), 0);
+  assert_int_equal(eddy_check_init(&loop, &check), 0);
+  eddy_close(&idle.handle, NULL);
+  eddy_close(&prepare.handle, NULL);
+  eddy_close(&check.handle, NULL);
+  assert_int_equal(eddy_idle_start(&idle, noop_idle), EDDY_EINVAL);
+  assert_int_equal(eddy_prepare_start(&prepare, noop_prepare), EDDY_EINVAL);
+  assert_int_equal(eddy_check_start(&check, noop_check), EDDY_EINVAL);
+
+  assert_int_equal(eddy_poll_init(&loop, &poll, fds[0]), 0);
+  eddy_close(&poll.handle, NULL);
+  assert_int_equal(eddy_poll_start(&poll, EDDY_READABLE, noop_poll),
+                   EDDY_EINVAL);
+
+  assert_int_equal(eddy_signal_init(&loop, &sig), 0);
+  eddy_close(&sig.handle, NULL);
+  assert_int_equal(eddy_signal_start(&sig, noop_signal, SIGUSR1), EDDY_EINVAL);
+  assert_int_equal(eddy_signal_start_oneshot(&sig, noop_signal, SIGUSR1),
+                   EDDY_EINVAL);
+
+  /* TCP: closed before it had a socket, and closed with one. */
+  assert_int_equal(eddy_tcp_init(&loop, &tcp), 0);
+  eddy_close(&tcp.stream.handle, NULL);
+  sock = socket(AF_INET, SOCK_STREAM, 0);
+  assert_int_equal(eddy_tcp_open(&tcp, sock), EDDY_EINVAL);
+  close(sock);
+  assert_int_equal(eddy_tcp_bind(&tcp, (struct sockaddr *)&addr, 0),
+                   EDDY_EINVAL);
+  assert_int_equal(eddy_tcp_connect(&creq, &tcp, (struct sockaddr *)&addr,
+                                    noop_connect),
+                   EDDY_EINVAL);
+  assert_int_equal(eddy_tcp_nodelay(&tcp, 1), EDDY_EINVAL);
+  assert_int_equal(eddy_tcp_keepalive(&tcp, 1, 10), EDDY_EINVAL);
+  assert_int_equal(eddy_tcp_close_reset(&tcp, NULL), EDDY_EINVAL);
+  assert_int_equal(eddy_listen(&tcp.stream, 1, noop_connection), EDDY_EINVAL);
+  assert_int_equal(eddy_read_start(&tcp.stream, noop_alloc, noop_read),
+                   EDDY_EINVAL);
+  assert_int_equal(eddy_write(&wreq, &tcp.stream, &buf, 1, NULL),
+                   EDDY_EINVAL);
+  assert_int_equal(eddy_try_write(&tcp.stream, &buf, 1), EDDY_EINVAL);
+  assert_int_equal(eddy_shutdown(&sreq, &tcp.stream, NULL), EDDY_EINVAL);
+  assert_int_equal(eddy_tcp_init(&loop, &tcp_open), 0);
+  assert_int_equal(eddy_tcp_bind(&tcp_open, (struct sockaddr *)&addr, 0), 0);
+  eddy_close(&tcp_open.stream.handle, NULL);
+  assert_int_equal(eddy_tcp_bind(&tcp_open, (struct sockaddr *)&addr, 0),
+                   EDDY_EINVAL);
+  assert_int_equal(eddy_accept(&tcp_open.stream, &tcp.stream), EDDY_EINVAL);
+
+  /* Pipes. */
+  assert_int_equal(eddy_pipe_init(&loop, &pipe_, 0), 0);
+  eddy_close(&pipe_.stream.handle, NULL);
+  assert_int_equal(eddy_pipe_open(&pipe_, fds[1]), EDDY_EINVAL);
+  assert_int_equal(eddy_pipe_bind(&pipe_, "/tmp/eddy-closing-test"),
+                   EDDY_EINVAL);
+  assert_int_equal(eddy_pipe_bind2(&pipe_, "/tmp/eddy-closing-test", 22),
+                   EDDY_EINVAL);
+  assert_int_equal(eddy_pipe_connect(&creq, &pipe_, "/tmp/eddy-none",
+                                     noop_connect),
+                   EDDY_EINVAL);
+  assert_int_equal(eddy_pipe_chmod(&pipe_, EDDY_READABLE), EDDY_EINVAL);
+  assert_int_equal(eddy_write2(&wreq, &pipe_.stream, &buf, 1, NULL, NULL),
+                   EDDY_EINVAL);
+  assert_int_equal(eddy_pipe_init(&loop, &pipe_open, 0), 0);
+  assert_int_equal(eddy_pipe_open(&pipe_open, dup(fds[1])), 0);
+  eddy_close(&pipe_open.stream.handle, NULL);
+  assert_int_equal(eddy_pipe_open(&pipe_open, fds[1]), EDDY_EINVAL);
+
+  /* UDP. */
+  assert_int_equal(eddy_udp_init(&loop, &udp), 0);
+  eddy_close(&udp.handle, NULL);
+  assert_int_equal(eddy_udp_bind(&udp, (struct sockaddr *)&addr, 0),
+                   EDDY_EINVAL);
+  assert_int_equal(eddy_udp_recv_start(&udp, noop_alloc, noop_udp_recv),
+                   EDDY_EINVAL);
+
+  /* File watching. */
+  assert_int_equal(eddy_fs_event_init(&loop, &fse), 0);
+  eddy_close(&fse.handle, NULL);
+  assert_int_equal(eddy_fs_event_start(&fse, noop_fs_event, "/tmp", 0),
+                   EDDY_EINVAL);
+  assert_int_equal(eddy_fs_poll_init(&loop, &fsp), 0);
+  eddy_close(&fsp.handle, NULL);
+  assert_int_equal(eddy_fs_poll_start(&fsp, noop_fs_poll, "/tmp", 100),
+                   EDDY_EINVAL);
+
+  test_assert_loop_clean(&loop);
+  /* The descriptors the refused calls were given are still ours. */
+  assert_true(fcntl(fds[1], F_GETFD) != -1);
+  close(fds[0]);
+  close(fds[1]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_init_close_empty),
@@ -519,6 +703,7 @@ int main(void) {
       cmocka_unit_test(test_type_names),
       cmocka_unit_test(test_before_exit),
       cmocka_unit_test(test_init_keeps_data_and_success_message),
+      cmocka_unit_test(test_closing_handles_refuse_calls),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

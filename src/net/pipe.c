@@ -31,6 +31,8 @@ int eddy_pipe_open(eddy_pipe_t *pipe, int fd) {
   int mode;
   int err;
 
+  if (eddy__handle_closing(&pipe->stream.handle))
+    return EDDY_EINVAL;
   if (eddy__pipe_fd(pipe) != -1)
     return EDDY_EBUSY;
   if (fstat(fd, &st) != 0 || (mode = fcntl(fd, F_GETFL)) == -1)
@@ -91,6 +93,8 @@ int eddy_pipe_bind2(eddy_pipe_t *pipe, const char *name, size_t namelen) {
   socklen_t len;
   int err;
 
+  if (eddy__handle_closing(&pipe->stream.handle))
+    return EDDY_EINVAL;
   if ((err = eddy__pipe_addr(&sun, &len, name, namelen)) != 0)
     return err;
   if (eddy__pipe_fd(pipe) != -1)
@@ -119,10 +123,10 @@ int eddy_pipe_connect2(eddy_connect_t *req, eddy_pipe_t *pipe,
   int err;
   int r;
 
-  if ((err = eddy__pipe_addr(&sun, &len, name, namelen)) != 0)
-    return err;
   if (eddy__handle_closing(&pipe->stream.handle))
     return EDDY_EINVAL;
+  if ((err = eddy__pipe_addr(&sun, &len, name, namelen)) != 0)
+    return err;
   if (pipe->stream.priv.connect_req != NULL)
     return EDDY_EALREADY;
   if (pipe->stream.priv.flags &
@@ -197,6 +201,8 @@ int eddy_pipe_chmod(eddy_pipe_t *pipe, int flags) {
   struct stat st;
   int err;
 
+  if (eddy__handle_closing(&pipe->stream.handle))
+    return EDDY_EINVAL;
   if (flags == 0 || (flags & ~(EDDY_PIPE_READABLE | EDDY_PIPE_WRITABLE)))
     return EDDY_EINVAL;
   if ((err = eddy_pipe_getsockname(pipe, path, &len)) != 0)

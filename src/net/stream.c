@@ -217,6 +217,8 @@ int eddy_accept(eddy_stream_t *server, eddy_stream_t *client) {
   int fd;
   int err;
 
+  if (eddy__stream_closing(server) || eddy__stream_closing(client))
+    return EDDY_EINVAL;
   if (client->priv.io.fd != -1)
     return EDDY_EBUSY;
   if (server->priv.flags & EDDY__STREAM_IPC) {
@@ -648,7 +650,7 @@ int eddy__stream_write2(eddy_write_t *req, eddy_stream_t *s,
   eddy_loop_t *loop = s->handle.loop;
   int was_empty;
 
-  if (nbufs == 0 || bufs == NULL)
+  if (nbufs == 0 || bufs == NULL || eddy__stream_closing(s))
     return EDDY_EINVAL;
   if (s->priv.io.fd == -1)
     return EDDY_EBADF;
@@ -689,6 +691,8 @@ ssize_t eddy_try_write(eddy_stream_t *s, const eddy_buf_t bufs[],
   eddy_write_t probe;
   ssize_t n;
 
+  if (eddy__stream_closing(s))
+    return EDDY_EINVAL;
   if (s->priv.io.fd == -1)
     return EDDY_EBADF;
   if (!(s->priv.flags & EDDY__STREAM_WRITABLE))
@@ -729,7 +733,9 @@ static void eddy__stream_drain(eddy_stream_t *s) {
 
 int eddy_shutdown(eddy_shutdown_t *req, eddy_stream_t *s,
                   eddy_shutdown_cb cb) {
-  if (s->priv.io.fd == -1 || eddy__stream_closing(s) ||
+  if (eddy__stream_closing(s))
+    return EDDY_EINVAL;
+  if (s->priv.io.fd == -1 ||
       (s->priv.flags & (EDDY__STREAM_SHUTTING | EDDY__STREAM_SHUT)) ||
       (!(s->priv.flags & EDDY__STREAM_WRITABLE) && s->priv.connect_req == NULL))
     return EDDY_ENOTCONN;

@@ -94,6 +94,8 @@ int eddy_tcp_init_ex(eddy_loop_t *loop, eddy_tcp_t *tcp, int family) {
 int eddy_tcp_open(eddy_tcp_t *tcp, int fd) {
   int err;
 
+  if (eddy__handle_closing(&tcp->stream.handle))
+    return EDDY_EINVAL;
   if (eddy__tcp_fd(tcp) != -1)
     return EDDY_EBUSY;
   if ((err = eddy__set_nonblock(fd, 1)) != 0)
@@ -110,7 +112,8 @@ int eddy_tcp_bind(eddy_tcp_t *tcp, const struct sockaddr *addr,
   int fd;
   int err;
 
-  if (len < 0 || (flags & ~(unsigned)(EDDY_TCP_IPV6ONLY | EDDY_TCP_REUSEPORT)))
+  if (len < 0 || (flags & ~(unsigned)(EDDY_TCP_IPV6ONLY | EDDY_TCP_REUSEPORT)) ||
+      eddy__handle_closing(&tcp->stream.handle))
     return EDDY_EINVAL;
   if ((flags & EDDY_TCP_IPV6ONLY) && addr->sa_family != AF_INET6)
     return EDDY_EINVAL;
@@ -176,6 +179,8 @@ static int eddy__tcp_listen(eddy_stream_t *s, int backlog,
 int eddy_tcp_nodelay(eddy_tcp_t *tcp, int on) {
   int err = 0;
 
+  if (eddy__handle_closing(&tcp->stream.handle))
+    return EDDY_EINVAL;
   if (eddy__tcp_fd(tcp) != -1)
     err = eddy__tcp_apply_nodelay(eddy__tcp_fd(tcp), on);
   if (err == 0) {
@@ -190,7 +195,7 @@ int eddy_tcp_nodelay(eddy_tcp_t *tcp, int on) {
 int eddy_tcp_keepalive(eddy_tcp_t *tcp, int on, unsigned delay_s) {
   int err = 0;
 
-  if (on && delay_s < 1)
+  if ((on && delay_s < 1) || eddy__handle_closing(&tcp->stream.handle))
     return EDDY_EINVAL;
   if (eddy__tcp_fd(tcp) != -1)
     err = eddy__tcp_apply_keepalive(eddy__tcp_fd(tcp), on, delay_s);
