@@ -732,7 +732,9 @@ static void test_copy_with_backpressure(void **state) {
   eddy_fs_stream_options_init(&ro);
   ro.high_water_mark = 4096;
   eddy_fs_stream_options_init(&wo);
-  wo.high_water_mark = 3 * 4096;
+  /* a mark of one chunk: every write asks for a drain, whatever the
+   * relative speed of the pool's reads and writes */
+  wo.high_water_mark = 4096;
   assert_int_equal(eddy_fs_read_stream_open(loop, &p.rs, tp("pump-in"), &ro,
                                             pump_data, pump_rs_close),
                    0);
@@ -745,7 +747,7 @@ static void test_copy_with_backpressure(void **state) {
   assert_int_equal(p.closes, 2);
   assert_true(p.pauses > 0);
   /* never more than the mark plus one chunk was waiting */
-  assert_true(p.max_queue <= 4 * 4096);
+  assert_true(p.max_queue <= 2 * 4096);
   assert_int_equal(p.ws.bytes_written, (int64_t)sizeof(pattern));
   assert_int_equal(eddy_fs_read_file(loop, &req, tp("pump-out"), NULL),
                    (int)sizeof(pattern));
