@@ -141,6 +141,11 @@ static void test_pipe_on_loop(void **state) {
   assert_int_equal(eddy_pipe_init(&loop, &p, 0), 0);
   assert_int_equal(eddy_pipe_open(&p, fds[0]), 0);
   assert_int_equal(eddy_read_start(&p.stream, on_alloc, on_read), 0);
+  /* as libuv: reading already; once stopped, reading may start again */
+  assert_int_equal(eddy_read_start(&p.stream, on_alloc, on_read),
+                   EDDY_EALREADY);
+  assert_int_equal(eddy_read_stop(&p.stream), 0);
+  assert_int_equal(eddy_read_start(&p.stream, on_alloc, on_read), 0);
   assert_int_equal(write(fds[1], "hello", 5), 5);
   close(fds[1]);
   assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);

@@ -117,9 +117,11 @@ EDDY_EXTERN int eddy_listen(eddy_stream_t *server, int backlog,
  * a descriptor) or EDDY_EINVAL (kinds differ). */
 EDDY_EXTERN int eddy_accept(eddy_stream_t *server, eddy_stream_t *client);
 
-/* Start reading. Returns 0, EDDY_EINVAL (a callback NULL, or a listening
- * stream), EDDY_ENOTCONN (no descriptor, or the stream is not readable:
- * after EOF). Reading again while reading just changes the callbacks. */
+/* Start reading. Returns 0, EDDY_EALREADY (reading already: call
+ * eddy_read_stop() first to change the callbacks), EDDY_EINVAL (a callback
+ * NULL, a listening or closing stream), EDDY_ENOTCONN (no descriptor, or
+ * the stream is not readable: it is connecting, or EOF was read, which
+ * clears readable as in libuv). */
 EDDY_EXTERN int eddy_read_start(eddy_stream_t *stream, eddy_alloc_cb alloc_cb,
                                 eddy_read_cb read_cb);
 

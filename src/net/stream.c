@@ -444,6 +444,8 @@ int eddy_read_start(eddy_stream_t *s, eddy_alloc_cb alloc_cb,
   if (alloc_cb == NULL || read_cb == NULL || eddy__stream_closing(s) ||
       (s->priv.flags & EDDY__STREAM_LISTENING))
     return EDDY_EINVAL;
+  if (s->priv.flags & EDDY__STREAM_READING)
+    return EDDY_EALREADY;
   if (s->priv.io.fd == -1 || !(s->priv.flags & EDDY__STREAM_READABLE))
     return EDDY_ENOTCONN;
   err = eddy__io_start(s->handle.loop, &s->priv.io,
