@@ -351,7 +351,7 @@ static void grand_probe(eddy_timer_t *t) {
   struct result *r = greq.req.data;
   FILE *f;
 
-  if (greq.priv.process.pid != 0)
+  if (!greq.priv.process.priv.reaped)
     return; /* not reaped yet */
   assert_int_equal(r->calls, 0);
   test_log_printf(&glog, "exit\n");

@@ -25,7 +25,10 @@ struct exit_record {
 static void record_exit(eddy_process_t *p, int64_t status, int sig) {
   struct exit_record *r = p->handle.data;
 
-  assert_int_equal(p->pid, 0);
+  /* the pid stays readable; signals to the reaped number are refused */
+  assert_true(p->pid > 0);
+  assert_int_equal(eddy_process_get_pid(p), p->pid);
+  assert_int_equal(eddy_process_kill(p, 0), EDDY_ESRCH);
   r->calls++;
   r->status = status;
   r->signal = sig;
@@ -373,6 +376,8 @@ static void test_spawn_errors(void **state) {
   assert_int_equal(eddy_spawn(&loop, &p, &o), EDDY_ENOENT);
   o.env = NULL;
   o.flags = 1u << 10;
+  assert_int_equal(eddy_spawn(&loop, &p, &o), EDDY_EINVAL);
+  o.flags = 1u << 2; /* libuv's Windows-only bit: unknown here */
   assert_int_equal(eddy_spawn(&loop, &p, &o), EDDY_EINVAL);
   o.flags = 0;
   fd = mkstemp(path);

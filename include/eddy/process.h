@@ -54,10 +54,12 @@ typedef struct eddy_stdio_container_s {
   } data;
 } eddy_stdio_container_t;
 
+/* The bit values are libuv's (1 << 2 is a Windows-only flag there); any
+ * other bit makes eddy_spawn() return EDDY_EINVAL. */
 enum {
   EDDY_PROCESS_SETUID = 1 << 0, /* run as options.uid */
   EDDY_PROCESS_SETGID = 1 << 1, /* run as options.gid */
-  EDDY_PROCESS_DETACHED = 1 << 2 /* a new session (setsid): the child
+  EDDY_PROCESS_DETACHED = 1 << 3 /* a new session (setsid): the child
                                     outlives a terminal hang-up of ours */
 };
 
@@ -78,11 +80,12 @@ typedef struct eddy_process_options_s {
 
 struct eddy_process_s {
   eddy_handle_t handle;
-  int pid; /* read only; 0 once reaped */
+  int pid; /* read only; kept after the exit, as libuv and Node keep it */
   struct {
     eddy_exit_cb exit_cb;
     eddy_queue_t node; /* the loop's list of running children */
     int status;        /* waitpid status once reaped */
+    int reaped;        /* the number may belong to another process now */
   } priv;
 };
 
@@ -101,6 +104,10 @@ EDDY_EXTERN int eddy_process_kill(eddy_process_t *process, int signum);
 /* kill(2): send signum to any pid. Returns 0 or a negative error. */
 EDDY_EXTERN int eddy_kill(int pid, int signum);
 
+/* The child's pid. It stays after the exit callback (as in libuv and
+ * Node), but the number may then name another process: use
+ * eddy_process_kill(), which refuses once the child was reaped, rather
+ * than eddy_kill() on it. */
 EDDY_EXTERN int eddy_process_get_pid(const eddy_process_t *process);
 
 #ifdef __cplusplus

@@ -102,7 +102,7 @@ static void eddy__process_on_sigchld(eddy_signal_t *sig, int signum) {
     eddy_process_t *p = eddy__container_of(node, eddy_process_t, priv.node);
     pid_t r;
 
-    assert(p->pid > 0 && eddy__handle_active(&p->handle));
+    assert(p->pid > 0 && !p->priv.reaped && eddy__handle_active(&p->handle));
     next = node->next;
     do
       r = waitpid(p->pid, &p->priv.status, WNOHANG);
@@ -111,7 +111,7 @@ static void eddy__process_on_sigchld(eddy_signal_t *sig, int signum) {
       continue;
     if (r == -1) /* reaped behind our back: no status to report */
       p->priv.status = 0;
-    p->pid = 0; /* gone: nothing may be sent to its number any more */
+    p->priv.reaped = 1; /* gone: nothing may be sent to its number now */
     eddy__queue_remove(node);
     eddy__queue_insert_tail(&st->reaped, node);
   }
@@ -134,7 +134,7 @@ static void eddy__process_wakeup(eddy_loop_t *loop,
                                            priv.node);
     int status = p->priv.status;
 
-    assert(p->pid == 0 && eddy__handle_active(&p->handle));
+    assert(p->priv.reaped && eddy__handle_active(&p->handle));
     eddy__queue_remove(batch.next);
     eddy__handle_stop(&p->handle);
     if (p->priv.exit_cb != NULL) {
@@ -198,8 +198,8 @@ static void eddy__process_close(eddy_handle_t *h) {
   struct eddy_process_state *st;
 
   eddy__queue_remove(&p->priv.node); /* running, or reaped and not told */
-  if (p->pid == 0)
-    return; /* reaped, or never started */
+  if (p->pid == 0 || p->priv.reaped)
+    return; /* never started, or reaped */
   assert(p->pid > 0);
   st = eddy__process_state_of(h->loop);
   assert(st != NULL);
@@ -583,6 +583,7 @@ int eddy_spawn(eddy_loop_t *loop, eddy_process_t *process,
   process->pid = pid;
   process->priv.exit_cb = o->exit_cb;
   process->priv.status = 0;
+  process->priv.reaped = 0;
   eddy__queue_insert_tail(&eddy__process_state_of(loop)->running,
                           &process->priv.node);
   eddy__handle_start(&process->handle);
@@ -590,7 +591,7 @@ int eddy_spawn(eddy_loop_t *loop, eddy_process_t *process,
 }
 
 int eddy_process_kill(eddy_process_t *process, int signum) {
-  if (process->pid == 0)
+  if (process->pid == 0 || process->priv.reaped)
     return EDDY_ESRCH;
   return eddy_kill(process->pid, signum);
 }
