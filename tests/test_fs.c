@@ -320,6 +320,51 @@ static void test_read_write_many_bufs(void **state) {
   assert_int_equal(eddy_fs_close(loop, &req, fd, NULL), 0);
 }
 
+/* More buffers than one writev takes: all are written, in order (as
+ * libuv); a read fills at most IOV_MAX of them, as readv does. */
+static void test_write_beyond_iov_max(void **state) {
+  eddy_loop_t *loop = &((struct fixture *)*state)->loop;
+  enum { N = 2500 };
+  static char data[N], back[N];
+  static eddy_buf_t bufs[N];
+  eddy_fs_t req;
+  int fd, i, async;
+  long iov_max = sysconf(_SC_IOV_MAX);
+
+  assert_true(iov_max > 0 && iov_max < N);
+  for (i = 0; i < N; i++) {
+    data[i] = (char)('a' + i % 26);
+    bufs[i] = eddy_buf_init(&data[i], 1);
+  }
+  for (async = 0; async <= 1; async++) {
+    fd = eddy_fs_open(loop, &req, tp("iov"), O_RDWR | O_CREAT | O_TRUNC, 0644,
+                      NULL);
+    assert_true(fd >= 0);
+    /* at the current position, then at an offset after it */
+    if (async)
+      assert_int_equal(
+          ASYNC(loop, &req, eddy_fs_write(loop, &req, fd, bufs, N, -1, on_fs)),
+          N);
+    else
+      assert_int_equal(eddy_fs_write(loop, &req, fd, bufs, N, -1, NULL), N);
+    eddy_fs_req_cleanup(&req);
+    assert_int_equal(eddy_fs_write(loop, &req, fd, bufs, N, N, NULL), N);
+    eddy_fs_req_cleanup(&req);
+    for (i = 0; i < N; i++)
+      bufs[i] = eddy_buf_init(&back[i], 1);
+    memset(back, 0, sizeof(back));
+    assert_int_equal(eddy_fs_read(loop, &req, fd, bufs, N, 0, NULL), iov_max);
+    eddy_fs_req_cleanup(&req);
+    assert_memory_equal(back, data, (size_t)iov_max);
+    assert_int_equal(eddy_fs_read(loop, &req, fd, bufs, 1, N, NULL), 1);
+    assert_int_equal(back[0], data[0]); /* the second copy follows */
+    eddy_fs_req_cleanup(&req);
+    for (i = 0; i < N; i++)
+      bufs[i] = eddy_buf_init(&data[i], 1);
+    assert_int_equal(eddy_fs_close(loop, &req, fd, NULL), 0);
+  }
+}
+
 static void test_read_write_errors(void **state) {
   eddy_loop_t *loop = &((struct fixture *)*state)->loop;
   char buf[8] = "abc";
@@ -619,6 +664,7 @@ static const char *read_dir_stream(eddy_loop_t *loop, eddy_dir_t *dir,
     else
       got = eddy_fs_readdir(loop, &req, dir, NULL);
     assert_true(got >= 0 && got <= 2);
+    assert_ptr_equal(req.ptr, dir);
     for (i = 0; i < got; i++) {
       assert_true(n < 8);
       snprintf(names[n++], sizeof(names[0]), "%s", ents[i].name);
@@ -1421,7 +1467,7 @@ int main(void) {
       T(test_open_close_errors),
       T(test_open_out_of_descriptors),
       T(test_read_write_vectored),
-      T(test_read_write_many_bufs),
+      T(test_read_write_many_bufs), T(test_write_beyond_iov_max),
       T(test_read_write_errors),
       T(test_stat),
       T(test_stat_errors),

@@ -249,7 +249,9 @@ EDDY_EXTERN int eddy_fs_close(eddy_loop_t *loop, eddy_fs_t *req, eddy_file file,
  * pwritev); with offset < 0 at the current position, advancing it. result:
  * the bytes moved, which may be fewer than asked (0 at end of file for
  * reads). The buffer array is copied, the buffers are not: they must stay
- * valid until the callback. At most IOV_MAX buffers are used per call.
+ * valid until the callback. A read fills at most IOV_MAX buffers (as
+ * readv); a write goes on, IOV_MAX buffers at a time, until all are
+ * written or one writev comes up short (as libuv).
  * Errors: EDDY_EINVAL (nbufs 0 or bufs NULL), EDDY_EBADF, EDDY_EISDIR,
  * EDDY_ESPIPE (offset on a pipe), EDDY_ENOMEM, ... */
 EDDY_EXTERN int eddy_fs_read(eddy_loop_t *loop, eddy_fs_t *req, eddy_file file,
@@ -310,7 +312,8 @@ EDDY_EXTERN int eddy_fs_scandir_next(eddy_fs_t *req, eddy_dirent_t *ent);
  * filled, 0 at the end. The names belong to the readdir request: call
  * eddy_fs_req_cleanup() on it before the next readdir on the same dir.
  * closedir: closes and frees dir (result 0). One request at a time per
- * dir. Errors: EDDY_EINVAL (dir NULL, or no dirents array). */
+ * dir; req->ptr is dir for readdir and closedir (as in libuv). Errors:
+ * EDDY_EINVAL (dir NULL, or no dirents array). */
 EDDY_EXTERN int eddy_fs_opendir(eddy_loop_t *loop, eddy_fs_t *req,
                                 const char *path, eddy_fs_cb cb);
 EDDY_EXTERN int eddy_fs_readdir(eddy_loop_t *loop, eddy_fs_t *req,

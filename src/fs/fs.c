@@ -151,17 +151,47 @@ static ssize_t eddy__fs_do_read(eddy_fs_t *req) {
   return eddy__fs_ret(r);
 }
 
-static ssize_t eddy__fs_do_write(eddy_fs_t *req) {
-  const struct iovec *iov = (const struct iovec *)req->priv.bufs;
-  int fd = req->priv.file;
+/* One writev/pwritev of at most IOV_MAX buffers. */
+static ssize_t eddy__fs_write_once(int fd, const struct iovec *iov, int n,
+                                   int64_t offset) {
   ssize_t r;
 
-  if (req->priv.offset < 0)
-    EDDY__FS_RETRY(r, writev(fd, iov, eddy__fs_iovcnt(req)));
+  if (offset < 0)
+    EDDY__FS_RETRY(r, writev(fd, iov, n));
   else
-    EDDY__FS_RETRY(
-        r, pwritev(fd, iov, eddy__fs_iovcnt(req), (off_t)req->priv.offset));
+    EDDY__FS_RETRY(r, pwritev(fd, iov, n, (off_t)offset));
   return eddy__fs_ret(r);
+}
+
+/* Writes every buffer, IOV_MAX at a time, as libuv does; stops at a short
+ * write (the file is full or the pipe would block) and reports the bytes
+ * written so far, or the error if nothing was. */
+static ssize_t eddy__fs_do_write(eddy_fs_t *req) {
+  const struct iovec *iov = (const struct iovec *)req->priv.bufs;
+  unsigned left = req->priv.nbufs;
+  int64_t offset = req->priv.offset;
+  ssize_t total = 0;
+
+  while (left > 0) {
+    int n = left > IOV_MAX ? IOV_MAX : (int)left;
+    size_t want = 0;
+    ssize_t r;
+    int i;
+
+    for (i = 0; i < n; i++)
+      want += iov[i].iov_len;
+    r = eddy__fs_write_once(req->priv.file, iov, n, offset);
+    if (r < 0)
+      return total > 0 ? total : r;
+    total += r;
+    if ((size_t)r < want)
+      break;
+    if (offset >= 0)
+      offset += r;
+    iov += n;
+    left -= (unsigned)n;
+  }
+  return total;
 }
 
 static ssize_t eddy__fs_do_fsync(eddy_fs_t *req) {
@@ -649,6 +679,7 @@ static int eddy__fs_dir_op(eddy_loop_t *loop, eddy_fs_t *req, eddy_fs_type type,
       (type == EDDY_FS_READDIR && (dir->dirents == NULL || dir->nentries == 0)))
     return (int)(req->result = EDDY_EINVAL);
   req->priv.dir = dir;
+  req->ptr = dir; /* as libuv: the callback finds its stream there */
   return eddy__fs_go(req);
 }
 
