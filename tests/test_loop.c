@@ -8,6 +8,9 @@
 #include "core/loop_internal.h"
 #include "core/phases.h"
 #include <signal.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/syscall.h>
 
 #include "test_util.h"
 
@@ -683,6 +686,179 @@ static void test_closing_handles_refuse_calls(void **state) {
   close(fds[1]);
 }
 
+/* ---- embedding: the backend descriptor; a signal blocked in the wait -- */
+
+static int pipe_bytes;
+
+static void embed_alloc(eddy_handle_t *h, size_t size, eddy_buf_t *buf) {
+  static char space[8];
+
+  (void)h;
+  (void)size;
+  *buf = eddy_buf_init(space, sizeof(space));
+}
+
+static void embed_read(eddy_stream_t *s, ssize_t n, const eddy_buf_t *buf) {
+  (void)s;
+  (void)buf;
+  if (n > 0)
+    pipe_bytes += (int)n;
+}
+
+/* Another loop (here poll(2) on the backend descriptor) learns that eddy
+ * has I/O, then eddy_run(NOWAIT) handles it. */
+static void test_backend_fd_embedding(void **state) {
+  eddy_loop_t loop;
+  eddy_pipe_t p;
+  struct pollfd pfd;
+  int fds[2];
+
+  (void)state;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  if (strcmp(eddy_backend_name(&loop), "poll") == 0) {
+    assert_int_equal(eddy_backend_fd(&loop), -1); /* none to give */
+    assert_int_equal(eddy_loop_close(&loop), 0);
+    return;
+  }
+  assert_true(eddy_backend_fd(&loop) >= 0);
+  assert_int_equal(pipe(fds), 0);
+  assert_int_equal(eddy_pipe_init(&loop, &p, 0), 0);
+  assert_int_equal(eddy_pipe_open(&p, fds[0]), 0);
+  assert_int_equal(eddy_read_start(&p.stream, embed_alloc, embed_read), 0);
+  pipe_bytes = 0;
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_NOWAIT), 1); /* registers */
+  assert_int_equal(eddy_backend_timeout(&loop), -1);     /* only I/O */
+  pfd.fd = eddy_backend_fd(&loop);
+  pfd.events = POLLIN;
+  assert_int_equal(poll(&pfd, 1, 0), 0); /* nothing yet */
+  assert_int_equal(write(fds[1], "abc", 3), 3);
+  assert_int_equal(poll(&pfd, 1, 10000), 1);
+  assert_int_equal(pipe_bytes, 0);
+  eddy_run(&loop, EDDY_RUN_NOWAIT);
+  assert_int_equal(pipe_bytes, 3);
+  close(fds[1]);
+  eddy_close(&p.stream.handle, NULL);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(eddy_loop_close(&loop), 0);
+}
+
+static volatile sig_atomic_t usr1_taken;
+static pid_t loop_tid;
+static eddy_async_t block_wake;
+
+static void on_usr1(int sig) {
+  (void)sig;
+  usr1_taken = 1;
+}
+
+static void on_block_wake(eddy_async_t *a) {
+  eddy_close(&a->handle, NULL);
+}
+
+/* The loop thread's system call while it is blocked (the first field of
+ * /proc/self/task/TID/syscall), or -1 while it runs. */
+static long thread_syscall(pid_t tid) {
+  char path[64];
+  long nr = -1;
+  FILE *f;
+
+  snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+  f = fopen(path, "r");
+  assert_non_null(f);
+  if (fscanf(f, "%ld", &nr) != 1)
+    nr = -1;
+  fclose(f);
+  return nr;
+}
+
+/* Whether signal sig is pending for thread tid (SigPnd in its status). */
+static int thread_has_pending(pid_t tid, int sig) {
+  char path[64], line[256];
+  unsigned long long mask = 0;
+  FILE *f;
+
+  snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+  f = fopen(path, "r");
+  assert_non_null(f);
+  while (fgets(line, sizeof(line), f) != NULL)
+    if (sscanf(line, "SigPnd: %llx", &mask) == 1)
+      break;
+  fclose(f);
+  return (mask >> (sig - 1)) & 1;
+}
+
+/* What the prober thread saw (asserted on the loop thread: cmocka's
+ * asserts belong to the thread that runs the test). */
+static int probe_saw_wait, probe_saw_pending, probe_saw_taken;
+
+static void *block_prober(void *arg) {
+  pthread_t loop_thread = *(pthread_t *)arg;
+  int i;
+
+  /* Wait (bounded) until the loop thread sleeps in its poll wait. */
+  for (i = 0; i < 10000 && !probe_saw_wait; i++) {
+    long nr = thread_syscall(loop_tid);
+
+    probe_saw_wait = nr == SYS_epoll_pwait || nr == SYS_ppoll;
+    if (!probe_saw_wait)
+      usleep(1000);
+  }
+  if (probe_saw_wait) {
+    pthread_kill(loop_thread, SIGUSR1);
+    /* Blocked in the wait: it stays pending, the handler does not run. */
+    for (i = 0; i < 1000 && !probe_saw_pending && !usr1_taken; i++) {
+      probe_saw_pending = thread_has_pending(loop_tid, SIGUSR1);
+      if (!probe_saw_pending)
+        usleep(1000);
+    }
+    probe_saw_taken = usr1_taken;
+  }
+  eddy_async_send(&block_wake);
+  return NULL;
+}
+
+static void test_loop_configure_block_signal(void **state) {
+  struct sigaction sa, old;
+  eddy_loop_t loop;
+  pthread_t self = pthread_self(), prober;
+
+  (void)state;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_loop_configure(NULL, EDDY_LOOP_BLOCK_SIGNAL, SIGUSR1),
+                   EDDY_EINVAL);
+  assert_int_equal(eddy_loop_configure(&loop, EDDY_LOOP_BLOCK_SIGNAL, 0),
+                   EDDY_EINVAL);
+  assert_int_equal(eddy_loop_configure(&loop, EDDY_LOOP_BLOCK_SIGNAL, 65),
+                   EDDY_EINVAL);
+  assert_int_equal(eddy_loop_configure(&loop, EDDY_LOOP_BLOCK_SIGNAL, SIGKILL),
+                   EDDY_EINVAL);
+  assert_int_equal(eddy_loop_configure(&loop, EDDY_LOOP_BLOCK_SIGNAL, SIGSEGV),
+                   EDDY_EINVAL);
+  assert_int_equal(eddy_loop_configure(&loop, (eddy_loop_option)42),
+                   EDDY_ENOSYS);
+  assert_int_equal(eddy_loop_configure(&loop, EDDY_LOOP_BLOCK_SIGNAL, SIGUSR1),
+                   0);
+
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_usr1;
+  sigemptyset(&sa.sa_mask);
+  assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+  usr1_taken = 0;
+  probe_saw_wait = probe_saw_pending = probe_saw_taken = 0;
+  loop_tid = (pid_t)syscall(SYS_gettid);
+  assert_int_equal(eddy_async_init(&loop, &block_wake, on_block_wake), 0);
+  assert_int_equal(pthread_create(&prober, NULL, block_prober, &self), 0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(pthread_join(prober, NULL), 0);
+  assert_true(probe_saw_wait);
+  assert_true(probe_saw_pending);
+  assert_false(probe_saw_taken);
+  /* out of the wait, the thread's own mask lets it in */
+  assert_int_equal(usr1_taken, 1);
+  assert_int_equal(sigaction(SIGUSR1, &old, NULL), 0);
+  assert_int_equal(eddy_loop_close(&loop), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_init_close_empty),
@@ -704,6 +880,8 @@ int main(void) {
       cmocka_unit_test(test_before_exit),
       cmocka_unit_test(test_init_keeps_data_and_success_message),
       cmocka_unit_test(test_closing_handles_refuse_calls),
+      cmocka_unit_test(test_backend_fd_embedding),
+      cmocka_unit_test(test_loop_configure_block_signal),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -238,6 +238,7 @@ struct eddy_loop_s {
       eddy_queue_t pending;      /* deferred I/O callbacks (streams) */
       struct eddy__fired *fired; /* what the last wait reported */
       int nfired;                /* entries of fired still being dispatched */
+      uint64_t blocked_signals;  /* bit n-1: signal n blocked in the wait */
     } io;
     struct { /* src/core/wakeup.c */
       eddy_io_t io;
@@ -291,6 +292,29 @@ EDDY_EXTERN int eddy_run(eddy_loop_t *loop, eddy_run_mode mode);
  * call (not from the cached loop time). Programs that embed the loop in
  * another one wait this long on the loop's backend. Loop thread. */
 EDDY_EXTERN int eddy_backend_timeout(const eddy_loop_t *loop);
+
+/* The descriptor that becomes readable when the loop has I/O to handle
+ * (the epoll descriptor), for running the loop inside another event loop:
+ * wait for it to be readable, or for eddy_backend_timeout() ms, then call
+ * eddy_run(loop, EDDY_RUN_NOWAIT). -1 with the poll(2) backend, which has
+ * no such descriptor. Loop thread. */
+EDDY_EXTERN int eddy_backend_fd(const eddy_loop_t *loop);
+
+/* Options for eddy_loop_configure (values as libuv's uv_loop_option). */
+typedef enum {
+  /* int signum: keep that signal blocked while the loop waits in its poll
+   * phase (on top of the thread's own mask), so that it is never taken
+   * inside the wait, e.g. SIGPROF from a profiler. */
+  EDDY_LOOP_BLOCK_SIGNAL = 0
+} eddy_loop_option;
+
+/* Set a loop option; may be called again to add signals. Returns 0,
+ * EDDY_EINVAL (loop NULL; a signal out of range, or one that must never
+ * be blocked: SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGFPE, SIGILL) or
+ * EDDY_ENOSYS (an option this build does not know). Loop thread, between
+ * runs or from a callback. */
+EDDY_EXTERN int eddy_loop_configure(eddy_loop_t *loop, eddy_loop_option option,
+                                    ...);
 
 /* Node's 'beforeExit': cb(loop) runs each time eddy_run(EDDY_RUN_DEFAULT)
  * is about to return because nothing keeps the loop alive (not after

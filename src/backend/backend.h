@@ -10,6 +10,8 @@
 #ifndef EDDY_BACKEND_H
 #define EDDY_BACKEND_H
 
+#include <signal.h>
+
 /* Event bits, backend-neutral. */
 enum {
   EDDY__IO_READ = 1 << 0,
@@ -40,9 +42,14 @@ struct eddy_backend {
   /* Can fd be watched at all? */
   int (*check_fd)(void *state, int fd);
   /* Wait up to timeout ms (-1: forever, 0: not at all) and fill fired with
-   * at most max entries. Returns their count, or a negative errno value
-   * (-EINTR when a signal interrupted the wait). */
-  int (*wait)(void *state, struct eddy__fired *fired, int max, int timeout);
+   * at most max entries, with the thread's signal mask set to *mask during
+   * the wait if mask is not NULL. Returns their count, or a negative errno
+   * value (-EINTR when a signal interrupted the wait). */
+  int (*wait)(void *state, struct eddy__fired *fired, int max, int timeout,
+              const sigset_t *mask);
+  /* The one descriptor that is readable when a wait would return, or -1
+   * if the backend has none. */
+  int (*fd)(const void *state);
 };
 
 extern const struct eddy_backend eddy__backend_poll;

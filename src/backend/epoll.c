@@ -112,14 +112,18 @@ static unsigned eddy__epoll_events(uint32_t mask) {
   return events;
 }
 
+static int eddy__epoll_fd(const void *state) {
+  return ((const struct eddy__epoll *)state)->epfd;
+}
+
 static int eddy__epoll_wait(void *state, struct eddy__fired *fired, int max,
-                            int timeout) {
+                            int timeout, const sigset_t *mask) {
   struct eddy__epoll *st = state;
   int n, i;
 
   if (max > EDDY__EPOLL_BATCH)
     max = EDDY__EPOLL_BATCH;
-  n = epoll_wait(st->epfd, st->ready, max, timeout);
+  n = epoll_pwait(st->epfd, st->ready, max, timeout, mask);
   if (n < 0)
     return -errno;
   for (i = 0; i < n; i++) {
@@ -137,6 +141,7 @@ const struct eddy_backend eddy__backend_epoll = {
     .forget = eddy__epoll_forget,
     .check_fd = eddy__epoll_check_fd,
     .wait = eddy__epoll_wait,
+    .fd = eddy__epoll_fd,
 };
 
 #endif /* __linux__ */

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backend.h"
 
@@ -158,13 +159,19 @@ static unsigned eddy__pollfd_events(short mask) {
 }
 
 static int eddy__pollfd_wait(void *state, struct eddy__fired *fired, int max,
-                             int timeout) {
+                             int timeout, const sigset_t *mask) {
   struct eddy__pollfd *st = state;
   unsigned i;
   int r, n = 0;
 
   eddy__pollfd_compact(st);
-  r = poll(st->fds, st->n, timeout);
+  if (mask == NULL) {
+    r = poll(st->fds, st->n, timeout);
+  } else {
+    struct timespec ts = {timeout / 1000, (long)(timeout % 1000) * 1000000};
+
+    r = ppoll(st->fds, st->n, timeout < 0 ? NULL : &ts, mask);
+  }
   if (r < 0)
     return -errno;
   for (i = 0; i < st->n && n < max && r > 0; i++) {

@@ -12,6 +12,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 
 #include "core/handle.h"
@@ -205,11 +207,23 @@ void eddy__io_apply_changes(eddy_loop_t *loop) {
 static int eddy__io_wait(eddy_loop_t *loop, int timeout) {
   const struct eddy_backend *b = loop->priv.io.backend;
   uint64_t start = loop->priv.core.time;
+  sigset_t mask, *maskp = NULL;
   int n;
 
+  if (loop->priv.io.blocked_signals != 0 &&
+      pthread_sigmask(SIG_BLOCK, NULL, &mask) == 0) {
+    int sig;
+
+    /* The thread's own mask plus the signals asked for: libuv replaces
+     * the mask instead, unblocking what the program had blocked. */
+    for (sig = 1; sig <= 64; sig++)
+      if (loop->priv.io.blocked_signals & (UINT64_C(1) << (sig - 1)))
+        sigaddset(&mask, sig);
+    maskp = &mask;
+  }
   for (;;) {
     n = b->wait(loop->priv.io.backend_state, loop->priv.io.fired,
-                EDDY__IO_BATCH, timeout);
+                EDDY__IO_BATCH, timeout, maskp);
     eddy_update_time(loop);
     if (n != -EINTR || timeout == 0)
       break;

@@ -1,6 +1,8 @@
 /* loop.c: the event loop core: lifecycle, the phase sequence of eddy_run,
  * liveness, time, and the registry of per-loop parts. */
 #include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -177,6 +179,35 @@ static int eddy__poll_timeout(const eddy_loop_t *loop) {
 
 int eddy_backend_timeout(const eddy_loop_t *loop) {
   return eddy__poll_timeout(loop);
+}
+
+int eddy_backend_fd(const eddy_loop_t *loop) {
+  const struct eddy_backend *b = loop->priv.io.backend;
+
+  return b->fd != NULL ? b->fd(loop->priv.io.backend_state) : -1;
+}
+
+int eddy_loop_configure(eddy_loop_t *loop, eddy_loop_option option, ...) {
+  va_list ap;
+  int signum;
+
+  if (loop == NULL)
+    return EDDY_EINVAL;
+  switch (option) {
+  case EDDY_LOOP_BLOCK_SIGNAL:
+    va_start(ap, option);
+    signum = va_arg(ap, int);
+    va_end(ap);
+    if (signum <= 0 || signum > 64 || signum >= NSIG)
+      return EDDY_EINVAL;
+    /* Blocking those would hide a crash or could not be done at all. */
+    if (signum == SIGKILL || signum == SIGSTOP || signum == SIGSEGV ||
+        signum == SIGBUS || signum == SIGFPE || signum == SIGILL)
+      return EDDY_EINVAL;
+    loop->priv.io.blocked_signals |= UINT64_C(1) << (signum - 1);
+    return 0;
+  }
+  return EDDY_ENOSYS;
 }
 
 /* Requests a handle still had when it was closed get their callbacks
