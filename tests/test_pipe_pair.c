@@ -154,12 +154,50 @@ static void test_pipe_on_loop(void **state) {
   test_teardown_loop(&loop);
 }
 
+/* A descriptor that a started handle of the loop watches cannot be opened
+ * by another handle (as libuv): EDDY_EEXIST from every kind of open. Once
+ * the owner stops, it can. */
+static void test_fd_owned_by_another_handle(void **state) {
+  eddy_loop_t loop;
+  eddy_pipe_t owner, other;
+  eddy_tcp_t tcp;
+  eddy_udp_t udp;
+  eddy_poll_t poll;
+  int sv[2];
+
+  (void)state;
+  assert_int_equal(eddy_socketpair(SOCK_STREAM, 0, sv, 0, 0), 0);
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_pipe_init(&loop, &owner, 0), 0);
+  assert_int_equal(eddy_pipe_open(&owner, sv[0]), 0);
+  assert_int_equal(eddy_read_start(&owner.stream, on_alloc, on_read), 0);
+  assert_int_equal(eddy_pipe_init(&loop, &other, 0), 0);
+  assert_int_equal(eddy_pipe_open(&other, sv[0]), EDDY_EEXIST);
+  assert_int_equal(eddy_tcp_init(&loop, &tcp), 0);
+  assert_int_equal(eddy_tcp_open(&tcp, sv[0]), EDDY_EEXIST);
+  assert_int_equal(eddy_udp_init(&loop, &udp), 0);
+  assert_int_equal(eddy_udp_open(&udp, sv[0]), EDDY_EEXIST);
+  assert_int_equal(eddy_poll_init(&loop, &poll, sv[0]), EDDY_EEXIST);
+  /* stopped, the owner no longer holds it */
+  assert_int_equal(eddy_read_stop(&owner.stream), 0);
+  assert_int_equal(eddy_poll_init(&loop, &poll, sv[0]), 0);
+  eddy_close(&poll.handle, NULL);
+  eddy_close(&owner.stream.handle, NULL);
+  eddy_close(&other.stream.handle, NULL);
+  eddy_close(&tcp.stream.handle, NULL);
+  eddy_close(&udp.handle, NULL);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  close(sv[1]);
+  test_teardown_loop(&loop);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name)                                                                \
   cmocka_unit_test_setup_teardown(name, test_fd_setup, test_fd_teardown)
       T(test_pipe_flags),        T(test_pipe_errors),  T(test_socketpair_flags),
       T(test_socketpair_errors), T(test_pipe_on_loop),
+      T(test_fd_owned_by_another_handle),
 #undef T
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

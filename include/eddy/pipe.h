@@ -33,7 +33,8 @@ EDDY_EXTERN int eddy_pipe_init(eddy_loop_t *loop, eddy_pipe_t *pipe, int ipc);
 
 /* Adopt a descriptor: a Unix socket, or one end of a pipe(2) (readable or
  * writable according to its access mode). Made non-blocking. Returns 0,
- * EDDY_EBUSY (already has one) or EDDY_EBADF. */
+ * EDDY_EBUSY (already has one), EDDY_EEXIST (a started handle of this loop
+ * watches fd), EDDY_EINVAL (closing) or EDDY_EBADF. */
 EDDY_EXTERN int eddy_pipe_open(eddy_pipe_t *pipe, int fd);
 
 /* Bind to a path (the file must not exist: EDDY_EADDRINUSE), or with

@@ -36,7 +36,8 @@ struct eddy_poll_s {
 
 /* Initialise a poll handle for fd, which is set non-blocking. Returns
  * EDDY_EBADF for a descriptor that is not open, EDDY_EPERM for one the
- * backend cannot watch (e.g. a regular file under epoll), EDDY_ENOMEM. */
+ * backend cannot watch (e.g. a regular file under epoll), EDDY_EEXIST
+ * when a started handle of this loop watches fd, EDDY_ENOMEM. */
 EDDY_EXTERN int eddy_poll_init(eddy_loop_t *loop, eddy_poll_t *poll, int fd);
 
 /* Watch for events (a mask of EDDY_READABLE, EDDY_WRITABLE,

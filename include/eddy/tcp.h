@@ -42,7 +42,8 @@ EDDY_EXTERN int eddy_tcp_init_ex(eddy_loop_t *loop, eddy_tcp_t *tcp,
                                  int family);
 
 /* Adopt an existing socket (made non-blocking). Returns 0, EDDY_EBUSY (the
- * handle already has a socket) or EDDY_EBADF. */
+ * handle already has a socket), EDDY_EEXIST (a started handle of this loop
+ * watches fd), EDDY_EINVAL (closing) or EDDY_EBADF. */
 EDDY_EXTERN int eddy_tcp_open(eddy_tcp_t *tcp, int fd);
 
 /* Bind to addr (sockaddr_in or sockaddr_in6). SO_REUSEADDR is always set,

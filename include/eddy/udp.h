@@ -157,7 +157,8 @@ EDDY_EXTERN int eddy_udp_init_ex(eddy_loop_t *loop, eddy_udp_t *udp,
  * handle closes it on eddy_close. A connected socket is detected (send
  * then takes no address). Its close-on-exec flag is left as it is.
  * Returns EDDY_EBUSY if the handle has a socket already, EDDY_EBADF for a
- * descriptor that is not open, EDDY_ENOTSOCK for one that is no socket. */
+ * descriptor that is not open, EDDY_EEXIST for one a started handle of
+ * this loop watches, EDDY_ENOTSOCK for one that is no socket. */
 EDDY_EXTERN int eddy_udp_open(eddy_udp_t *udp, int fd);
 
 /* Bind to addr (AF_INET or AF_INET6; the port may be 0). flags:

@@ -145,9 +145,16 @@ void eddy__io_close(eddy_loop_t *loop, eddy_io_t *io) {
   io->registered = 0;
 }
 
+int eddy__io_fd_in_use(const eddy_loop_t *loop, int fd) {
+  return fd >= 0 && (unsigned)fd < loop->priv.io.nwatchers &&
+         loop->priv.io.watchers[fd] != NULL;
+}
+
 int eddy__io_check_fd(eddy_loop_t *loop, int fd) {
   if (fd < 0 || fcntl(fd, F_GETFD) == -1)
     return EDDY_EBADF;
+  if (eddy__io_fd_in_use(loop, fd))
+    return EDDY_EEXIST;
   return loop->priv.io.backend->check_fd(loop->priv.io.backend_state, fd);
 }
 

@@ -24,8 +24,11 @@ void eddy__io_init(eddy_io_t *io, eddy_io_cb cb, int fd);
 int eddy__io_start(eddy_loop_t *loop, eddy_io_t *io, unsigned events);
 void eddy__io_stop(eddy_loop_t *loop, eddy_io_t *io, unsigned events);
 void eddy__io_close(eddy_loop_t *loop, eddy_io_t *io);
-/* Can fd be watched? 0, EDDY_EBADF or the backend's refusal. */
+/* Can fd be watched? 0, EDDY_EBADF, EDDY_EEXIST (another handle of this
+ * loop watches it) or the backend's refusal. */
 int eddy__io_check_fd(eddy_loop_t *loop, int fd);
+/* Does a started watcher of this loop own fd? (libuv's uv__fd_exists) */
+int eddy__io_fd_in_use(const eddy_loop_t *loop, int fd);
 /* Defer a write-readiness callback to the next pending phase (streams use
  * this for writes that completed without waiting). */
 void eddy__io_feed(eddy_loop_t *loop, eddy_io_t *io);

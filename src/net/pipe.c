@@ -35,6 +35,8 @@ int eddy_pipe_open(eddy_pipe_t *pipe, int fd) {
     return EDDY_EINVAL;
   if (eddy__pipe_fd(pipe) != -1)
     return EDDY_EBUSY;
+  if (eddy__io_fd_in_use(pipe->stream.handle.loop, fd))
+    return EDDY_EEXIST;
   if (fstat(fd, &st) != 0 || (mode = fcntl(fd, F_GETFL)) == -1)
     return EDDY_EBADF;
   if ((err = eddy__set_nonblock(fd, 1)) != 0)

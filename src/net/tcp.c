@@ -98,6 +98,8 @@ int eddy_tcp_open(eddy_tcp_t *tcp, int fd) {
     return EDDY_EINVAL;
   if (eddy__tcp_fd(tcp) != -1)
     return EDDY_EBUSY;
+  if (eddy__io_fd_in_use(tcp->stream.handle.loop, fd))
+    return EDDY_EEXIST;
   if ((err = eddy__set_nonblock(fd, 1)) != 0)
     return err;
   eddy__set_cloexec(fd, 1);
