@@ -477,6 +477,150 @@ static void test_connection_refused(void **state) {
   test_teardown_loop(&loop);
 }
 
+/* IP_RECVERR: an unconnected socket hears of the unreachable port, once,
+ * and the kernel's error queue is left empty (else the descriptor would
+ * stay flagged); receiving goes on afterwards. */
+static void test_linux_recverr(void **state) {
+#ifdef __linux__
+  eddy_loop_t loop;
+  eddy_udp_t gone, client, peer;
+  eddy_udp_send_t req;
+  struct sockaddr_in gone_addr, client_addr, any;
+  struct msghdr msg;
+  char control[256];
+
+  (void)state;
+  reset();
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_udp_init(&loop, &gone), 0);
+  bind4(&gone, &gone_addr);
+  eddy_close(&gone.handle, NULL);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(eddy_udp_init(&loop, &client), 0);
+  assert_int_equal(eddy_ip4_addr("127.0.0.1", 0, &any), 0);
+  assert_int_equal(eddy_udp_bind(&client, (struct sockaddr *)&any,
+                                 EDDY_UDP_LINUX_RECVERR),
+                   0);
+  assert_int_equal(getopt_int(&client, IPPROTO_IP, IP_RECVERR), 1);
+  assert_int_equal(
+      send_buf(&req, &client, 0, "anyone?", 7, (struct sockaddr *)&gone_addr),
+      0);
+  assert_int_equal(eddy_udp_recv_start(&client, alloc_static, record_dgram), 0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(st.sends_done, 1);
+  assert_int_equal(st.send_status[0], 0);
+  assert_int_equal(st.nerrors, 1);
+  assert_int_equal(st.last_error, EDDY_ECONNREFUSED);
+  memset(&msg, 0, sizeof(msg));
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  assert_int_equal(
+      recvmsg(eddy_udp_fileno(&client), &msg, MSG_ERRQUEUE | MSG_DONTWAIT),
+      -1);
+  assert_int_equal(errno, EAGAIN);
+  /* still a working socket */
+  st.target = 1;
+  assert_int_equal(eddy_udp_recv_start(&client, alloc_static, record_dgram), 0);
+  assert_int_equal(eddy_udp_init(&loop, &peer), 0);
+  {
+    int len = sizeof(client_addr);
+
+    assert_int_equal(eddy_udp_getsockname(&client,
+                                          (struct sockaddr *)&client_addr,
+                                          &len),
+                     0);
+  }
+  assert_int_equal(try_str(&peer, "after", (struct sockaddr *)&client_addr),
+                   5);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(st.ndgrams, 1);
+  assert_string_equal(st.got[0].data, "after");
+  assert_int_equal(st.nerrors, 1);
+  eddy_close(&peer.handle, NULL);
+  test_teardown_loop(&loop);
+#else
+  (void)state;
+  skip();
+#endif
+}
+
+/* SO_REUSEPORT: a second socket on a taken address only with the flag on
+ * both; unknown flags are refused. */
+static void test_reuseport(void **state) {
+  eddy_loop_t loop;
+  eddy_udp_t a, b, c;
+  struct sockaddr_in addr;
+  int port;
+
+  (void)state;
+  reset();
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_udp_init(&loop, &a), 0);
+  assert_int_equal(eddy_udp_init(&loop, &b), 0);
+  assert_int_equal(eddy_udp_init(&loop, &c), 0);
+  assert_int_equal(eddy_ip4_addr("127.0.0.1", 0, &addr), 0);
+  assert_int_equal(eddy_udp_bind(&a, (struct sockaddr *)&addr,
+                                 EDDY_UDP_REUSEPORT),
+                   0);
+  port = sock_port(&a);
+  assert_int_equal(getopt_int(&a, SOL_SOCKET, SO_REUSEPORT), 1);
+  assert_int_equal(eddy_ip4_addr("127.0.0.1", port, &addr), 0);
+  assert_int_equal(eddy_udp_bind(&c, (struct sockaddr *)&addr, 0),
+                   EDDY_EADDRINUSE);
+  assert_int_equal(eddy_udp_bind(&b, (struct sockaddr *)&addr,
+                                 EDDY_UDP_REUSEPORT),
+                   0);
+  assert_int_equal(sock_port(&b), port);
+  assert_int_equal(eddy_udp_bind(&c, (struct sockaddr *)&addr, 1u << 12),
+                   EDDY_EINVAL);
+  eddy_close(&a.handle, NULL);
+  eddy_close(&b.handle, NULL);
+  eddy_close(&c.handle, NULL);
+  test_teardown_loop(&loop);
+}
+
+/* Several datagrams in one call, in order; the arguments are checked. */
+static void test_try_send2(void **state) {
+  eddy_loop_t loop;
+  eddy_udp_t server, client;
+  struct sockaddr_in addr;
+  eddy_buf_t b0[1], b1[2], b2[1];
+  eddy_buf_t *bufs[3] = {b0, b1, b2};
+  unsigned nbufs[3] = {1, 2, 1};
+  struct sockaddr *addrs[3];
+
+  (void)state;
+  reset();
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_udp_init(&loop, &server), 0);
+  assert_int_equal(eddy_udp_init(&loop, &client), 0);
+  bind4(&server, &addr);
+  b0[0] = eddy_buf_init("one", 3);
+  b1[0] = eddy_buf_init("tw", 2);
+  b1[1] = eddy_buf_init("o", 1);
+  b2[0] = eddy_buf_init("three", 5);
+  addrs[0] = addrs[1] = addrs[2] = (struct sockaddr *)&addr;
+  assert_int_equal(eddy_udp_try_send2(&client, 0, bufs, nbufs, addrs, 0),
+                   EDDY_EINVAL);
+  assert_int_equal(eddy_udp_try_send2(&client, 3, bufs, nbufs, addrs, 1),
+                   EDDY_EINVAL);
+  assert_int_equal(eddy_udp_try_send2(&client, 3, NULL, nbufs, addrs, 0),
+                   EDDY_EINVAL);
+  assert_int_equal(eddy_udp_try_send2(&client, 3, bufs, nbufs, NULL, 0),
+                   EDDY_EDESTADDRREQ);
+  assert_int_equal(eddy_udp_try_send2(&client, 3, bufs, nbufs, addrs, 0), 3);
+  st.target = 3;
+  assert_int_equal(eddy_udp_recv_start(&server, alloc_static, record_dgram), 0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(st.ndgrams, 3);
+  assert_string_equal(st.got[0].data, "one");
+  assert_string_equal(st.got[1].data, "two");
+  assert_string_equal(st.got[2].data, "three");
+  eddy_close(&server.handle, NULL);
+  eddy_close(&client.handle, NULL);
+  test_teardown_loop(&loop);
+}
+
 /* ---- options -------------------------------------------------------- */
 
 static void test_options(void **state) {
@@ -1332,6 +1476,9 @@ int main(void) {
       T(test_enobufs),
       T(test_connected),
       T(test_connection_refused),
+      T(test_linux_recverr),
+      T(test_reuseport),
+      T(test_try_send2),
       T(test_options),
       T(test_multicast),
       T(test_recvmmsg),

@@ -56,7 +56,15 @@ enum {
   EDDY_UDP_REUSEADDR = 4,  /* bind: SO_REUSEADDR, share the address */
   EDDY_UDP_MMSG_CHUNK = 8, /* recv: buf is a slot inside a batch buffer */
   EDDY_UDP_MMSG_FREE = 16, /* recv: end of a batch, buf is returned */
-  EDDY_UDP_RECVMMSG = 256  /* init_ex: receive in batches (recvmmsg) */
+  /* bind (Linux): IP_RECVERR / IPV6_RECVERR, so that ICMP errors (an
+   * unreachable port, a route that fails) reach the receive callback as
+   * nread < 0 (EDDY_ECONNREFUSED, EDDY_EHOSTUNREACH, ...) instead of being
+   * dropped by the kernel for an unconnected socket. Ignored elsewhere. */
+  EDDY_UDP_LINUX_RECVERR = 32,
+  EDDY_UDP_RECVMMSG = 256, /* init_ex: receive in batches (recvmmsg) */
+  /* bind: SO_REUSEPORT, several sockets on one address with the kernel
+   * spreading datagrams among them (EDDY_ENOTSUP where it cannot) */
+  EDDY_UDP_REUSEPORT = 512
 };
 
 /* eddy_udp_set_membership / eddy_udp_set_source_membership. */
@@ -207,6 +215,18 @@ EDDY_EXTERN int eddy_udp_send(eddy_udp_send_t *req, eddy_udp_t *udp,
  * errors of eddy_udp_send and of sendmsg(2). Never queues, no callback. */
 EDDY_EXTERN int eddy_udp_try_send(eddy_udp_t *udp, const eddy_buf_t bufs[],
                                   unsigned nbufs, const struct sockaddr *addr);
+
+/* Several datagrams at once (sendmmsg on Linux, a loop elsewhere):
+ * datagram i is bufs[i] (nbufs[i] buffers) to addrs[i] (NULL entries, or
+ * addrs NULL, on a connected handle). flags must be 0. Returns how many
+ * datagrams the kernel took (from the first: fewer than count when it ran
+ * out of room), or an error if it took none: EDDY_EAGAIN (no room, or
+ * sends are queued), EDDY_EINVAL (count 0 or more than 1024, NULL arrays,
+ * flags), the errors of eddy_udp_try_send. */
+EDDY_EXTERN int eddy_udp_try_send2(eddy_udp_t *udp, unsigned int count,
+                                   eddy_buf_t *bufs[], unsigned int nbufs[],
+                                   struct sockaddr *addrs[],
+                                   unsigned int flags);
 
 /* Start receiving (see eddy_udp_recv_cb). Returns EDDY_EINVAL for a NULL
  * callback, EDDY_EALREADY if already receiving, an error making the

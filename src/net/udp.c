@@ -26,7 +26,8 @@
 enum {
   EDDY__UDP_CONNECTED = 1 << 0,
   EDDY__UDP_READING = 1 << 1,
-  EDDY__UDP_RECVMMSG = 1 << 2
+  EDDY__UDP_RECVMMSG = 1 << 2,
+  EDDY__UDP_RECVERR = 1 << 3 /* errors queued by IP_RECVERR are drained */
 };
 
 #if defined(__linux__)
@@ -95,6 +96,26 @@ static void eddy__udp_unmake(eddy_udp_t *udp) {
   eddy__udp_adopt(udp, -1, AF_UNSPEC);
 }
 
+/* IP_RECVERR for the socket's family (Linux; elsewhere nothing to do). */
+static int eddy__udp_set_recverr(int fd, int family) {
+#ifdef __linux__
+  int on = 1;
+
+  if (family == AF_INET6)
+    return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on)) != 0
+               ? -errno
+               : 0;
+  if (family == AF_INET)
+    return setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on)) != 0
+               ? -errno
+               : 0;
+#else
+  (void)fd;
+  (void)family;
+#endif
+  return 0;
+}
+
 static int eddy__udp_bind_fd(int fd, const struct sockaddr *addr, socklen_t len,
                              unsigned flags) {
   int on = 1;
@@ -102,6 +123,20 @@ static int eddy__udp_bind_fd(int fd, const struct sockaddr *addr, socklen_t len,
   if ((flags & EDDY_UDP_REUSEADDR) &&
       setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0)
     return -errno;
+  if (flags & EDDY_UDP_REUSEPORT) {
+#ifdef SO_REUSEPORT
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0)
+      return errno == ENOPROTOOPT ? EDDY_ENOTSUP : -errno;
+#else
+    return EDDY_ENOTSUP;
+#endif
+  }
+  if ((flags & EDDY_UDP_LINUX_RECVERR) != 0) {
+    int err = eddy__udp_set_recverr(fd, addr->sa_family);
+
+    if (err != 0)
+      return err;
+  }
   if ((flags & EDDY_UDP_IPV6ONLY) &&
       setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0)
     return -errno;
@@ -129,6 +164,8 @@ static int eddy__udp_bind(eddy_udp_t *udp, const struct sockaddr *addr,
   err = eddy__udp_bind_fd(udp->priv.io.fd, addr, len, flags);
   if (err != 0 && made)
     eddy__udp_unmake(udp);
+  if (err == 0 && (flags & EDDY_UDP_LINUX_RECVERR))
+    udp->priv.flags |= EDDY__UDP_RECVERR;
   return err;
 }
 
@@ -251,7 +288,8 @@ int eddy_udp_bind(eddy_udp_t *udp, const struct sockaddr *addr,
   int len;
 
   if (eddy__udp_closing(udp) || addr == NULL ||
-      (flags & ~(unsigned)(EDDY_UDP_IPV6ONLY | EDDY_UDP_REUSEADDR)) != 0)
+      (flags & ~(unsigned)(EDDY_UDP_IPV6ONLY | EDDY_UDP_REUSEADDR |
+                           EDDY_UDP_REUSEPORT | EDDY_UDP_LINUX_RECVERR)) != 0)
     return EDDY_EINVAL;
   len = eddy_sockaddr_len(addr);
   if (len < 0)
@@ -460,6 +498,70 @@ int eddy_udp_try_send(eddy_udp_t *udp, const eddy_buf_t bufs[], unsigned nbufs,
   return (int)n;
 }
 
+#define EDDY__UDP_TRY_SEND2_MAX 1024
+
+int eddy_udp_try_send2(eddy_udp_t *udp, unsigned int count,
+                       eddy_buf_t *bufs[], unsigned int nbufs[],
+                       struct sockaddr *addrs[], unsigned int flags) {
+  socklen_t addrlen[EDDY__UDP_TRY_SEND2_MAX];
+  unsigned i;
+  int err;
+
+  if (udp == NULL || count == 0 || count > EDDY__UDP_TRY_SEND2_MAX ||
+      bufs == NULL || nbufs == NULL || flags != 0 || eddy__udp_closing(udp))
+    return EDDY_EINVAL;
+  if (udp->send_queue_count != 0)
+    return EDDY_EAGAIN;
+  for (i = 0; i < count; i++) {
+    if (bufs[i] == NULL && nbufs[i] > 0)
+      return EDDY_EINVAL;
+    err = eddy__udp_check_dest(udp, addrs != NULL ? addrs[i] : NULL,
+                               &addrlen[i]);
+    if (err != 0)
+      return err;
+  }
+#ifdef EDDY__UDP_HAVE_MMSG
+  {
+    struct mmsghdr h[EDDY__UDP_SEND_BATCH];
+    unsigned done = 0;
+
+    /* In slices, so the headers stay on the stack. */
+    while (done < count) {
+      unsigned n = count - done, k;
+      int r;
+
+      if (n > EDDY__UDP_SEND_BATCH)
+        n = EDDY__UDP_SEND_BATCH;
+      for (k = 0; k < n; k++) {
+        unsigned j = done + k;
+
+        eddy__udp_msghdr(&h[k].msg_hdr, bufs[j], nbufs[j],
+                         addrs != NULL ? addrs[j] : NULL, addrlen[j]);
+        h[k].msg_len = 0;
+      }
+      do
+        r = sendmmsg(udp->priv.io.fd, h, n, EDDY__UDP_SEND_FLAGS);
+      while (r == -1 && errno == EINTR);
+      if (r < 0)
+        return done > 0 ? (int)done : eddy__udp_err(errno);
+      done += (unsigned)r;
+      if ((unsigned)r < n)
+        break;
+    }
+    return (int)done;
+  }
+#else
+  for (i = 0; i < count; i++) {
+    ssize_t n = eddy__udp_sendmsg(udp->priv.io.fd, bufs[i], nbufs[i],
+                                  addrs != NULL ? addrs[i] : NULL, addrlen[i]);
+
+    if (n < 0)
+      return i > 0 ? (int)i : (int)n;
+  }
+  return (int)count;
+#endif
+}
+
 static eddy_udp_send_t *eddy__udp_head(eddy_queue_t *q) {
   return eddy__container_of(q->next, eddy_udp_send_t, priv.node);
 }
@@ -574,6 +676,30 @@ static const struct sockaddr *eddy__udp_peer(struct sockaddr_storage *ss,
   return (const struct sockaddr *)ss;
 }
 
+/* With IP_RECVERR an ICMP error is reported twice by the kernel: as the
+ * socket's pending error, which the failed receive just returned, and as
+ * an entry of the error queue, which keeps the descriptor flagged (a
+ * level-triggered wait would report it forever). Take the entry off; the
+ * kernel then makes the next entry, if any, the pending error. */
+static void eddy__udp_pop_error(eddy_udp_t *udp) {
+#ifdef __linux__
+  char control[512];
+  struct msghdr msg;
+  ssize_t n;
+
+  if (!(udp->priv.flags & EDDY__UDP_RECVERR))
+    return;
+  memset(&msg, 0, sizeof(msg));
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  do
+    n = recvmsg(udp->priv.io.fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT);
+  while (n == -1 && errno == EINTR);
+#else
+  (void)udp;
+#endif
+}
+
 /* One datagram into buf. Returns 1 if one was delivered, 0 when reading
  * must stop for this event. */
 static int eddy__udp_read_one(eddy_udp_t *udp, const eddy_buf_t *buf) {
@@ -588,7 +714,11 @@ static int eddy__udp_read_one(eddy_udp_t *udp, const eddy_buf_t *buf) {
     n = recvmsg(udp->priv.io.fd, &msg, 0);
   while (n == -1 && errno == EINTR);
   if (n == -1) {
-    eddy__udp_read_end(udp, cb, buf, eddy__udp_err(errno));
+    int err = eddy__udp_err(errno);
+
+    if (err != EDDY_EAGAIN)
+      eddy__udp_pop_error(udp);
+    eddy__udp_read_end(udp, cb, buf, err);
     return 0;
   }
   cb(udp, n, buf, eddy__udp_peer(&peer, msg.msg_namelen),
