@@ -191,13 +191,87 @@ static void test_fd_owned_by_another_handle(void **state) {
   test_teardown_loop(&loop);
 }
 
+/* eddy_fileno for every kind that has a descriptor; socket buffer sizes
+ * read and set on TCP, pipe and UDP handles, refused elsewhere. */
+static void test_fileno_and_buffer_sizes(void **state) {
+  eddy_loop_t loop;
+  eddy_timer_t timer;
+  eddy_pipe_t sock, plain;
+  eddy_tcp_t tcp;
+  eddy_udp_t udp;
+  struct sockaddr_in any;
+  int sv[2], fds[2], fd = -1, v;
+
+  (void)state;
+  assert_int_equal(eddy_socketpair(SOCK_STREAM, 0, sv, 0, 0), 0);
+  assert_int_equal(eddy_pipe(fds, 0, 0), 0);
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_timer_init(&loop, &timer), 0);
+  assert_int_equal(eddy_fileno(&timer.handle, &fd), EDDY_EINVAL);
+  v = 0;
+  assert_int_equal(eddy_send_buffer_size(&timer.handle, &v), EDDY_ENOTSUP);
+
+  assert_int_equal(eddy_pipe_init(&loop, &sock, 0), 0);
+  assert_int_equal(eddy_pipe_open(&sock, sv[0]), 0);
+  assert_int_equal(eddy_fileno(&sock.stream.handle, &fd), 0);
+  assert_int_equal(fd, sv[0]);
+  assert_int_equal(eddy_fileno(&sock.stream.handle, NULL), EDDY_EINVAL);
+  v = 0;
+  assert_int_equal(eddy_send_buffer_size(&sock.stream.handle, &v), 0);
+  assert_true(v > 0);
+  v = 65536;
+  assert_int_equal(eddy_send_buffer_size(&sock.stream.handle, &v), 0);
+  v = 0;
+  assert_int_equal(eddy_send_buffer_size(&sock.stream.handle, &v), 0);
+  assert_true(v >= 65536); /* Linux reports twice what was set */
+  v = 0;
+  assert_int_equal(eddy_recv_buffer_size(&sock.stream.handle, &v), 0);
+  assert_true(v > 0);
+  assert_int_equal(eddy_recv_buffer_size(&sock.stream.handle, NULL),
+                   EDDY_EINVAL);
+  v = -1;
+  assert_int_equal(eddy_recv_buffer_size(&sock.stream.handle, &v),
+                   EDDY_EINVAL);
+
+  assert_int_equal(eddy_pipe_init(&loop, &plain, 0), 0);
+  assert_int_equal(eddy_pipe_open(&plain, fds[0]), 0);
+  v = 0;
+  assert_int_equal(eddy_recv_buffer_size(&plain.stream.handle, &v),
+                   EDDY_ENOTSOCK);
+
+  assert_int_equal(eddy_tcp_init(&loop, &tcp), 0);
+  assert_int_equal(eddy_fileno(&tcp.stream.handle, &fd), EDDY_EBADF);
+  v = 0;
+  assert_int_equal(eddy_send_buffer_size(&tcp.stream.handle, &v), EDDY_EBADF);
+
+  assert_int_equal(eddy_udp_init(&loop, &udp), 0);
+  assert_int_equal(eddy_ip4_addr("127.0.0.1", 0, &any), 0);
+  assert_int_equal(eddy_udp_bind(&udp, (struct sockaddr *)&any, 0), 0);
+  assert_int_equal(eddy_fileno(&udp.handle, &fd), 0);
+  assert_int_equal(fd, eddy_udp_fileno(&udp));
+  v = 0;
+  assert_int_equal(eddy_recv_buffer_size(&udp.handle, &v), 0);
+  assert_true(v > 0);
+
+  eddy_close(&sock.stream.handle, NULL);
+  assert_int_equal(eddy_fileno(&sock.stream.handle, &fd), EDDY_EINVAL);
+  eddy_close(&plain.stream.handle, NULL);
+  eddy_close(&tcp.stream.handle, NULL);
+  eddy_close(&udp.handle, NULL);
+  eddy_close(&timer.handle, NULL);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  close(sv[1]);
+  close(fds[1]);
+  test_teardown_loop(&loop);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name)                                                                \
   cmocka_unit_test_setup_teardown(name, test_fd_setup, test_fd_teardown)
       T(test_pipe_flags),        T(test_pipe_errors),  T(test_socketpair_flags),
       T(test_socketpair_errors), T(test_pipe_on_loop),
-      T(test_fd_owned_by_another_handle),
+      T(test_fd_owned_by_another_handle), T(test_fileno_and_buffer_sizes),
 #undef T
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

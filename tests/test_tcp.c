@@ -4,6 +4,7 @@
  * Node's scenario 08 (close order). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -611,6 +612,15 @@ static void enobufs_read(eddy_stream_t *s, ssize_t nread,
   eddy_close(&ps.conn.stream.handle, NULL);
 }
 
+static int tcp_sockopt(eddy_tcp_t *t, int level, int name) {
+  int v = -1, fd = -1;
+  socklen_t len = sizeof(v);
+
+  assert_int_equal(eddy_stream_fileno(&t->stream, &fd), 0);
+  assert_int_equal(getsockopt(fd, level, name, &v, &len), 0);
+  return v;
+}
+
 static void options_on_ready(void) {
   static char data[] = "abc";
   eddy_buf_t buf = eddy_buf_init(data, 3);
@@ -625,8 +635,22 @@ static void options_on_ready(void) {
   assert_int_equal(ss.ss_family, AF_INET);
   assert_int_equal(eddy_tcp_nodelay(&ps.conn, 1), 0);
   assert_int_equal(eddy_tcp_keepalive(&ps.conn, 1, 60), 0);
+  assert_int_equal(tcp_sockopt(&ps.conn, SOL_SOCKET, SO_KEEPALIVE), 1);
+  assert_int_equal(tcp_sockopt(&ps.conn, IPPROTO_TCP, TCP_KEEPIDLE), 60);
+  assert_int_equal(tcp_sockopt(&ps.conn, IPPROTO_TCP, TCP_KEEPINTVL), 1);
+  assert_int_equal(tcp_sockopt(&ps.conn, IPPROTO_TCP, TCP_KEEPCNT), 10);
   assert_int_equal(eddy_tcp_keepalive(&ps.conn, 1, 0), EDDY_EINVAL);
+  /* every parameter */
+  assert_int_equal(eddy_tcp_keepalive_ex(&ps.conn, 1, 30, 5, 3), 0);
+  assert_int_equal(tcp_sockopt(&ps.conn, IPPROTO_TCP, TCP_KEEPIDLE), 30);
+  assert_int_equal(tcp_sockopt(&ps.conn, IPPROTO_TCP, TCP_KEEPINTVL), 5);
+  assert_int_equal(tcp_sockopt(&ps.conn, IPPROTO_TCP, TCP_KEEPCNT), 3);
+  assert_int_equal(eddy_tcp_keepalive_ex(&ps.conn, 1, 0, 5, 3), EDDY_EINVAL);
+  assert_int_equal(eddy_tcp_keepalive_ex(&ps.conn, 1, 30, 0, 3), EDDY_EINVAL);
+  assert_int_equal(eddy_tcp_keepalive_ex(&ps.conn, 1, 30, 5, 0), EDDY_EINVAL);
   assert_int_equal(eddy_tcp_keepalive(&ps.conn, 0, 0), 0);
+  assert_int_equal(tcp_sockopt(&ps.conn, SOL_SOCKET, SO_KEEPALIVE), 0);
+  assert_int_equal(eddy_tcp_keepalive_ex(&ps.conn, 0, 0, 0, 0), 0);
   assert_int_equal(eddy_read_start(&ps.client.stream, alloc_none,
                                    enobufs_read),
                    0);

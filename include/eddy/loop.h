@@ -374,6 +374,21 @@ EDDY_EXTERN int eddy_is_closing(const eddy_handle_t *handle);
 /* The handle's type. */
 EDDY_EXTERN eddy_handle_type eddy_handle_get_type(const eddy_handle_t *handle);
 
+/* The descriptor of a TCP, pipe, tty, UDP or poll handle, in *fd (libuv's
+ * uv_fileno). Returns 0, EDDY_EINVAL (NULL arguments, a closing handle or
+ * a type without a descriptor: timers, processes, ...) or EDDY_EBADF (none
+ * yet). Do not close it or change its mode behind the handle's back. */
+EDDY_EXTERN int eddy_fileno(const eddy_handle_t *handle, int *fd);
+
+/* The socket's send / receive buffer size (SO_SNDBUF / SO_RCVBUF) of a
+ * TCP, pipe or UDP handle: with *value 0, read into *value; else set it to
+ * *value (Linux then reports twice that, its bookkeeping included).
+ * Returns 0, EDDY_EINVAL (NULL arguments, a negative value), EDDY_ENOTSUP
+ * (another handle type), EDDY_EBADF (no socket yet) or the system's
+ * error (EDDY_ENOTSOCK: a pipe that is a pipe(2), not a socket). */
+EDDY_EXTERN int eddy_send_buffer_size(eddy_handle_t *handle, int *value);
+EDDY_EXTERN int eddy_recv_buffer_size(eddy_handle_t *handle, int *value);
+
 /* The name of a handle type ("timer", "tcp", "pipe", ...), or NULL for a
  * value that is not one. */
 EDDY_EXTERN const char *eddy_handle_type_name(eddy_handle_type type);

@@ -28,7 +28,9 @@ typedef struct eddy_tcp_s {
   eddy_stream_t stream;
   struct {
     unsigned options; /* remembered nodelay/keepalive */
-    unsigned keepalive_delay;
+    unsigned keepalive_delay; /* idle seconds before the first probe */
+    unsigned keepalive_intvl; /* seconds between probes */
+    unsigned keepalive_cnt;   /* unanswered probes before it is dead */
   } priv;
 } eddy_tcp_t;
 
@@ -64,9 +66,18 @@ EDDY_EXTERN int eddy_tcp_connect(eddy_connect_t *req, eddy_tcp_t *tcp,
 /* TCP_NODELAY (on: send small writes at once). Returns 0 or an error. */
 EDDY_EXTERN int eddy_tcp_nodelay(eddy_tcp_t *tcp, int on);
 
-/* SO_KEEPALIVE with the first probe after delay_s idle seconds (ignored
- * when off; must be >= 1 when on). Returns 0, EDDY_EINVAL or an error. */
+/* SO_KEEPALIVE with the first probe after delay_s idle seconds, then one
+ * a second, ten before the connection is declared dead (as libuv >= 1.49;
+ * delay_s ignored when off, >= 1 when on). Kept for a socket made later.
+ * Returns 0, EDDY_EINVAL (delay_s 0, a closing handle) or an error. */
 EDDY_EXTERN int eddy_tcp_keepalive(eddy_tcp_t *tcp, int on, unsigned delay_s);
+
+/* SO_KEEPALIVE with every parameter: the first probe after idle_s idle
+ * seconds, then one every intvl_s seconds; cnt unanswered probes end the
+ * connection (its reads and writes then fail with EDDY_ETIMEDOUT). All
+ * three >= 1 when on, ignored when off. Returns as eddy_tcp_keepalive. */
+EDDY_EXTERN int eddy_tcp_keepalive_ex(eddy_tcp_t *tcp, int on, unsigned idle_s,
+                                      unsigned intvl_s, unsigned cnt);
 
 /* The local / peer address, into name with *namelen its size on entry and
  * the address length on return. Returns 0, EDDY_EBADF (no socket),

@@ -1,7 +1,9 @@
 /* handle.c: what every handle shares: close, walk, ref/unref and the state
  * queries. What differs per type is reached through the handle-ops table
  * (core/handle.h). */
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 
 #include "core/handle.h"
 #include "core/phases.h"
@@ -20,6 +22,45 @@ int eddy_close(eddy_handle_t *h, eddy_close_cb close_cb) {
   eddy__queue_remove(&h->priv.u.node);
   eddy__queue_insert_tail(&h->loop->priv.core.closing, &h->priv.u.node);
   return 0;
+}
+
+int eddy_fileno(const eddy_handle_t *h, int *fd) {
+  int (*get)(const eddy_handle_t *);
+
+  if (h == NULL || fd == NULL || (h->priv.flags & EDDY__HANDLE_CLOSING) ||
+      h->priv.type <= EDDY_UNKNOWN_HANDLE ||
+      h->priv.type >= EDDY_HANDLE_TYPE_MAX ||
+      eddy__handle_ops[h->priv.type] == NULL ||
+      (get = eddy__handle_ops_of(h)->fileno) == NULL)
+    return EDDY_EINVAL;
+  if ((*fd = get(h)) < 0)
+    return EDDY_EBADF;
+  return 0;
+}
+
+/* Get (*value 0) or set a socket buffer size, as libuv does. */
+static int eddy__buffer_size(eddy_handle_t *h, int *value, int option) {
+  socklen_t len = sizeof(*value);
+  int fd, err;
+
+  if (h == NULL || value == NULL || *value < 0)
+    return EDDY_EINVAL;
+  if (h->priv.type != EDDY_TCP && h->priv.type != EDDY_NAMED_PIPE &&
+      h->priv.type != EDDY_UDP)
+    return EDDY_ENOTSUP;
+  if ((err = eddy_fileno(h, &fd)) != 0)
+    return err;
+  if (*value == 0)
+    return getsockopt(fd, SOL_SOCKET, option, value, &len) != 0 ? -errno : 0;
+  return setsockopt(fd, SOL_SOCKET, option, value, len) != 0 ? -errno : 0;
+}
+
+int eddy_send_buffer_size(eddy_handle_t *h, int *value) {
+  return eddy__buffer_size(h, value, SO_SNDBUF);
+}
+
+int eddy_recv_buffer_size(eddy_handle_t *h, int *value) {
+  return eddy__buffer_size(h, value, SO_RCVBUF);
 }
 
 static void eddy__walk_visit(eddy_handle_t *h, eddy_walk_cb cb, void *arg) {

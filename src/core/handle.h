@@ -38,6 +38,9 @@ struct eddy__handle_ops {
    * listen). */
   int (*listen)(struct eddy_stream_s *s, int backlog,
                 void (*cb)(struct eddy_stream_s *server, int status));
+  /* eddy_fileno(): the descriptor, -1 if none yet (NULL: the type has no
+   * descriptor of its own). */
+  int (*fileno)(const eddy_handle_t *h);
 };
 
 /* Indexed by eddy_handle_type (src/handles.c). */

@@ -79,4 +79,11 @@ static void eddy__poll_close(eddy_handle_t *h) {
   eddy__handle_stop(h);
 }
 
-const struct eddy__handle_ops eddy__poll_ops = {.close = eddy__poll_close};
+static int eddy__poll_handle_fd(const eddy_handle_t *h) {
+  return ((const eddy_poll_t *)h)->priv.io.fd;
+}
+
+const struct eddy__handle_ops eddy__poll_ops = {
+    .close = eddy__poll_close,
+    .fileno = eddy__poll_handle_fd,
+};

@@ -262,4 +262,5 @@ const struct eddy__handle_ops eddy__pipe_ops = {
     .close = eddy__stream_close,
     .finish_close = eddy__stream_finish_close,
     .listen = eddy__pipe_listen,
+    .fileno = eddy__stream_handle_fd,
 };

@@ -799,6 +799,10 @@ size_t eddy_stream_get_write_queue_size(const eddy_stream_t *s) {
   return s->write_queue_size;
 }
 
+int eddy__stream_handle_fd(const eddy_handle_t *h) {
+  return ((const eddy_stream_t *)h)->priv.io.fd;
+}
+
 int eddy_stream_fileno(const eddy_stream_t *s, int *fd) {
   if (s->priv.io.fd == -1)
     return EDDY_EBADF;

@@ -22,6 +22,8 @@ enum {
 
 void eddy__stream_init(eddy_loop_t *loop, eddy_stream_t *s,
                        eddy_handle_type type);
+/* The ops rows' fileno for every stream type. */
+int eddy__stream_handle_fd(const eddy_handle_t *h);
 /* Give the stream its descriptor; flags: EDDY__STREAM_* it starts with. */
 int eddy__stream_open(eddy_stream_t *s, int fd, unsigned flags);
 /* The EDDY__STREAM_* flags an adopted socket starts with, from its real

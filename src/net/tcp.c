@@ -25,24 +25,26 @@ static int eddy__tcp_apply_nodelay(int fd, int on) {
   return eddy__setsockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, on != 0);
 }
 
-/* Keep-alive as libuv >= 1.49 sets it: first probe after delay_s idle
- * seconds, then every second, ten probes before the connection is dead. */
-static int eddy__tcp_apply_keepalive(int fd, int on, unsigned delay_s) {
+/* Keep-alive: the first probe after idle_s idle seconds, then one every
+ * intvl_s seconds, and the connection is dead after cnt unanswered. */
+static int eddy__tcp_apply_keepalive(int fd, int on, unsigned idle_s,
+                                     unsigned intvl_s, unsigned cnt) {
   int err = eddy__setsockopt_int(fd, SOL_SOCKET, SO_KEEPALIVE, on != 0);
 
   if (err != 0 || !on)
     return err;
 #ifdef TCP_KEEPIDLE
   if ((err = eddy__setsockopt_int(fd, IPPROTO_TCP, TCP_KEEPIDLE,
-                                  (int)delay_s)) != 0)
+                                  (int)idle_s)) != 0)
     return err;
 #endif
 #ifdef TCP_KEEPINTVL
-  if ((err = eddy__setsockopt_int(fd, IPPROTO_TCP, TCP_KEEPINTVL, 1)) != 0)
+  if ((err = eddy__setsockopt_int(fd, IPPROTO_TCP, TCP_KEEPINTVL,
+                                  (int)intvl_s)) != 0)
     return err;
 #endif
 #ifdef TCP_KEEPCNT
-  err = eddy__setsockopt_int(fd, IPPROTO_TCP, TCP_KEEPCNT, 10);
+  err = eddy__setsockopt_int(fd, IPPROTO_TCP, TCP_KEEPCNT, (int)cnt);
 #endif
   return err;
 }
@@ -61,7 +63,9 @@ static int eddy__tcp_socket(eddy_tcp_t *tcp, int family, unsigned flags) {
   if (tcp->priv.options & EDDY__TCP_NODELAY)
     err = eddy__tcp_apply_nodelay(fd, 1);
   if (err == 0 && (tcp->priv.options & EDDY__TCP_KEEPALIVE))
-    err = eddy__tcp_apply_keepalive(fd, 1, tcp->priv.keepalive_delay);
+    err = eddy__tcp_apply_keepalive(fd, 1, tcp->priv.keepalive_delay,
+                                    tcp->priv.keepalive_intvl,
+                                    tcp->priv.keepalive_cnt);
   if (err == 0)
     err = eddy__stream_open(&tcp->stream, fd, EDDY__STREAM_SOCKET | flags);
   if (err != 0)
@@ -73,6 +77,8 @@ int eddy_tcp_init(eddy_loop_t *loop, eddy_tcp_t *tcp) {
   eddy__stream_init(loop, &tcp->stream, EDDY_TCP);
   tcp->priv.options = 0;
   tcp->priv.keepalive_delay = 0;
+  tcp->priv.keepalive_intvl = 0;
+  tcp->priv.keepalive_cnt = 0;
   return 0;
 }
 
@@ -194,21 +200,33 @@ int eddy_tcp_nodelay(eddy_tcp_t *tcp, int on) {
   return err;
 }
 
-int eddy_tcp_keepalive(eddy_tcp_t *tcp, int on, unsigned delay_s) {
+int eddy_tcp_keepalive_ex(eddy_tcp_t *tcp, int on, unsigned idle_s,
+                          unsigned intvl_s, unsigned cnt) {
   int err = 0;
 
-  if ((on && delay_s < 1) || eddy__handle_closing(&tcp->stream.handle))
+  if ((on && (idle_s < 1 || intvl_s < 1 || cnt < 1 || idle_s > INT32_MAX ||
+              intvl_s > INT32_MAX || cnt > INT32_MAX)) ||
+      eddy__handle_closing(&tcp->stream.handle))
     return EDDY_EINVAL;
   if (eddy__tcp_fd(tcp) != -1)
-    err = eddy__tcp_apply_keepalive(eddy__tcp_fd(tcp), on, delay_s);
+    err = eddy__tcp_apply_keepalive(eddy__tcp_fd(tcp), on, idle_s, intvl_s,
+                                    cnt);
   if (err == 0) {
     if (on)
       tcp->priv.options |= EDDY__TCP_KEEPALIVE;
     else
       tcp->priv.options &= ~(unsigned)EDDY__TCP_KEEPALIVE;
-    tcp->priv.keepalive_delay = delay_s;
+    tcp->priv.keepalive_delay = idle_s;
+    tcp->priv.keepalive_intvl = intvl_s;
+    tcp->priv.keepalive_cnt = cnt;
   }
   return err;
+}
+
+/* libuv >= 1.49's choice: after the first probe one a second, ten of
+ * them before the connection is dead. */
+int eddy_tcp_keepalive(eddy_tcp_t *tcp, int on, unsigned delay_s) {
+  return eddy_tcp_keepalive_ex(tcp, on, delay_s, 1, 10);
 }
 
 int eddy_tcp_getsockname(const eddy_tcp_t *tcp, struct sockaddr *name,
@@ -238,4 +256,5 @@ const struct eddy__handle_ops eddy__tcp_ops = {
     .close = eddy__stream_close,
     .finish_close = eddy__stream_finish_close,
     .listen = eddy__tcp_listen,
+    .fileno = eddy__stream_handle_fd,
 };

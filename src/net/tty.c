@@ -280,4 +280,5 @@ static void eddy__tty_close(eddy_handle_t *h) {
 const struct eddy__handle_ops eddy__tty_ops = {
     .close = eddy__tty_close,
     .finish_close = eddy__stream_finish_close,
+    .fileno = eddy__stream_handle_fd,
 };

@@ -901,7 +901,12 @@ static void eddy__udp_finish_close(eddy_handle_t *h) {
   }
 }
 
+static int eddy__udp_handle_fd(const eddy_handle_t *h) {
+  return ((const eddy_udp_t *)h)->priv.io.fd;
+}
+
 const struct eddy__handle_ops eddy__udp_ops = {
+    .fileno = eddy__udp_handle_fd,
     .close = eddy__udp_close,
     .finish_close = eddy__udp_finish_close,
 };
