@@ -267,6 +267,46 @@ static void test_stopped_handle_frees_the_fd(void **state) {
   close(fds[1]);
 }
 
+/* TCP urgent data is priority data: EDDY_PRIORITIZED, and only for a
+ * handle that asked for it. */
+static void test_prioritized(void **state) {
+  eddy_loop_t loop;
+  eddy_poll_t p;
+  struct sockaddr_in addr = test_loopback4(0);
+  socklen_t len = sizeof(addr);
+  int lfd, cfd, sfd;
+  char c = 0;
+
+  (void)state;
+  lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  assert_true(lfd >= 0);
+  assert_int_equal(bind(lfd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+  assert_int_equal(listen(lfd, 1), 0);
+  assert_int_equal(getsockname(lfd, (struct sockaddr *)&addr, &len), 0);
+  cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  assert_true(cfd >= 0);
+  assert_int_equal(connect(cfd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+  sfd = accept(lfd, NULL, NULL);
+  assert_true(sfd >= 0);
+
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_poll_init(&loop, &p, sfd), 0);
+  seen_events = 0;
+  assert_int_equal(send(cfd, "!", 1, MSG_OOB), 1);
+  assert_int_equal(eddy_poll_start(&p, EDDY_PRIORITIZED, record_and_stop), 0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(seen_status, 0);
+  assert_int_equal(seen_events, EDDY_PRIORITIZED);
+  assert_int_equal(recv(sfd, &c, 1, MSG_OOB), 1);
+  assert_int_equal(c, '!');
+  eddy_close(&p.handle, NULL);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  test_teardown_loop(&loop);
+  close(sfd);
+  close(cfd);
+  close(lfd);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_readable_and_writable),
@@ -277,6 +317,7 @@ int main(void) {
       cmocka_unit_test(test_fd_closed_behind_back),
       cmocka_unit_test(test_unref),
       cmocka_unit_test(test_stopped_handle_frees_the_fd),
+      cmocka_unit_test(test_prioritized),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,7 +18,9 @@ extern "C" {
 enum {
   EDDY_READABLE = 1,
   EDDY_WRITABLE = 2,
-  EDDY_DISCONNECT = 4 /* the peer closed its write side (where supported) */
+  EDDY_DISCONNECT = 4, /* the peer closed its write side (where supported) */
+  EDDY_PRIORITIZED = 8 /* out-of-band data (TCP urgent data, a sysfs
+                          attribute that changed: POLLPRI) */
 };
 
 typedef struct eddy_poll_s eddy_poll_t;
@@ -41,7 +43,7 @@ struct eddy_poll_s {
 EDDY_EXTERN int eddy_poll_init(eddy_loop_t *loop, eddy_poll_t *poll, int fd);
 
 /* Watch for events (a mask of EDDY_READABLE, EDDY_WRITABLE,
- * EDDY_DISCONNECT); calling it again changes the mask. A zero mask stops.
+ * EDDY_DISCONNECT, EDDY_PRIORITIZED); calling it again changes the mask. A zero mask stops.
  * Returns EDDY_EINVAL for a NULL cb, unknown bits or a closing handle,
  * EDDY_EEXIST if another handle of the loop watches the same fd,
  * EDDY_ENOMEM. */

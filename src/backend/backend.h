@@ -18,6 +18,7 @@ enum {
   EDDY__IO_WRITE = 1 << 1,
   EDDY__IO_RDHUP = 1 << 2, /* the peer shut down its side */
   EDDY__IO_ERROR = 1 << 3, /* descriptor invalid; reported, never requested */
+  EDDY__IO_PRI = 1 << 4,   /* out-of-band (priority) data to read */
   EDDY__IO_UNKNOWN = ~0u /* forget(): what the fd was watched for is unknown */
 };
 

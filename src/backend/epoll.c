@@ -50,6 +50,8 @@ static uint32_t eddy__epoll_mask(unsigned events) {
     mask |= EPOLLOUT;
   if (events & EDDY__IO_RDHUP)
     mask |= EPOLLRDHUP;
+  if (events & EDDY__IO_PRI)
+    mask |= EPOLLPRI;
   return mask;
 }
 
@@ -105,10 +107,12 @@ static unsigned eddy__epoll_events(uint32_t mask) {
     events |= EDDY__IO_WRITE;
   if (mask & EPOLLRDHUP)
     events |= EDDY__IO_RDHUP;
+  if (mask & EPOLLPRI)
+    events |= EDDY__IO_PRI;
   /* An error or hang-up is news for whoever reads or writes: report it as
    * every kind of readiness, and the next read or write returns it. */
   if (mask & (EPOLLERR | EPOLLHUP))
-    events |= EDDY__IO_READ | EDDY__IO_WRITE | EDDY__IO_RDHUP;
+    events |= EDDY__IO_READ | EDDY__IO_WRITE | EDDY__IO_RDHUP | EDDY__IO_PRI;
   return events;
 }
 

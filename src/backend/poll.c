@@ -49,6 +49,8 @@ static short eddy__pollfd_mask(unsigned events) {
   if (events & EDDY__IO_RDHUP)
     mask |= POLLRDHUP;
 #endif
+  if (events & EDDY__IO_PRI)
+    mask |= POLLPRI;
   return mask;
 }
 
@@ -151,8 +153,10 @@ static unsigned eddy__pollfd_events(short mask) {
   if (mask & POLLRDHUP)
     events |= EDDY__IO_RDHUP;
 #endif
+  if (mask & POLLPRI)
+    events |= EDDY__IO_PRI;
   if (mask & (POLLERR | POLLHUP))
-    events |= EDDY__IO_READ | EDDY__IO_WRITE | EDDY__IO_RDHUP;
+    events |= EDDY__IO_READ | EDDY__IO_WRITE | EDDY__IO_RDHUP | EDDY__IO_PRI;
   if (mask & POLLNVAL)
     events |= EDDY__IO_ERROR;
   return events;

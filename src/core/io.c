@@ -91,7 +91,8 @@ int eddy__io_start(eddy_loop_t *loop, eddy_io_t *io, unsigned events) {
   int err;
 
   assert(io->fd >= 0);
-  assert((events & ~(EDDY__IO_READ | EDDY__IO_WRITE | EDDY__IO_RDHUP)) == 0);
+  assert((events & ~(EDDY__IO_READ | EDDY__IO_WRITE | EDDY__IO_RDHUP |
+                     EDDY__IO_PRI)) == 0);
   err = eddy__watchers_reserve(loop, io->fd);
   if (err != 0)
     return err;

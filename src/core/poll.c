@@ -4,18 +4,23 @@
 #include "core/io.h"
 #include "core/loop_internal.h"
 
-#define EDDY__POLL_EVENTS (EDDY_READABLE | EDDY_WRITABLE | EDDY_DISCONNECT)
+#define EDDY__POLL_EVENTS                                                      \
+  (EDDY_READABLE | EDDY_WRITABLE | EDDY_DISCONNECT | EDDY_PRIORITIZED)
+#define EDDY__POLL_IO_EVENTS                                                   \
+  (EDDY__IO_READ | EDDY__IO_WRITE | EDDY__IO_RDHUP | EDDY__IO_PRI)
 
 static unsigned eddy__poll_to_io(int events) {
   return ((events & EDDY_READABLE) ? EDDY__IO_READ : 0) |
          ((events & EDDY_WRITABLE) ? EDDY__IO_WRITE : 0) |
-         ((events & EDDY_DISCONNECT) ? EDDY__IO_RDHUP : 0);
+         ((events & EDDY_DISCONNECT) ? EDDY__IO_RDHUP : 0) |
+         ((events & EDDY_PRIORITIZED) ? EDDY__IO_PRI : 0);
 }
 
 static int eddy__io_to_poll(unsigned events) {
   return ((events & EDDY__IO_READ) ? EDDY_READABLE : 0) |
          ((events & EDDY__IO_WRITE) ? EDDY_WRITABLE : 0) |
-         ((events & EDDY__IO_RDHUP) ? EDDY_DISCONNECT : 0);
+         ((events & EDDY__IO_RDHUP) ? EDDY_DISCONNECT : 0) |
+         ((events & EDDY__IO_PRI) ? EDDY_PRIORITIZED : 0);
 }
 
 static void eddy__poll_io(eddy_loop_t *loop, eddy_io_t *io, unsigned events) {
@@ -62,8 +67,7 @@ int eddy_poll_start(eddy_poll_t *poll, int events, eddy_poll_cb cb) {
 }
 
 int eddy_poll_stop(eddy_poll_t *poll) {
-  eddy__io_stop(poll->handle.loop, &poll->priv.io,
-                EDDY__IO_READ | EDDY__IO_WRITE | EDDY__IO_RDHUP);
+  eddy__io_stop(poll->handle.loop, &poll->priv.io, EDDY__POLL_IO_EVENTS);
   eddy__handle_stop(&poll->handle);
   return 0;
 }
