@@ -47,6 +47,8 @@ typedef void (*eddy_shutdown_cb)(eddy_shutdown_t *req, int status);
  * the connections waiting were accepted and closed at once so that their
  * clients are not left hanging, and the server keeps listening. */
 typedef void (*eddy_connection_cb)(eddy_stream_t *server, int status);
+/* The stream was idle for its timeout (eddy_stream_set_timeout). */
+typedef void (*eddy_stream_timeout_cb)(eddy_stream_t *stream);
 
 struct eddy_stream_s {
   eddy_handle_t handle;
@@ -69,6 +71,7 @@ struct eddy_stream_s {
     int *ipc_fds;
     unsigned ipc_nfds;
     unsigned ipc_cap;
+    struct eddy__stream_timeout *timeout; /* eddy_stream_set_timeout */
   } priv;
 };
 
@@ -160,6 +163,17 @@ eddy_stream_get_write_queue_size(const eddy_stream_t *stream);
 /* The stream's descriptor (0) or EDDY_EBADF when it has none. Do not read
  * from or close it behind the stream's back. */
 EDDY_EXTERN int eddy_stream_fileno(const eddy_stream_t *stream, int *fd);
+
+/* Node's socket.setTimeout: cb runs once the stream has been idle for ms
+ * milliseconds (no bytes read, no write queued or finished), then again
+ * only after new activity and another ms of quiet. It closes nothing: the
+ * callback decides (eddy_close, a shutdown, a keep-alive probe). Calling
+ * it again replaces ms and cb and starts a new period; ms 0 removes the
+ * timeout. The timeout does not keep the loop alive and costs nothing per
+ * read or write beyond storing the time. Returns 0, EDDY_EINVAL (NULL
+ * stream, NULL cb with ms > 0, a closing stream) or EDDY_ENOMEM. */
+EDDY_EXTERN int eddy_stream_set_timeout(eddy_stream_t *stream, uint64_t ms,
+                                        eddy_stream_timeout_cb cb);
 
 #ifdef __cplusplus
 }

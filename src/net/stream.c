@@ -429,6 +429,8 @@ static void eddy__stream_read(eddy_stream_t *s, unsigned events) {
      * stream usable; any other error ends it. */
     if (n < 0 && n != EDDY_ENOBUFS)
       eddy__stream_read_end(s, EDDY__STREAM_READABLE | EDDY__STREAM_WRITABLE);
+    if (n > 0)
+      eddy__stream_touch(s);
     s->priv.read_cb(s, n, &buf);
     eddy__after_callback(loop);
     if (n < 0 || ((size_t)n < buf.len && !(events & EDDY__IO_RDHUP)) ||
@@ -639,6 +641,7 @@ static void eddy__stream_write_callbacks(eddy_stream_t *s, int on_close) {
     eddy__queue_remove(&req->priv.node);
     eddy__write_release(req);
     eddy__req_unregister(loop);
+    eddy__stream_touch(s);
     if (req->priv.cb != NULL) {
       req->priv.cb(req, req->priv.error);
       eddy__after_callback(loop);
@@ -674,6 +677,7 @@ int eddy__stream_write2(eddy_write_t *req, eddy_stream_t *s,
   req->priv.send_fd = send_fd;
   s->write_queue_size += eddy__bufs_size(bufs, nbufs);
   eddy__req_register(loop);
+  eddy__stream_touch(s);
   was_empty = eddy__queue_empty(&s->priv.write_queue);
   eddy__queue_insert_tail(&s->priv.write_queue, &req->priv.node);
   /* Behind other writes or a connect, it waits for its turn. */
@@ -815,6 +819,7 @@ void eddy__stream_close(eddy_handle_t *h) {
   eddy_loop_t *loop = s->handle.loop;
 
   eddy__io_close(loop, &s->priv.io);
+  eddy__stream_timeout_close(s);
   if (s->priv.io.fd != -1)
     close(s->priv.io.fd);
   s->priv.io.fd = -1;

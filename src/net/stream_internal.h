@@ -22,6 +22,15 @@ enum {
 
 void eddy__stream_init(eddy_loop_t *loop, eddy_stream_t *s,
                        eddy_handle_type type);
+/* Idle timeouts (stream_timeout.c): activity stores the time, nothing
+ * more, and only on streams that have a timeout. */
+void eddy__stream_timeout_touch_slow(eddy_stream_t *s);
+void eddy__stream_timeout_close(eddy_stream_t *s);
+static inline void eddy__stream_touch(eddy_stream_t *s) {
+  if (s->priv.timeout != NULL)
+    eddy__stream_timeout_touch_slow(s);
+}
+
 /* The ops rows' fileno for every stream type. */
 int eddy__stream_handle_fd(const eddy_handle_t *h);
 /* Give the stream its descriptor; flags: EDDY__STREAM_* it starts with. */
