@@ -1,6 +1,8 @@
 /* test_pipe_pair.c: eddy_pipe and eddy_socketpair: both ends close-on-exec,
  * non-blocking exactly where asked, data flows, the flags are checked, and
  * a pipe end works with eddy_pipe_open on the loop. */
+#include <pthread.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "test_util.h"
@@ -265,6 +267,68 @@ static void test_fileno_and_buffer_sizes(void **state) {
   test_teardown_loop(&loop);
 }
 
+/* Blocking mode: a write bigger than the socket buffer completes inside
+ * eddy_write (a thread drains the other end); its callback still runs from
+ * the loop. */
+enum { BLOCKING_BYTES = 1 << 20 };
+
+static void *drain_peer(void *arg) {
+  static char sink[65536];
+  int fd = *(int *)arg;
+  size_t total = 0;
+  ssize_t n;
+
+  while (total < BLOCKING_BYTES && (n = read(fd, sink, sizeof(sink))) > 0)
+    total += (size_t)n;
+  return (void *)(uintptr_t)total;
+}
+
+static int blocking_status = 1;
+
+static void on_blocking_write(eddy_write_t *req, int status) {
+  (void)req;
+  blocking_status = status;
+}
+
+static void test_set_blocking(void **state) {
+  static char data[BLOCKING_BYTES];
+  eddy_loop_t loop;
+  eddy_pipe_t p, unopened;
+  eddy_write_t req;
+  eddy_buf_t buf = eddy_buf_init(data, sizeof(data));
+  pthread_t drainer;
+  void *drained;
+  int sv[2];
+
+  (void)state;
+  assert_int_equal(eddy_socketpair(SOCK_STREAM, 0, sv, 0, 0), 0);
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_pipe_init(&loop, &p, 0), 0);
+  assert_int_equal(eddy_pipe_init(&loop, &unopened, 0), 0);
+  assert_int_equal(eddy_stream_set_blocking(NULL, 1), EDDY_EINVAL);
+  assert_int_equal(eddy_stream_set_blocking(&unopened.stream, 1), EDDY_EBADF);
+  assert_int_equal(eddy_pipe_open(&p, sv[0]), 0);
+  assert_true(is_nonblock(sv[0]));
+  assert_int_equal(eddy_stream_set_blocking(&p.stream, 1), 0);
+  assert_false(is_nonblock(sv[0]));
+  assert_int_equal(pthread_create(&drainer, NULL, drain_peer, &sv[1]), 0);
+  assert_int_equal(eddy_write(&req, &p.stream, &buf, 1, on_blocking_write), 0);
+  assert_int_equal(eddy_stream_get_write_queue_size(&p.stream), 0);
+  assert_int_equal(blocking_status, 1); /* not yet: from the loop */
+  assert_int_equal(pthread_join(drainer, &drained), 0);
+  assert_int_equal((uintptr_t)drained, BLOCKING_BYTES);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(blocking_status, 0);
+  assert_int_equal(eddy_stream_set_blocking(&p.stream, 0), 0);
+  assert_true(is_nonblock(sv[0]));
+  eddy_close(&p.stream.handle, NULL);
+  assert_int_equal(eddy_stream_set_blocking(&p.stream, 1), EDDY_EINVAL);
+  eddy_close(&unopened.stream.handle, NULL);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  close(sv[1]);
+  test_teardown_loop(&loop);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name)                                                                \
@@ -272,6 +336,7 @@ int main(void) {
       T(test_pipe_flags),        T(test_pipe_errors),  T(test_socketpair_flags),
       T(test_socketpair_errors), T(test_pipe_on_loop),
       T(test_fd_owned_by_another_handle), T(test_fileno_and_buffer_sizes),
+      T(test_set_blocking),
 #undef T
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

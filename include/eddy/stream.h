@@ -172,6 +172,15 @@ EDDY_EXTERN int eddy_stream_fileno(const eddy_stream_t *stream, int *fd);
  * timeout. The timeout does not keep the loop alive and costs nothing per
  * read or write beyond storing the time. Returns 0, EDDY_EINVAL (NULL
  * stream, NULL cb with ms > 0, a closing stream) or EDDY_ENOMEM. */
+/* Blocking mode (libuv's uv_stream_set_blocking): the descriptor is made
+ * blocking, so a write completes inside eddy_write() (the loop thread
+ * waits for the peer to take every byte); callbacks still run later from
+ * the loop, and reads still happen on readiness, one per event. Meant for
+ * a process's own stdout/stderr pipes, where output must not be lost at
+ * exit. Off again with blocking 0. Returns 0, EDDY_EINVAL (NULL or
+ * closing), EDDY_EBADF (no descriptor) or fcntl's error. */
+EDDY_EXTERN int eddy_stream_set_blocking(eddy_stream_t *stream, int blocking);
+
 EDDY_EXTERN int eddy_stream_set_timeout(eddy_stream_t *stream, uint64_t ms,
                                         eddy_stream_timeout_cb cb);
 

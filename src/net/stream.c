@@ -479,6 +479,9 @@ int eddy_read_stop(eddy_stream_t *s) {
 static ssize_t eddy__stream_writev(eddy_stream_t *s, eddy_write_t *req) {
   struct iovec *iov = (struct iovec *)(req->priv.bufs + req->priv.index);
   unsigned n = req->priv.nbufs - req->priv.index;
+  /* A stream set blocking (eddy_stream_set_blocking) waits in the send. */
+  int flags = MSG_NOSIGNAL |
+              ((s->priv.flags & EDDY__STREAM_BLOCKING) ? 0 : MSG_DONTWAIT);
   ssize_t r;
 
   if (n > IOV_MAX)
@@ -488,8 +491,7 @@ static ssize_t eddy__stream_writev(eddy_stream_t *s, eddy_write_t *req) {
     /* One buffer (most writes): send() skips sendmsg's copy-in of the
      * message header and iovec array. */
     do
-      r = send(s->priv.io.fd, iov->iov_base, iov->iov_len,
-               MSG_NOSIGNAL | MSG_DONTWAIT);
+      r = send(s->priv.io.fd, iov->iov_base, iov->iov_len, flags);
     while (r == -1 && errno == EINTR);
   } else if (s->priv.flags & EDDY__STREAM_SOCKET) {
     union {
@@ -514,7 +516,7 @@ static ssize_t eddy__stream_writev(eddy_stream_t *s, eddy_write_t *req) {
       memcpy(CMSG_DATA(c), &req->priv.send_fd, sizeof(int));
     }
     do
-      r = sendmsg(s->priv.io.fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+      r = sendmsg(s->priv.io.fd, &msg, flags);
     while (r == -1 && errno == EINTR);
     if (r >= 0)
       req->priv.send_fd = -1; /* sent with these bytes */
@@ -801,6 +803,22 @@ int eddy_is_writable(const eddy_stream_t *s) {
 
 size_t eddy_stream_get_write_queue_size(const eddy_stream_t *s) {
   return s->write_queue_size;
+}
+
+int eddy_stream_set_blocking(eddy_stream_t *s, int blocking) {
+  int err;
+
+  if (s == NULL || eddy__stream_closing(s))
+    return EDDY_EINVAL;
+  if (s->priv.io.fd == -1)
+    return EDDY_EBADF;
+  if ((err = eddy__set_nonblock(s->priv.io.fd, !blocking)) != 0)
+    return err;
+  if (blocking)
+    s->priv.flags |= EDDY__STREAM_BLOCKING;
+  else
+    s->priv.flags &= ~(unsigned)EDDY__STREAM_BLOCKING;
+  return 0;
 }
 
 int eddy__stream_handle_fd(const eddy_handle_t *h) {
