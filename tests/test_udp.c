@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "test_util.h"
@@ -619,6 +620,42 @@ static void test_try_send2(void **state) {
   eddy_close(&server.handle, NULL);
   eddy_close(&client.handle, NULL);
   test_teardown_loop(&loop);
+}
+
+/* UDP over a Unix datagram socket: bound to a path, sent to by a handle
+ * that has no socket yet (an unnamed one is made), replies by path. */
+static void test_unix_datagram(void **state) {
+  eddy_loop_t loop;
+  eddy_udp_t server, client, made;
+  struct sockaddr_un sun;
+  char dir[] = "/tmp/eddy-udp-XXXXXX";
+
+  (void)state;
+  reset();
+  assert_non_null(mkdtemp(dir));
+  memset(&sun, 0, sizeof(sun));
+  sun.sun_family = AF_UNIX;
+  snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/s", dir);
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_udp_init(&loop, &server), 0);
+  assert_int_equal(eddy_udp_bind(&server, (struct sockaddr *)&sun, 0), 0);
+  assert_int_equal(eddy_udp_init(&loop, &client), 0);
+  assert_int_equal(try_str(&client, "via path", (struct sockaddr *)&sun), 8);
+  st.target = 1;
+  assert_int_equal(eddy_udp_recv_start(&server, alloc_static, record_dgram), 0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(st.ndgrams, 1);
+  assert_string_equal(st.got[0].data, "via path");
+  assert_int_equal(st.got[0].from.ss_family, AF_UNSPEC); /* unnamed */
+  /* made up front by init_ex */
+  assert_int_equal(eddy_udp_init_ex(&loop, &made, AF_UNIX), 0);
+  assert_true(eddy_udp_fileno(&made) >= 0);
+  eddy_close(&made.handle, NULL);
+  eddy_close(&server.handle, NULL);
+  eddy_close(&client.handle, NULL);
+  test_teardown_loop(&loop);
+  assert_int_equal(unlink(sun.sun_path), 0);
+  assert_int_equal(rmdir(dir), 0);
 }
 
 /* ---- options -------------------------------------------------------- */
@@ -1322,7 +1359,7 @@ static void test_out_of_descriptors(void **state) {
 
 static void test_bind_errors(void **state) {
   eddy_loop_t loop;
-  eddy_udp_t a, b, c, d;
+  eddy_udp_t a, b, c, d, e;
   struct sockaddr_in addr, raddr;
   struct sockaddr_storage unix_addr;
   int len;
@@ -1343,11 +1380,13 @@ static void test_bind_errors(void **state) {
       eddy_udp_bind(&b, (struct sockaddr *)&addr, EDDY_UDP_IPV6ONLY),
       EDDY_EINVAL);
   assert_int_equal(eddy_udp_bind(&b, NULL, 0), EDDY_EINVAL);
+  /* A Unix address on an IPv4 socket: another family. */
   memset(&unix_addr, 0, sizeof(unix_addr));
   unix_addr.ss_family = AF_UNIX;
-  assert_int_equal(eddy_udp_bind(&b, (struct sockaddr *)&unix_addr, 0),
+  assert_int_equal(eddy_udp_init_ex(&loop, &e, AF_INET), 0);
+  assert_int_equal(eddy_udp_bind(&e, (struct sockaddr *)&unix_addr, 0),
                    EDDY_EINVAL);
-  assert_int_equal(eddy_udp_connect(&b, (struct sockaddr *)&unix_addr),
+  assert_int_equal(eddy_udp_connect(&e, (struct sockaddr *)&unix_addr),
                    EDDY_EINVAL);
   /* Binding a bound socket again. */
   assert_int_equal(eddy_udp_bind(&a, (struct sockaddr *)&addr, 0), EDDY_EINVAL);
@@ -1385,7 +1424,7 @@ static void test_init_open_errors(void **state) {
   reset();
   assert_int_equal(eddy_loop_init(&loop), 0);
   assert_int_equal(eddy_udp_init_ex(&loop, &u, 1u << 12), EDDY_EINVAL);
-  assert_int_equal(eddy_udp_init_ex(&loop, &u, AF_UNIX), EDDY_EINVAL);
+  assert_int_equal(eddy_udp_init_ex(&loop, &u, 99), EDDY_EINVAL);
   assert_int_equal(eddy_udp_init_ex(&loop, &u, AF_INET), 0);
   /* Made now: non-blocking and close-on-exec. */
   assert_true(fcntl(eddy_udp_fileno(&u), F_GETFL) & O_NONBLOCK);
@@ -1405,7 +1444,7 @@ static void test_init_open_errors(void **state) {
   assert_int_equal(eddy_udp_recv_start(&v, NULL, record_dgram), EDDY_EINVAL);
   assert_int_equal(eddy_udp_recv_start(&v, alloc_static, NULL), EDDY_EINVAL);
   memset(&unix_addr, 0, sizeof(unix_addr));
-  unix_addr.ss_family = AF_UNIX;
+  unix_addr.ss_family = 99; /* a family UDP has no use for */
   assert_int_equal(
       eddy_udp_send(NULL, &v, &b, 1, (struct sockaddr *)&unix_addr, on_send),
       EDDY_EINVAL);
@@ -1479,6 +1518,7 @@ int main(void) {
       T(test_linux_recverr),
       T(test_reuseport),
       T(test_try_send2),
+      T(test_unix_datagram),
       T(test_options),
       T(test_multicast),
       T(test_recvmmsg),

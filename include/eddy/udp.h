@@ -152,8 +152,8 @@ struct eddy_udp_send_s {
 EDDY_EXTERN int eddy_udp_init(eddy_loop_t *loop, eddy_udp_t *udp);
 
 /* Like eddy_udp_init, with flags: the low 8 bits an address family
- * (AF_UNSPEC: lazily, as eddy_udp_init; AF_INET or AF_INET6: the socket
- * is made now, unbound) and optionally EDDY_UDP_RECVMMSG (batched
+ * (AF_UNSPEC: lazily, as eddy_udp_init; AF_INET, AF_INET6 or AF_UNIX: the
+ * socket is made now, unbound) and optionally EDDY_UDP_RECVMMSG (batched
  * receives; accepted and ignored where recvmmsg does not exist). Returns
  * EDDY_EINVAL for another family or unknown bits, or the socket(2) error
  * (EDDY_EMFILE, EDDY_EAFNOSUPPORT, ...), in which case the handle is not
@@ -169,9 +169,13 @@ EDDY_EXTERN int eddy_udp_init_ex(eddy_loop_t *loop, eddy_udp_t *udp,
  * this loop watches, EDDY_ENOTSOCK for one that is no socket. */
 EDDY_EXTERN int eddy_udp_open(eddy_udp_t *udp, int fd);
 
-/* Bind to addr (AF_INET or AF_INET6; the port may be 0). flags:
+/* Bind to addr (AF_INET or AF_INET6, the port may be 0; or a struct
+ * sockaddr_un: a Unix datagram socket at that path, which the program
+ * unlinks when done). Sends to a sockaddr_un from a handle without a
+ * socket use an unnamed Unix datagram socket. flags:
  * EDDY_UDP_REUSEADDR (several sockets share the address; each must set
- * it), EDDY_UDP_IPV6ONLY (IPv6 addresses only). Returns EDDY_EINVAL for
+ * it), EDDY_UDP_REUSEPORT, EDDY_UDP_LINUX_RECVERR (see the flags),
+ * EDDY_UDP_IPV6ONLY (IPv6 addresses only). Returns EDDY_EINVAL for
  * other flags, IPV6ONLY with IPv4, another family, or a socket already
  * bound; EDDY_EADDRINUSE, EDDY_EADDRNOTAVAIL, EDDY_EACCES from bind(2). */
 EDDY_EXTERN int eddy_udp_bind(eddy_udp_t *udp, const struct sockaddr *addr,

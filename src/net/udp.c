@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "core/handle.h"
@@ -169,12 +170,28 @@ static int eddy__udp_bind(eddy_udp_t *udp, const struct sockaddr *addr,
   return err;
 }
 
+/* The length of a destination or local address: IPv4, IPv6, or a Unix
+ * datagram socket's path. */
+static int eddy__udp_addr_len(const struct sockaddr *addr) {
+  if (addr != NULL && addr->sa_family == AF_UNIX)
+    return (int)sizeof(struct sockaddr_un);
+  return eddy_sockaddr_len(addr);
+}
+
 int eddy__udp_lazy(eddy_udp_t *udp, int family, unsigned flags) {
   struct sockaddr_storage any;
   socklen_t len;
 
   if (udp->priv.io.fd >= 0)
     return 0;
+  if (family == AF_UNIX) { /* sends from an unnamed socket: no bind */
+    int fd = eddy__udp_socket(AF_UNIX);
+
+    if (fd < 0)
+      return fd;
+    eddy__udp_adopt(udp, fd, AF_UNIX);
+    return 0;
+  }
   /* INADDR_ANY and in6addr_any are all zero bits. */
   memset(&any, 0, sizeof(any));
   any.ss_family = (sa_family_t)family;
@@ -212,7 +229,8 @@ int eddy_udp_init_ex(eddy_loop_t *loop, eddy_udp_t *udp, unsigned flags) {
 
   if ((flags & ~(0xFFu | EDDY_UDP_RECVMMSG)) != 0)
     return EDDY_EINVAL;
-  if (family != AF_UNSPEC && family != AF_INET && family != AF_INET6)
+  if (family != AF_UNSPEC && family != AF_INET && family != AF_INET6 &&
+      family != AF_UNIX)
     return EDDY_EINVAL;
   if (family != AF_UNSPEC) {
     fd = eddy__udp_socket(family);
@@ -291,7 +309,7 @@ int eddy_udp_bind(eddy_udp_t *udp, const struct sockaddr *addr,
       (flags & ~(unsigned)(EDDY_UDP_IPV6ONLY | EDDY_UDP_REUSEADDR |
                            EDDY_UDP_REUSEPORT | EDDY_UDP_LINUX_RECVERR)) != 0)
     return EDDY_EINVAL;
-  len = eddy_sockaddr_len(addr);
+  len = eddy__udp_addr_len(addr);
   if (len < 0)
     return EDDY_EINVAL;
   if ((flags & EDDY_UDP_IPV6ONLY) && addr->sa_family != AF_INET6)
@@ -323,7 +341,7 @@ int eddy_udp_connect(eddy_udp_t *udp, const struct sockaddr *addr) {
       return EDDY_ENOTCONN;
     return eddy__udp_disconnect(udp);
   }
-  len = eddy_sockaddr_len(addr);
+  len = eddy__udp_addr_len(addr);
   if (len < 0)
     return EDDY_EINVAL;
   if (udp->priv.flags & EDDY__UDP_CONNECTED)
@@ -334,8 +352,8 @@ int eddy_udp_connect(eddy_udp_t *udp, const struct sockaddr *addr) {
   do
     err = connect(udp->priv.io.fd, addr, (socklen_t)len);
   while (err != 0 && errno == EINTR);
-  if (err != 0)
-    return -errno;
+  if (err != 0) /* EAFNOSUPPORT: an address of another family than ours */
+    return errno == EAFNOSUPPORT ? EDDY_EINVAL : -errno;
   udp->priv.flags |= EDDY__UDP_CONNECTED;
   return 0;
 }
@@ -370,7 +388,7 @@ static int eddy__udp_check_dest(eddy_udp_t *udp, const struct sockaddr *addr,
     return (udp->priv.flags & EDDY__UDP_CONNECTED) ? 0 : EDDY_EDESTADDRREQ;
   if (udp->priv.flags & EDDY__UDP_CONNECTED)
     return EDDY_EISCONN;
-  n = eddy_sockaddr_len(addr);
+  n = eddy__udp_addr_len(addr);
   if (n < 0)
     return EDDY_EINVAL;
   *len = (socklen_t)n;
