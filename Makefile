@@ -3,7 +3,7 @@
 #   make bench   build and run the benchmarks against libuv, libev,
 #                libevent, OpenSSL, nginx and Node
 # (make bench-scaling: cost per timer and per idle connection as N grows)
-.PHONY: all test asan tsan fuzz bench bench-scaling deps install clean
+.PHONY: all test asan tsan fuzz bench bench-scaling deps doc install clean
 
 all:
 	scripts/test.sh build
@@ -28,6 +28,12 @@ bench-scaling:
 
 deps:
 	scripts/deps.sh
+
+# make doc: the API reference, one Markdown page per public header made from
+# its comments, in build/apidoc/ (start at index.md). Needs only perl; the
+# api_docs test fails when a public function has no comment.
+doc:
+	perl scripts/apidoc.pl $(BUILD_DIR)/apidoc include/eddy
 
 # make install [PREFIX=/usr/local] [DESTDIR=/staging] [BUILD_DIR=build]
 #              [CMAKE_FLAGS="-DCMAKE_INSTALL_LIBDIR=lib/x86_64-linux-gnu"]

@@ -2,7 +2,7 @@
  * run.sh calls it, untimed, right before each big-memory benchmark program:
  * on these VMs memory freed a few seconds earlier goes back to the host and
  * costs several times more to touch again, so without this the first side
- * to run after a big free pays for it in its timings (BENCHMARKING.md,
+ * to run after a big free pays for it in its timings (docs/benchmarking.md,
  * point 2). Prints nothing on stdout; exits 1 if the memory is not there. */
 #include <stdio.h>
 #include <stdlib.h>

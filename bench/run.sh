@@ -7,7 +7,7 @@
 # uvnode ev event eddy uv ...; peers: libuv, the libuv inside Node, libev,
 # libevent, io_uring for the ping-pongs, OpenSSL for pbkdf2, Node's
 # Atomics.wait/notify between worker_threads for atomics_pingpong), RUNS times each; only medians of the same run are compared
-# (shared/BENCHMARKING.md, point 1). Before every timers_million and
+# (docs/benchmarking.md, point 1). Before every timers_million and
 # timers_mod100 run, bench_pretouch writes as much memory as the biggest side
 # uses, untimed, so no side pays for re-touching memory the host took back
 # (point 2).
@@ -19,7 +19,7 @@
 #
 # The HTTP workloads (http_c50, http_c1000: req/s under wrk with 50 and 1000
 # keep-alive connections, server and wrk pinned to one CPU each;
-# http_c50_unpinned: the same without pinning, shared/BENCHMARKING.md point
+# http_c50_unpinned: the same without pinning, docs/benchmarking.md point
 # 5; http_idle_rss: server memory per idle keep-alive connection) compare eddy's server with nginx and Node through
 # bench/http/run.sh, which alternates the servers itself and appends its
 # runs to the same runs.tsv (impls eddy, nginx, node): RUNS runs of
@@ -29,7 +29,7 @@
 #
 # Environment:
 #   RUNS=3        runs per side and workload
-#   QUICK=1       1 run each, smaller N (under a minute in all)
+#   QUICK=1       1 run each, smaller N (about a minute once built)
 #   WORKLOADS=... subset of "timers_million timers_mod100 loop_empty pbkdf2
 #                 queue_work queue_work_1 async_pingpong atomics_pingpong
 #                 fs_stat
@@ -79,7 +79,7 @@ tsv=$out/runs.tsv
 : >"$tsv"
 
 # The programs a workload runs: queue_work_1 is queue_work with one job in
-# flight (shared/BENCHMARKING.md, point 4: report both figures).
+# flight (docs/benchmarking.md, point 4: report both figures).
 prog_for() {
   case $1 in
     queue_work_1) echo queue_work ;;

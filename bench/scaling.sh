@@ -17,7 +17,7 @@
 # used: the last deadline is n/1000 ms away for every side. Per
 # connection: tcp_idle_rss's own conn_rss_bytes (RSS growth from listen to
 # all accepted, divided by the count). Sides alternate (eddy uv eddy uv
-# ...) and medians of the same run are compared (shared/BENCHMARKING.md,
+# ...) and medians of the same run are compared (docs/benchmarking.md,
 # point 1); bench_pretouch runs before every big timer run (point 2).
 # Progress goes to stderr.
 #

@@ -1,6 +1,7 @@
 /* test_loop.c: loop lifecycle, run modes, phases, liveness, close, walk,
  * ref counting, time and error names. */
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "core/handle.h"
@@ -271,6 +272,31 @@ static void test_close_twice_and_flags(void **state) {
   assert_int_equal(eddy_close(&check.handle, count_close), EDDY_EINVAL);
   test_assert_loop_clean(&loop);
   assert_int_equal(closed_count, 1);
+}
+
+/* eddy_close refuses what is not a handle type that closes: unknown,
+ * EDDY_FILE (a guess about a descriptor, never a handle) and values past
+ * the last type. Nothing is queued, so the loop stays empty. */
+static void test_close_not_a_handle(void **state) {
+  eddy_loop_t loop;
+  eddy_handle_t h;
+  const uint16_t types[] = {EDDY_UNKNOWN_HANDLE, EDDY_FILE,
+                            EDDY_HANDLE_TYPE_MAX, 0xffff};
+  size_t i;
+
+  (void)state;
+  closed_count = 0;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  for (i = 0; i < sizeof types / sizeof types[0]; i++) {
+    memset(&h, 0, sizeof h);
+    h.loop = &loop;
+    h.priv.type = types[i];
+    assert_int_equal(eddy_close(&h, count_close), EDDY_EINVAL);
+    assert_false(eddy_is_closing(&h));
+  }
+  assert_false(eddy_loop_alive(&loop));
+  test_assert_loop_clean(&loop);
+  assert_int_equal(closed_count, 0);
 }
 
 /* Close callbacks run in close order; a close issued from a close callback
@@ -864,6 +890,7 @@ int main(void) {
       cmocka_unit_test(test_init_close_empty),
       cmocka_unit_test(test_close_busy_while_handle_open),
       cmocka_unit_test(test_default_loop),
+      cmocka_unit_test(test_close_not_a_handle),
       cmocka_unit_test(test_phase_order),
       cmocka_unit_test(test_poll_timeout_zero_with_idle),
       cmocka_unit_test(test_poll_timeout_zero_with_closing),

@@ -17,7 +17,7 @@
 # Release or RelWithDebInfo, no sanitizers) and bench/http/idle_clients.c.
 # Runs the servers alternately (eddy nginx node eddy ...), RUNS times each
 # (default 5), each started fresh, and prints min/median/max and the ratios
-# of the medians (shared/BENCHMARKING.md: only same-run ratios mean
+# of the medians (docs/benchmarking.md: only same-run ratios mean
 # anything). The server is pinned to CPU 0 and the client (wrk,
 # idle_clients) to CPU 1 (PIN=0 turns that off). A missing peer (nginx,
 # node) is skipped with a message; wrk is required for the req/s modes.

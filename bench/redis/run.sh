@@ -2,7 +2,7 @@
 # bench/redis/run.sh [BUILD_DIR]: eddy's Redis client against hiredis 0.14
 # (async, on libev), node-redis (npm) and redis-benchmark -P, on one
 # redis-server of its own, pinned to CPU 0, the clients pinned to CPU 1
-# (PIN=0 turns that off; shared/BENCHMARKING.md point 5).
+# (PIN=0 turns that off; docs/benchmarking.md point 5).
 #
 # MODES (default "rtt pipeline16 pipeline128 cache"):
 #   rtt          one GET at a time: round trips/s (ops_per_s)

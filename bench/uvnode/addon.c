@@ -1,7 +1,7 @@
 /* bench/uvnode/addon.c: runs a libuv-side benchmark program (a
  * <workload>/uv.c built with -Dmain=bench_uv_main) inside Node.js, against
  * the libuv that Node carries and exports (1.46.0 in Node 20), so that the
- * libuv release whose loop order shared/spec/node-semantics.md describes is
+ * libuv release whose loop order eddy follows (docs/loop.md) is
  * a peer next to the distribution's libuv. The program gets its own
  * uv_loop_t (every uv.c calls uv_loop_init), never Node's loop, and runs to
  * the end inside one call from JavaScript: Node's loop is blocked

@@ -16,7 +16,7 @@
  *     whole unconsumed region. The parser resumes where it stopped, so a
  *     request that trickles in byte by byte costs linear time. The result is
  *     the same whether the bytes arrive at once or split at any point.
- *   - Strict framing (RFC 9112/9110, see spec/http.md): bare CR or LF,
+ *   - Strict framing (RFC 9112 and RFC 9110): bare CR or LF,
  *     obs-fold, ambiguous or invalid Content-Length / Transfer-Encoding, a
  *     missing or repeated Host, unknown methods and oversized parts are all
  *     rejected. Transfer-Encoding must be exactly "chunked": chunked not
@@ -85,7 +85,7 @@ typedef enum eddy_http_error {
  * (RFC 9112 §2.2 SHOULD ignore at least one); one more is a 400. */
 #define EDDY_HTTP_MAX_EMPTY_LINES 4
 
-/* Limits. Every one is a named setting with the default of spec/http.md.
+/* Limits. Every one is a named setting; its comment gives its default.
  * Start from eddy_http_limits_default() or EDDY_HTTP_LIMITS_INIT. */
 typedef struct eddy_http_limits {
   /* Request line + header fields + the final empty line, in bytes

@@ -133,8 +133,8 @@ typedef void (*eddy_http_drain_cb)(eddy_http_exchange_t *ex, int status);
 typedef void (*eddy_http_abort_cb)(eddy_http_exchange_t *ex, int err);
 
 /* Limits and timeouts. Start from EDDY_HTTP_SERVER_OPTIONS_INIT or
- * eddy_http_server_options_default(); defaults are spec/http.md's. A
- * timeout of 0 disables it. */
+ * eddy_http_server_options_default(); each field's comment gives
+ * its default. A timeout of 0 disables it. */
 typedef struct eddy_http_server_options {
   /* Parser limits (eddy/http_parser.h): header block 16 KiB (431),
    * request-target 8 KiB (414), 100 fields (431), body 1 MiB (413), chunk

@@ -28,9 +28,10 @@ typedef struct eddy_handle_s eddy_handle_t;
 
 /* Every handle type, once: XX(NAME, name) gives EDDY_NAME, its name for
  * eddy_handle_type_name(), and the row of the library's table of what each
- * type does on close. The order fixes the enum values. EDDY_FILE, after
- * them, is no handle: it is what eddy_guess_handle() says of a file
- * (libuv's UV_FILE); its name is "file". */
+ * type does on close. The order fixes the enum values, which are not
+ * libuv's: compare with the names, print with eddy_handle_type_name().
+ * EDDY_FILE, after them, is no handle: it is what eddy_guess_handle()
+ * says of a file (libuv's UV_FILE); its name is "file". */
 #define EDDY_HANDLE_TYPE_MAP(XX)                                               \
   XX(TIMER, timer)                                                             \
   XX(IDLE, idle)                                                               \
@@ -353,8 +354,10 @@ EDDY_EXTERN void eddy_walk(eddy_loop_t *loop, eddy_walk_cb walk_cb, void *arg);
 
 /* Close a handle: it stops at once and close_cb (may be NULL) runs in the
  * loop's next close phase, after which the handle's memory may be reused.
- * Safe inside any callback, including the handle's own. Returns
- * EDDY_EINVAL if the handle is already closing. */
+ * Safe inside any callback, including the handle's own. Returns 0, or
+ * EDDY_EINVAL if the handle is already closing or its type is not one a
+ * handle can close as (EDDY_UNKNOWN_HANDLE, EDDY_FILE, out of range).
+ * libuv's uv_close returns nothing; eddy reports the misuse. */
 EDDY_EXTERN int eddy_close(eddy_handle_t *handle, eddy_close_cb close_cb);
 
 /* A referenced active handle keeps the loop alive; an unreferenced one still

@@ -39,8 +39,12 @@ EDDY_EXTERN int eddy_pipe_open(eddy_pipe_t *pipe, int fd);
 
 /* Bind to a path (the file must not exist: EDDY_EADDRINUSE), or with
  * bind2 to name[0..namelen), which may be abstract. Returns 0,
- * EDDY_EINVAL, EDDY_ENAMETOOLONG (longer than sockaddr_un allows),
- * EDDY_EACCES, EDDY_EADDRINUSE, EDDY_EBUSY (already bound or open). */
+ * EDDY_EINVAL, EDDY_ENAMETOOLONG (longer than sockaddr_un allows: names
+ * are never truncated), EDDY_ENOENT (a directory of the path is missing),
+ * EDDY_EACCES, EDDY_EADDRINUSE, EDDY_EBUSY (already bound or open). The
+ * codes are the kernel's; libuv reports EACCES for the missing directory
+ * and EINVAL for the open handle, and truncates long names unless told
+ * not to (UV_PIPE_NO_TRUNCATE, the only behaviour here). */
 EDDY_EXTERN int eddy_pipe_bind(eddy_pipe_t *pipe, const char *path);
 EDDY_EXTERN int eddy_pipe_bind2(eddy_pipe_t *pipe, const char *name,
                                 size_t namelen);

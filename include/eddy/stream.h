@@ -155,8 +155,22 @@ EDDY_EXTERN ssize_t eddy_try_write(eddy_stream_t *stream,
 EDDY_EXTERN int eddy_shutdown(eddy_shutdown_t *req, eddy_stream_t *stream,
                               eddy_shutdown_cb cb);
 
+/* Non-zero while the stream can be read from: it has a descriptor opened
+ * for reading (connected, accepted, or adopted with read access) and has
+ * not read EOF or a read error, and it is not closing. Reading or not
+ * (eddy_read_start) does not change it. */
 EDDY_EXTERN int eddy_is_readable(const eddy_stream_t *stream);
+
+/* Non-zero while eddy_write can queue data on the stream: it has a
+ * descriptor opened for writing, is connected, has not been shut down
+ * (eddy_shutdown clears it at once, not when the shutdown completes), has
+ * had no read or write error that ends it, and is not closing. */
 EDDY_EXTERN int eddy_is_writable(const eddy_stream_t *stream);
+
+/* The write_queue_size field: bytes eddy_write accepted that the kernel has
+ * not taken yet. It grows when the peer reads slower than the program
+ * writes; stop writing above a limit of your own and go on in a write
+ * callback, when it has fallen (backpressure, as Node's writableLength). */
 EDDY_EXTERN size_t
 eddy_stream_get_write_queue_size(const eddy_stream_t *stream);
 

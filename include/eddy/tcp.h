@@ -51,8 +51,10 @@ EDDY_EXTERN int eddy_tcp_open(eddy_tcp_t *tcp, int fd);
 /* Bind to addr (sockaddr_in or sockaddr_in6). SO_REUSEADDR is always set,
  * so a restarted server can rebind at once. flags: EDDY_TCP_IPV6ONLY,
  * EDDY_TCP_REUSEPORT. Returns 0, EDDY_EINVAL (bad flags or family),
- * EDDY_EADDRINUSE (some kernels report it only at listen), EDDY_EADDRNOTAVAIL,
- * EDDY_ENOTSUP (REUSEPORT unsupported). */
+ * EDDY_EADDRINUSE, EDDY_EADDRNOTAVAIL, EDDY_ENOTSUP (REUSEPORT
+ * unsupported). The error comes from the call that caused it: libuv keeps
+ * a bind error for the next listen or connect, eddy returns it here (a
+ * kernel that reports EADDRINUSE only at listen gives it there). */
 EDDY_EXTERN int eddy_tcp_bind(eddy_tcp_t *tcp, const struct sockaddr *addr,
                               unsigned flags);
 
