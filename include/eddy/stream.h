@@ -178,14 +178,6 @@ eddy_stream_get_write_queue_size(const eddy_stream_t *stream);
  * from or close it behind the stream's back. */
 EDDY_EXTERN int eddy_stream_fileno(const eddy_stream_t *stream, int *fd);
 
-/* Node's socket.setTimeout: cb runs once the stream has been idle for ms
- * milliseconds (no bytes read, no write queued or finished), then again
- * only after new activity and another ms of quiet. It closes nothing: the
- * callback decides (eddy_close, a shutdown, a keep-alive probe). Calling
- * it again replaces ms and cb and starts a new period; ms 0 removes the
- * timeout. The timeout does not keep the loop alive and costs nothing per
- * read or write beyond storing the time. Returns 0, EDDY_EINVAL (NULL
- * stream, NULL cb with ms > 0, a closing stream) or EDDY_ENOMEM. */
 /* Blocking mode (libuv's uv_stream_set_blocking): the descriptor is made
  * blocking, so a write completes inside eddy_write() (the loop thread
  * waits for the peer to take every byte); callbacks still run later from
@@ -195,6 +187,14 @@ EDDY_EXTERN int eddy_stream_fileno(const eddy_stream_t *stream, int *fd);
  * closing), EDDY_EBADF (no descriptor) or fcntl's error. */
 EDDY_EXTERN int eddy_stream_set_blocking(eddy_stream_t *stream, int blocking);
 
+/* Node's socket.setTimeout: cb runs once the stream has been idle for ms
+ * milliseconds (no bytes read, no write queued or finished), then again
+ * only after new activity and another ms of quiet. It closes nothing: the
+ * callback decides (eddy_close, a shutdown, a keep-alive probe). Calling
+ * it again replaces ms and cb and starts a new period; ms 0 removes the
+ * timeout. The timeout does not keep the loop alive and costs nothing per
+ * read or write beyond storing the time. Returns 0, EDDY_EINVAL (NULL
+ * stream, NULL cb with ms > 0, a closing stream) or EDDY_ENOMEM. */
 EDDY_EXTERN int eddy_stream_set_timeout(eddy_stream_t *stream, uint64_t ms,
                                         eddy_stream_timeout_cb cb);
 
