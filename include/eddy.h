@@ -17,6 +17,7 @@
 #include "eddy/http_server.h"
 #include "eddy/loop.h"
 #include "eddy/loopwatch.h"
+#include "eddy/metrics.h"
 #include "eddy/os.h"
 #include "eddy/pipe.h"
 #include "eddy/poll.h"

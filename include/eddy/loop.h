@@ -203,6 +203,13 @@ struct eddy_loop_s {
       eddy_queue_t parts;   /* eddy__loop_part, by their order */
       eddy_before_exit_cb before_exit;
     } core;
+    struct { /* src/core/metrics.c: written by the loop, read anywhere */
+      uint64_t loop_count;     /* atomic: iterations */
+      uint64_t events;         /* atomic: I/O events dispatched */
+      uint64_t events_waiting; /* atomic: events the last wait returned */
+      uint64_t idle_ns;        /* atomic: time blocked in the poll wait */
+      int idle_on;             /* EDDY_METRICS_IDLE_TIME was set */
+    } metrics;
     struct { /* src/core/timer.c */
       /* a 4-ary min-heap keyed by (due, start sequence), followed in the
        * same array by the timers started during the timers phase, then by
@@ -306,7 +313,11 @@ typedef enum {
   /* int signum: keep that signal blocked while the loop waits in its poll
    * phase (on top of the thread's own mask), so that it is never taken
    * inside the wait, e.g. SIGPROF from a profiler. */
-  EDDY_LOOP_BLOCK_SIGNAL = 0
+  EDDY_LOOP_BLOCK_SIGNAL = 0,
+  /* no argument: count the time the loop spends blocked in its poll
+   * wait (eddy_metrics_idle_time in eddy/metrics.h). Two clock reads per
+   * wait that blocks, nothing when it does not. */
+  EDDY_METRICS_IDLE_TIME = 1
 } eddy_loop_option;
 
 /* Set a loop option; may be called again to add signals. Returns 0,

@@ -10,14 +10,15 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdlib.h>
-#include <string.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "core/handle.h"
 #include "core/io.h"
+#include "core/loop_internal.h"
 
 /* Entries one wait reports at most. */
 #define EDDY__IO_BATCH 1024
@@ -230,8 +231,14 @@ static int eddy__io_wait(eddy_loop_t *loop, int timeout) {
     maskp = &mask;
   }
   for (;;) {
+    uint64_t t0 = 0;
+
+    if (loop->priv.metrics.idle_on && timeout != 0)
+      t0 = eddy_hrtime();
     n = b->wait(loop->priv.io.backend_state, loop->priv.io.fired,
                 EDDY__IO_BATCH, timeout, maskp);
+    if (t0 != 0)
+      eddy__metrics_add(&loop->priv.metrics.idle_ns, eddy_hrtime() - t0);
     eddy_update_time(loop);
     if (n != -EINTR || timeout == 0)
       break;
@@ -252,6 +259,8 @@ void eddy__io_poll(eddy_loop_t *loop, int timeout) {
   int i;
 
   loop->priv.io.nfired = n;
+  eddy__metrics_set(&loop->priv.metrics.events_waiting, (uint64_t)n);
+  eddy__metrics_add(&loop->priv.metrics.events, (uint64_t)n);
   for (i = 0; i < n; i++) {
     struct eddy__fired *f = &loop->priv.io.fired[i];
     eddy_io_t *io;

@@ -206,6 +206,9 @@ int eddy_loop_configure(eddy_loop_t *loop, eddy_loop_option option, ...) {
       return EDDY_EINVAL;
     loop->priv.io.blocked_signals |= UINT64_C(1) << (signum - 1);
     return 0;
+  case EDDY_METRICS_IDLE_TIME:
+    loop->priv.metrics.idle_on = 1;
+    return 0;
   }
   return EDDY_ENOSYS;
 }
@@ -301,6 +304,7 @@ int eddy_run(eddy_loop_t *loop, eddy_run_mode mode) {
     eddy__run_closing(loop);
     eddy_update_time(loop);
     eddy__run_timers(loop);
+    eddy__metrics_add(&loop->priv.metrics.loop_count, 1);
     alive = eddy__alive_after_before_exit(loop, mode);
     if (mode != EDDY_RUN_DEFAULT)
       break;

@@ -16,6 +16,17 @@ static inline void eddy__after_callback(eddy_loop_t *loop) {
     eddy__drain_ticks_slow(loop);
 }
 
+/* Loop metrics (eddy/metrics.h): written only by the loop's thread, read
+ * from any, so every access is atomic; relaxed, since each figure stands
+ * alone. A plain load and store, not a locked add: one writer. */
+static inline void eddy__metrics_add(uint64_t *counter, uint64_t n) {
+  __atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + n,
+                   __ATOMIC_RELAXED);
+}
+static inline void eddy__metrics_set(uint64_t *counter, uint64_t v) {
+  __atomic_store_n(counter, v, __ATOMIC_RELAXED);
+}
+
 /* A part of the library with per-loop state registers it once, on the
  * loop's thread, when it first needs it (the first async handle, signal
  * handle, pool job, child process, ...). The loop keeps the parts sorted
