@@ -7,7 +7,8 @@
  * itself. Expected output, roughly (the figures depend on the machine):
  *
  *   on 4 workers: 4 arrays of 4000000 sorted in 1900 ms, worst tick lag 2 ms
- *   on the main loop: 4 arrays of 4000000 sorted in 2600 ms, worst tick lag 2600 ms
+ *   on the main loop: 4 arrays of 4000000 sorted in 2600 ms, worst tick lag
+ * 2600 ms
  *
  * Why: each worker has a loop and a thread of its own, so the main loop
  * stays free to run its timer while they sort; sorting on the main loop
@@ -60,7 +61,8 @@ static int is_sorted(const int32_t *a, size_t n) {
 static void on_tick(eddy_timer_t *t) {
   uint64_t now = eddy_hrtime() / 1000000;
 
-  if (last_tick != 0 && now - last_tick > 10 && now - last_tick - 10 > worst_lag)
+  if (last_tick != 0 && now - last_tick > 10 &&
+      now - last_tick - 10 > worst_lag)
     worst_lag = now - last_tick - 10;
   last_tick = now;
   (void)t;

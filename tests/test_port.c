@@ -11,10 +11,11 @@ static eddy_port_t a, b, c, d, e;
 static void log_message(eddy_port_t *port, eddy_port_message_t *m) {
   unsigned i;
 
-  test_log_printf(&log_, "%c:", port == &a   ? 'a'
-                                : port == &b ? 'b'
-                                : port == &e ? 'e'
-                                             : '?');
+  test_log_printf(&log_, "%c:",
+                  port == &a   ? 'a'
+                  : port == &b ? 'b'
+                  : port == &e ? 'e'
+                               : '?');
   for (i = 0; i < m->nbufs; i++)
     test_log_printf(&log_, "%.*s;", (int)m->bufs[i].len,
                     (const char *)m->bufs[i].base);
@@ -22,11 +23,12 @@ static void log_message(eddy_port_t *port, eddy_port_message_t *m) {
 }
 
 static void log_close(eddy_port_t *port) {
-  test_log_printf(&log_, "close %c\n", port == &a   ? 'a'
-                                       : port == &b ? 'b'
-                                       : port == &c ? 'c'
-                                       : port == &d ? 'd'
-                                                    : 'e');
+  test_log_printf(&log_, "close %c\n",
+                  port == &a   ? 'a'
+                  : port == &b ? 'b'
+                  : port == &c ? 'c'
+                  : port == &d ? 'd'
+                               : 'e');
 }
 
 static int post_str(eddy_port_t *port, const char *s) {
@@ -70,8 +72,7 @@ static void test_order_and_close(void **state) {
   /* ...which comes once it looks. */
   assert_int_equal(eddy_port_start(&a, log_message), 0);
   assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
-  assert_string_equal(log_.buf,
-                      "b:one;\nb:two;\nb:end;\nclose b\nclose a\n");
+  assert_string_equal(log_.buf, "b:one;\nb:two;\nb:end;\nclose b\nclose a\n");
   assert_false(eddy_is_active(&a.handle));
   test_teardown_loop(&loop);
 }
@@ -160,16 +161,13 @@ static void e_message(eddy_port_t *port, eddy_port_message_t *m) {
 static void accept_message(eddy_port_t *port, eddy_port_message_t *m) {
   log_message(port, m);
   assert_int_equal(m->nports, 1);
-  assert_int_equal(eddy_port_accept(m, 1, port->handle.loop, &e),
-                   EDDY_EINVAL);
+  assert_int_equal(eddy_port_accept(m, 1, port->handle.loop, &e), EDDY_EINVAL);
   assert_int_equal(eddy_port_accept(m, 0, port->handle.loop, &e), 0);
-  assert_int_equal(eddy_port_accept(m, 0, port->handle.loop, &e),
-                   EDDY_EINVAL);
+  assert_int_equal(eddy_port_accept(m, 0, port->handle.loop, &e), EDDY_EINVAL);
   assert_int_equal(eddy_port_set_close_cb(&e, log_close), 0);
   assert_int_equal(eddy_port_start(&e, e_message), 0);
   eddy_close(&port->handle, NULL);
 }
-
 
 static void test_port_over_port(void **state) {
   eddy_loop_t loop;
@@ -243,6 +241,37 @@ static void test_bounded_queue(void **state) {
   test_teardown_loop(&loop);
 }
 
+/* A callback that stops the port keeps the rest queued, in order, for
+ * the next start; a copied buffer taken is a copy of its own. */
+static void stop_after_one(eddy_port_t *port, eddy_port_message_t *m) {
+  char *mine = eddy_port_message_take(m, 0);
+
+  assert_non_null(mine);
+  assert_null(m->bufs[0].base);
+  test_log_printf(&log_, "%.*s;", 1, mine);
+  free(mine);
+  eddy_port_stop(port);
+}
+
+static void test_stop_requeues(void **state) {
+  eddy_loop_t loop;
+  int i;
+
+  (void)state;
+  memset(&log_, 0, sizeof(log_));
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_port_pair(&loop, &a, &b), 0);
+  assert_int_equal(post_str(&a, "1"), 0);
+  assert_int_equal(post_str(&a, "2"), 0);
+  assert_int_equal(post_str(&a, "3"), 0);
+  for (i = 0; i < 3; i++) {
+    assert_int_equal(eddy_port_start(&b, stop_after_one), 0);
+    assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  }
+  assert_string_equal(log_.buf, "1;2;3;");
+  test_teardown_loop(&loop);
+}
+
 /* Bad arguments. */
 static void test_errors(void **state) {
   eddy_loop_t loop;
@@ -276,6 +305,7 @@ int main(void) {
       cmocka_unit_test(test_copy_take),
       cmocka_unit_test(test_port_over_port),
       cmocka_unit_test(test_bounded_queue),
+      cmocka_unit_test(test_stop_requeues),
       cmocka_unit_test(test_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -223,10 +223,12 @@ static void test_terminate_with_messages(void **state) {
 /* --- many messages, both ways --------------------------------------------- */
 
 #define MANY 100000
-static unsigned next_expected, sent;
+static unsigned next_expected, sent, drains_seen;
 
 static void ignore_message(eddy_port_t *port, eddy_port_message_t *m);
 static void send_more(eddy_port_t *port) {
+  if (sent > 0)
+    drains_seen++; /* called again: as the drain callback */
   while (sent < MANY) {
     uint32_t n = sent;
     eddy_buf_t buf = eddy_buf_init(&n, sizeof(n));
@@ -250,10 +252,11 @@ static int entry_many(eddy_worker_ctx_t *ctx, const eddy_buf_t *data) {
 
   (void)data;
   sent = 0;
-  assert_int_equal(eddy_port_set_drain_cb(port, send_more), 0);
+  drains_seen = 0;
+  eddy_port_set_drain_cb(port, send_more);
   /* Receiving keeps the port, so the loop, alive for the drain callback;
    * send_more stops it when all is sent. */
-  assert_int_equal(eddy_port_start(port, ignore_message), 0);
+  eddy_port_start(port, ignore_message);
   send_more(port);
   return 0;
 }
@@ -277,16 +280,19 @@ static void test_many_in_order(void **state) {
   next_expected = 0;
   opts.events.message = count_in_order;
   opts.events.online = NULL;
+  opts.queue_limit = 64; /* the sender must wait for its drain callback */
   assert_int_equal(eddy_loop_init(&loop), 0);
   assert_int_equal(eddy_worker_start(&loop, &worker, entry_many, NULL, &opts),
                    0);
   assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
   assert_int_equal(next_expected, MANY);
   assert_int_equal(exit_code, 0);
+  assert_true(drains_seen > 0); /* read after the join: no race */
   assert_int_equal(eddy_loop_close(&loop), 0);
 }
 
-/* --- data, env, ports into a worker, close ----------------------------------- */
+/* --- data, env, ports into a worker, close -----------------------------------
+ */
 
 static int entry_echo(eddy_worker_ctx_t *ctx, const eddy_buf_t *data);
 static void echo_back(eddy_port_t *port, eddy_port_message_t *m) {
@@ -310,8 +316,10 @@ static void echo_back(eddy_port_t *port, eddy_port_message_t *m) {
 static int entry_echo(eddy_worker_ctx_t *ctx, const eddy_buf_t *data) {
   const char *env = eddy_worker_getenv("EDDY_TEST_WORKER_ENV");
 
-  assert_int_equal(post_str(eddy_worker_parent_port(ctx), (const char *)data->base), 0);
-  assert_int_equal(post_str(eddy_worker_parent_port(ctx), env != NULL ? env : "unset"), 0);
+  assert_int_equal(
+      post_str(eddy_worker_parent_port(ctx), (const char *)data->base), 0);
+  assert_int_equal(
+      post_str(eddy_worker_parent_port(ctx), env != NULL ? env : "unset"), 0);
   return eddy_port_start(eddy_worker_parent_port(ctx), echo_back);
 }
 
@@ -392,8 +400,9 @@ static void test_api_errors(void **state) {
                    EDDY_EINVAL);
   assert_int_equal(eddy_worker_start(&loop, &worker, entry_hello, NULL, &bad),
                    EDDY_EINVAL);
-  assert_int_equal(eddy_worker_start(&loop, &worker, entry_hello, &nobase, NULL),
-                   EDDY_EINVAL);
+  assert_int_equal(
+      eddy_worker_start(&loop, &worker, entry_hello, &nobase, NULL),
+      EDDY_EINVAL);
   assert_int_equal(eddy_worker_post(NULL, NULL, 0), EDDY_EINVAL);
   assert_int_equal(eddy_worker_terminate(NULL), EDDY_EINVAL);
   assert_null(eddy_worker_self());
@@ -407,7 +416,8 @@ static void test_api_errors(void **state) {
   assert_int_equal(eddy_loop_close(&loop), 0);
 }
 
-/* --- shared buffers ----------------------------------------------------------- */
+/* --- shared buffers
+ * ----------------------------------------------------------- */
 
 #define ADDERS 4
 #define ADDS 10000
@@ -502,6 +512,90 @@ static void test_shared_counter_and_wait(void **state) {
   assert_int_equal(eddy_loop_close(&loop), 0);
 }
 
+/* --- a port made in a worker, posted to the parent ------------------------ */
+
+static eddy_port_t w_keep, w_send, p_got;
+static int w_errors;
+static void w_reply(eddy_port_t *port, eddy_port_message_t *m) {
+  (void)m;
+  if (post_str(port, "pong") != 0)
+    w_errors++;
+  eddy_close(&port->handle, NULL);
+}
+static int entry_make_port(eddy_worker_ctx_t *ctx, const eddy_buf_t *data) {
+  eddy_port_t *list[1] = {&w_send};
+
+  (void)data;
+  w_errors = 0;
+  if (eddy_port_pair(eddy_worker_loop(ctx), &w_keep, &w_send) != 0 ||
+      eddy_port_start(&w_keep, w_reply) != 0 ||
+      eddy_port_postv(eddy_worker_parent_port(ctx), NULL, 0, list, 1, 0) != 0)
+    w_errors++;
+  eddy_close(&w_send.handle, NULL);
+  return 0;
+}
+static void p_pong(eddy_port_t *port, eddy_port_message_t *m) {
+  test_log_printf(&log_, "got %.*s\n", (int)m->bufs[0].len,
+                  (const char *)m->bufs[0].base);
+  (void)port;
+}
+static void p_close(eddy_port_t *port) {
+  test_log_printf(&log_, "close\n");
+  eddy_close(&port->handle, NULL);
+}
+static void p_accept(eddy_worker_t *w, eddy_port_message_t *m) {
+  (void)w;
+  assert_int_equal(m->nports, 1);
+  assert_int_equal(eddy_port_accept(m, 0, w->handle.loop, &p_got), 0);
+  assert_int_equal(eddy_port_start(&p_got, p_pong), 0);
+  assert_int_equal(eddy_port_set_close_cb(&p_got, p_close), 0);
+  assert_int_equal(post_str(&p_got, "ping"), 0);
+}
+static void exit_then_post(eddy_worker_t *w, int code) {
+  eddy_buf_t buf = eddy_buf_init("late", 4);
+
+  assert_int_equal(eddy_worker_post(w, &buf, 0), EDDY_EPIPE);
+  on_exit_(w, code);
+}
+
+static void test_port_from_worker(void **state) {
+  eddy_worker_options_t opts = logged;
+  eddy_loop_t loop;
+
+  (void)state;
+  memset(&log_, 0, sizeof(log_));
+  opts.events.online = NULL;
+  opts.events.message = p_accept;
+  opts.events.exit = exit_then_post;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(
+      eddy_worker_start(&loop, &worker, entry_make_port, NULL, &opts), 0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(w_errors, 0);
+  /* The pong and the close come over the accepted port; exit over the
+   * worker: two channels, so only each one's own order is fixed. */
+  assert_non_null(strstr(log_.buf, "got pong\nclose\n"));
+  assert_non_null(strstr(log_.buf, "exit 0\n"));
+  assert_int_equal(eddy_loop_close(&loop), 0);
+}
+
+/* Terminated at once, perhaps before it ran anything: exit 1 all the
+ * same. */
+static void test_terminate_at_start(void **state) {
+  eddy_loop_t loop;
+
+  (void)state;
+  memset(&log_, 0, sizeof(log_));
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_worker_start(&loop, &worker, entry_spin, NULL, &logged),
+                   0);
+  assert_int_equal(eddy_worker_terminate(&worker), 0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(exit_code, 1);
+  assert_non_null(strstr(log_.buf, "exit 1\n"));
+  assert_int_equal(eddy_loop_close(&loop), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_events_in_order),
@@ -515,6 +609,8 @@ int main(void) {
       cmocka_unit_test(test_close_running),
       cmocka_unit_test(test_api_errors),
       cmocka_unit_test(test_shared_counter_and_wait),
+      cmocka_unit_test(test_port_from_worker),
+      cmocka_unit_test(test_terminate_at_start),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -76,6 +76,9 @@ typedef struct eddy_worker_options_s {
   size_t stack_size; /* bytes, 0: the system's default */
   const char *name;  /* the thread's name (cut to 15 bytes), NULL: none */
   int env;           /* EDDY_WORKER_ENV_* */
+  /* Undelivered messages each side of the parent port queues (see
+   * eddy_port_set_queue_limit); 0: EDDY_PORT_QUEUE_DEFAULT. */
+  size_t queue_limit;
 } eddy_worker_options_t;
 
 struct eddy_worker_s {

@@ -71,8 +71,7 @@ void eddy__mailbox_signal(struct eddy__mailbox *box) {
 /* Deliver to every mailbox with something pending. A delivery may close
  * any mailbox or open new ones, so the list is walked through a
  * snapshot. */
-static void eddy__mailbox_wakeup(eddy_loop_t *loop,
-                                 struct eddy__loop_part *p) {
+static void eddy__mailbox_wakeup(eddy_loop_t *loop, struct eddy__loop_part *p) {
   struct eddy__port_part *part =
       eddy__container_of(p, struct eddy__port_part, part);
   eddy_queue_t batch;

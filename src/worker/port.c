@@ -23,8 +23,8 @@ struct eddy__port_msg {
   struct eddy__port_msg *next;
   unsigned nbufs;
   unsigned nports;
-  int transferred;        /* bufs own malloc'd memory */
-  eddy_buf_t *bufs;       /* in the same allocation */
+  int transferred;  /* bufs own malloc'd memory */
+  eddy_buf_t *bufs; /* in the same allocation */
   struct eddy__port_end **ends;
 };
 
@@ -323,12 +323,17 @@ int eddy_port_set_drain_cb(eddy_port_t *port, eddy_port_event_cb cb) {
   return 0;
 }
 
+void eddy__port_end_set_limit(struct eddy__port_end *end, size_t limit) {
+  assert(limit > 0);
+  eddy_mutex_lock(&end->chan->lock);
+  end->limit = limit;
+  eddy_mutex_unlock(&end->chan->lock);
+}
+
 int eddy_port_set_queue_limit(eddy_port_t *port, size_t limit) {
   if (port == NULL || port->priv.end == NULL || limit == 0)
     return EDDY_EINVAL;
-  eddy_mutex_lock(&port->priv.end->chan->lock);
-  port->priv.end->limit = limit;
-  eddy_mutex_unlock(&port->priv.end->chan->lock);
+  eddy__port_end_set_limit(port->priv.end, limit);
   return 0;
 }
 
@@ -558,8 +563,8 @@ static void eddy__port_finish_close(eddy_handle_t *h) {
 
   if (!(port->priv.flags & EDDY__PORT_CLOSE_DUE))
     return;
-  port->priv.flags = (port->priv.flags & ~EDDY__PORT_CLOSE_DUE) |
-                     EDDY__PORT_CLOSED;
+  port->priv.flags =
+      (port->priv.flags & ~EDDY__PORT_CLOSE_DUE) | EDDY__PORT_CLOSED;
   if (port->priv.close_cb != NULL) {
     port->priv.close_cb(port);
     eddy__after_callback(h->loop);

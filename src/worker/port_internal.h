@@ -25,6 +25,8 @@ void eddy__mailbox_signal(struct eddy__mailbox *box);
 
 /* A new pair of entangled ends, not bound to any port. 0 or EDDY_ENOMEM. */
 int eddy__port_ends_new(struct eddy__port_end **a, struct eddy__port_end **b);
+/* Set how many undelivered messages end queues (>= 1). */
+void eddy__port_end_set_limit(struct eddy__port_end *end, size_t limit);
 /* Close an end no port holds (the pair sees the close). */
 void eddy__port_end_release(struct eddy__port_end *end);
 

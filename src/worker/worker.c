@@ -35,11 +35,11 @@ struct eddy__worker_ctx {
   eddy_async_t stopper;
   eddy_thread_t tid;
   eddy_mutex_t lock;
-  int state;       /* EDDY__WORKER_*, under lock */
-  int stop;        /* atomic: should_stop */
-  int terminated;  /* under lock */
-  int exit_code;   /* worker thread only */
-  int online_due;  /* under lock: events for the parent */
+  int state;      /* EDDY__WORKER_*, under lock */
+  int stop;       /* atomic: should_stop */
+  int terminated; /* under lock */
+  int exit_code;  /* worker thread only */
+  int online_due; /* under lock: events for the parent */
   int error_due;
   int error_code;
   char *error_message;
@@ -183,8 +183,7 @@ static void eddy__worker_main(void *arg) {
   eddy__worker_current = ctx;
   err = eddy__worker_setup(ctx);
   if (err != 0) {
-    eddy__worker_report(ctx, err, "the worker's loop could not start",
-                        &status);
+    eddy__worker_report(ctx, err, "the worker's loop could not start", &status);
   } else {
     eddy_mutex_lock(&ctx->lock);
     ctx->state = EDDY__WORKER_RUNNING;
@@ -216,7 +215,9 @@ static void eddy__worker_main(void *arg) {
 
 /* --- inside a worker ----------------------------------------------------- */
 
-eddy_worker_ctx_t *eddy_worker_self(void) { return eddy__worker_current; }
+eddy_worker_ctx_t *eddy_worker_self(void) {
+  return eddy__worker_current;
+}
 
 eddy_loop_t *eddy_worker_loop(eddy_worker_ctx_t *ctx) {
   return ctx != NULL ? &ctx->loop : NULL;
@@ -343,8 +344,7 @@ static void eddy__worker_deliver(struct eddy__mailbox *box) {
 }
 
 static struct eddy__worker_ctx *
-eddy__worker_ctx_new(eddy_worker_entry entry, const eddy_buf_t *data,
-                     int env) {
+eddy__worker_ctx_new(eddy_worker_entry entry, const eddy_buf_t *data, int env) {
   struct eddy__worker_ctx *ctx = calloc(1, sizeof(*ctx));
 
   if (ctx == NULL)
@@ -388,9 +388,12 @@ int eddy_worker_start(eddy_loop_t *loop, eddy_worker_t *worker,
     return EDDY_ENOMEM;
   if ((err = eddy__port_ends_new(&mine, &ctx->end)) != 0)
     goto fail_ctx;
+  if (options->queue_limit > 0) {
+    eddy__port_end_set_limit(mine, options->queue_limit);
+    eddy__port_end_set_limit(ctx->end, options->queue_limit);
+  }
   err = eddy__port_open_internal(loop, &worker->priv.port, mine,
-                                 eddy__worker_deliver,
-                                 eddy__worker_on_message);
+                                 eddy__worker_deliver, eddy__worker_on_message);
   if (err != 0) {
     eddy__port_end_release(mine);
     goto fail_ctx;
@@ -423,8 +426,7 @@ int eddy_worker_postv(eddy_worker_t *worker, eddy_buf_t *bufs, unsigned nbufs,
     return EDDY_EINVAL;
   if (worker->priv.port.priv.end == NULL)
     return EDDY_EPIPE;
-  return eddy_port_postv(&worker->priv.port, bufs, nbufs, ports, nports,
-                         flags);
+  return eddy_port_postv(&worker->priv.port, bufs, nbufs, ports, nports, flags);
 }
 
 int eddy_worker_post(eddy_worker_t *worker, eddy_buf_t *buf, unsigned flags) {
