@@ -5,6 +5,8 @@
  * (moved, not copied, each way round a ping-pong), worker start to first
  * message (ms, median of 20), and RSS added per idle worker (KiB, 20
  * workers). argv[1]: N (default 1,000,000).
+ * Verifies: every message arrived, in order, with its length; the loops
+ * close cleanly. Exits 1 if any check fails.
  * Output: impl, then key=value lines (higher is better except ms, KiB). */
 #include <eddy.h>
 
@@ -20,6 +22,8 @@ static long got, rounds;
 static int mode; /* 0 one-way, 1 ping-pong, 2 transfer */
 static eddy_worker_t w;
 static double t0, t1;
+static size_t want_len;
+static int bad; /* a check failed: exit 1 */
 
 static void worker_msg(eddy_port_t *port, eddy_port_message_t *m) {
   eddy_buf_t buf;
@@ -34,8 +38,10 @@ static void worker_msg(eddy_port_t *port, eddy_port_message_t *m) {
 
     for (i = 0; i < n;) {
       buf = eddy_buf_init(&v, sizeof(v));
-      if (eddy_port_post(port, &buf, 0) == 0)
+      if (eddy_port_post(port, &buf, 0) == 0) {
         i++;
+        v++;
+      }
       else
         eddy_run(eddy_worker_loop(eddy_worker_self()), EDDY_RUN_NOWAIT);
     }
@@ -66,7 +72,14 @@ static void on_message(eddy_worker_t *wk, eddy_port_message_t *m) {
 
   (void)wk;
   got++;
+  if (m->nbufs != 1 || m->bufs[0].len != want_len)
+    bad = 1;
   if (mode == 0) {
+    uint64_t v;
+
+    memcpy(&v, m->bufs[0].base, sizeof(v));
+    if (v != (uint64_t)got)
+      bad = 1; /* out of order */
     if (got == n) {
       t1 = bench_now();
       post_char('q');
@@ -102,6 +115,7 @@ static double run(int m, long count, size_t size) {
   opts.events.exit = on_exit_;
   mode = m;
   got = 0;
+  want_len = m == 2 ? size : sizeof(uint64_t);
   rounds = count;
   eddy_loop_init(&loop);
   eddy_worker_start(&loop, &w, entry, &data, &opts);
@@ -122,7 +136,8 @@ static double run(int m, long count, size_t size) {
     }
   }
   eddy_run(&loop, EDDY_RUN_DEFAULT);
-  eddy_loop_close(&loop);
+  if (eddy_loop_close(&loop) != 0 || got != (m == 0 ? n : count))
+    bad = 1;
   return (m == 0 ? (double)n : (double)count) / (t1 - t0);
 }
 
@@ -200,6 +215,7 @@ int main(int argc, char **argv) {
   for (i = 0; i < 20; i++)
     eddy_close(&idle_workers[i].handle, NULL);
   eddy_run(&loop, EDDY_RUN_DEFAULT);
-  eddy_loop_close(&loop);
-  return 0;
+  if (eddy_loop_close(&loop) != 0)
+    bad = 1;
+  return bad;
 }
