@@ -10,6 +10,15 @@
 
 static struct test_log log_;
 static eddy_worker_t worker;
+
+/* Checks made on a worker's thread: a cmocka assert there would jump
+ * into the test's thread, so they count failures instead, which the test
+ * thread asserts to be none once the worker has ended. */
+static unsigned worker_failures; /* atomic */
+#define WCHECK(cond)                                                           \
+  ((cond) ? (void)0                                                            \
+          : (void)__atomic_fetch_add(&worker_failures, 1, __ATOMIC_RELAXED))
+#define WCHECK_EQ(a, b) WCHECK((a) == (b))
 static int exit_code;
 
 static void on_online(eddy_worker_t *w) {
@@ -51,15 +60,22 @@ static void run_worker(eddy_worker_entry entry, const eddy_buf_t *data) {
   assert_true(eddy_is_active(&worker.handle));
   assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
   assert_int_equal(eddy_loop_close(&loop), 0);
+  assert_int_equal(__atomic_load_n(&worker_failures, __ATOMIC_RELAXED), 0);
 }
 
 /* --- exit codes and errors ------------------------------------------------ */
 
+/* Worker entries post what they see instead of asserting: a cmocka
+ * failure must happen on the test's own thread. */
 static int entry_hello(eddy_worker_ctx_t *ctx, const eddy_buf_t *data) {
-  assert_ptr_equal(eddy_worker_self(), ctx);
-  assert_int_equal(post_str(eddy_worker_parent_port(ctx), "hello"), 0);
-  assert_int_equal(
-      post_str(eddy_worker_parent_port(ctx), (const char *)data->base), 0);
+  eddy_thread_t self = eddy_thread_self();
+  char name[EDDY_THREAD_NAME_MAX];
+
+  post_str(eddy_worker_parent_port(ctx),
+           eddy_worker_self() == ctx ? "hello" : "not self");
+  post_str(eddy_worker_parent_port(ctx), (const char *)data->base);
+  if (eddy_thread_getname(&self, name, sizeof(name)) == 0)
+    post_str(eddy_worker_parent_port(ctx), name);
   return 0; /* nothing keeps its loop alive: exit 0 */
 }
 
@@ -70,14 +86,15 @@ static void test_events_in_order(void **state) {
   (void)state;
   run_worker(entry_hello, &buf);
   assert_string_equal(log_.buf,
-                      "online\nmessage hello\nmessage data\nexit 0\n");
+                      "online\nmessage hello\nmessage data\nmessage test\n"
+                      "exit 0\n");
 }
 
 static int entry_exit7(eddy_worker_ctx_t *ctx, const eddy_buf_t *data) {
   (void)data;
-  assert_int_equal(post_str(eddy_worker_parent_port(ctx), "bye"), 0);
-  assert_int_equal(eddy_worker_exit(7), 0);
-  assert_true(eddy_worker_should_stop());
+  WCHECK_EQ(post_str(eddy_worker_parent_port(ctx), "bye"), 0);
+  WCHECK_EQ(eddy_worker_exit(7), 0);
+  WCHECK(eddy_worker_should_stop());
   return 0;
 }
 
@@ -88,16 +105,16 @@ static void test_exit_code(void **state) {
 }
 
 static void report_later(eddy_timer_t *t) {
-  assert_int_equal(eddy_worker_report_error(EDDY_ENOENT, "boom"), 0);
-  assert_int_equal(eddy_worker_report_error(EDDY_EIO, "second"), 0);
+  WCHECK_EQ(eddy_worker_report_error(EDDY_ENOENT, "boom"), 0);
+  WCHECK_EQ(eddy_worker_report_error(EDDY_EIO, "second"), 0);
   (void)t;
 }
 static eddy_timer_t worker_timer;
 static int entry_error(eddy_worker_ctx_t *ctx, const eddy_buf_t *data) {
   (void)data;
-  assert_int_equal(eddy_worker_report_error(0, NULL), EDDY_EINVAL);
-  assert_int_equal(eddy_timer_init(eddy_worker_loop(ctx), &worker_timer), 0);
-  assert_int_equal(eddy_timer_start(&worker_timer, report_later, 1, 1), 0);
+  WCHECK_EQ(eddy_worker_report_error(0, NULL), EDDY_EINVAL);
+  WCHECK_EQ(eddy_timer_init(eddy_worker_loop(ctx), &worker_timer), 0);
+  WCHECK_EQ(eddy_timer_start(&worker_timer, report_later, 1, 1), 0);
   return 0;
 }
 
@@ -119,7 +136,7 @@ static void test_errors_reported(void **state) {
 
 static int entry_spin(eddy_worker_ctx_t *ctx, const eddy_buf_t *data) {
   (void)data;
-  assert_int_equal(post_str(eddy_worker_parent_port(ctx), "spinning"), 0);
+  WCHECK_EQ(post_str(eddy_worker_parent_port(ctx), "spinning"), 0);
   while (!eddy_worker_should_stop())
     ;
   return 0;
@@ -174,9 +191,9 @@ static int entry_ticking(eddy_worker_ctx_t *ctx, const eddy_buf_t *data) {
 
   (void)data;
   slow_done_status = 1;
-  assert_int_equal(eddy_timer_init(loop, &tick_timer), 0);
-  assert_int_equal(eddy_timer_start(&tick_timer, tick, 0, 1), 0);
-  assert_int_equal(eddy_queue_work(loop, &slow_req, slow_work, slow_done), 0);
+  WCHECK_EQ(eddy_timer_init(loop, &tick_timer), 0);
+  WCHECK_EQ(eddy_timer_start(&tick_timer, tick, 0, 1), 0);
+  WCHECK_EQ(eddy_queue_work(loop, &slow_req, slow_work, slow_done), 0);
   return 0;
 }
 
@@ -236,7 +253,7 @@ static void send_more(eddy_port_t *port) {
 
     if (err == EDDY_EAGAIN)
       return; /* the drain callback comes back here */
-    assert_int_equal(err, 0);
+    WCHECK_EQ(err, 0);
     sent++;
   }
   eddy_port_stop(port);
@@ -302,8 +319,8 @@ static void echo_back(eddy_port_t *port, eddy_port_message_t *m) {
     /* A port from the parent: answer on it, then close it. */
     static eddy_port_t got;
 
-    assert_int_equal(eddy_port_accept(m, 0, port->handle.loop, &got), 0);
-    assert_int_equal(post_str(&got, "over the sent port"), 0);
+    WCHECK_EQ(eddy_port_accept(m, 0, port->handle.loop, &got), 0);
+    WCHECK_EQ(post_str(&got, "over the sent port"), 0);
     eddy_close(&got.handle, NULL);
     return;
   }
@@ -311,15 +328,15 @@ static void echo_back(eddy_port_t *port, eddy_port_message_t *m) {
     eddy_close(&port->handle, NULL);
     return;
   }
-  assert_int_equal(eddy_port_postv(parent, m->bufs, m->nbufs, NULL, 0, 0), 0);
+  WCHECK_EQ(eddy_port_postv(parent, m->bufs, m->nbufs, NULL, 0, 0), 0);
 }
 static int entry_echo(eddy_worker_ctx_t *ctx, const eddy_buf_t *data) {
   const char *env = eddy_worker_getenv("EDDY_TEST_WORKER_ENV");
 
-  assert_int_equal(
-      post_str(eddy_worker_parent_port(ctx), (const char *)data->base), 0);
-  assert_int_equal(
-      post_str(eddy_worker_parent_port(ctx), env != NULL ? env : "unset"), 0);
+  WCHECK_EQ(post_str(eddy_worker_parent_port(ctx), (const char *)data->base),
+            0);
+  WCHECK_EQ(post_str(eddy_worker_parent_port(ctx), env != NULL ? env : "unset"),
+            0);
   return eddy_port_start(eddy_worker_parent_port(ctx), echo_back);
 }
 
@@ -506,6 +523,8 @@ static void test_shared_counter_and_wait(void **state) {
   assert_int_equal(eddy_shared_buffer_refs(shared), 1);
   eddy_shared_buffer_unref(shared);
   assert_null(eddy_shared_buffer_ref(NULL));
+  assert_null(eddy_shared_buffer_new(SIZE_MAX));
+  assert_int_equal(eddy_shared_buffer_refs(NULL), 0);
   eddy_shared_buffer_unref(NULL);
   assert_int_equal(eddy_shared_buffer_len(NULL), 0);
   assert_null(eddy_shared_buffer_data(NULL));
@@ -574,9 +593,56 @@ static void test_port_from_worker(void **state) {
   assert_int_equal(w_errors, 0);
   /* The pong and the close come over the accepted port; exit over the
    * worker: two channels, so only each one's own order is fixed. */
-  assert_non_null(strstr(log_.buf, "got pong\nclose\n"));
+  assert_non_null(strstr(log_.buf, "got pong\n"));
+  assert_non_null(strstr(log_.buf, "close\n"));
+  assert_true(strstr(log_.buf, "got pong\n") < strstr(log_.buf, "close\n"));
   assert_non_null(strstr(log_.buf, "exit 0\n"));
   assert_int_equal(eddy_loop_close(&loop), 0);
+}
+
+/* An unreferenced worker does not keep the parent's loop; closing it
+ * stops it and waits for its thread. */
+static void test_unref(void **state) {
+  eddy_loop_t loop;
+
+  (void)state;
+  memset(&log_, 0, sizeof(log_));
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_worker_start(&loop, &worker, entry_spin, NULL, &logged),
+                   0);
+  eddy_unref(&worker.handle);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(eddy_close(&worker.handle, NULL), 0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(eddy_loop_close(&loop), 0);
+}
+
+/* With EDDY_WORKER_ENV_SHARE the worker reads the process's environment
+ * as it is now. */
+static int entry_env(eddy_worker_ctx_t *ctx, const eddy_buf_t *data) {
+  const char *v = eddy_worker_getenv("EDDY_TEST_WORKER_ENV");
+
+  (void)data;
+  post_str(eddy_worker_parent_port(ctx), v != NULL ? v : "unset");
+  return 0;
+}
+
+static void test_env_shared(void **state) {
+  eddy_worker_options_t opts = logged;
+  eddy_loop_t loop;
+
+  (void)state;
+  memset(&log_, 0, sizeof(log_));
+  opts.env = EDDY_WORKER_ENV_SHARE;
+  opts.events.online = NULL;
+  setenv("EDDY_TEST_WORKER_ENV", "shared", 1);
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  assert_int_equal(eddy_worker_start(&loop, &worker, entry_env, NULL, &opts),
+                   0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_string_equal(log_.buf, "message shared\nexit 0\n");
+  assert_int_equal(eddy_loop_close(&loop), 0);
+  unsetenv("EDDY_TEST_WORKER_ENV");
 }
 
 /* Terminated at once, perhaps before it ran anything: exit 1 all the
@@ -596,21 +662,33 @@ static void test_terminate_at_start(void **state) {
   assert_int_equal(eddy_loop_close(&loop), 0);
 }
 
+/* Every check a worker made held. */
+static int no_worker_failures(void **state) {
+  (void)state;
+  assert_int_equal(__atomic_load_n(&worker_failures, __ATOMIC_RELAXED), 0);
+  return 0;
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_events_in_order),
-      cmocka_unit_test(test_exit_code),
-      cmocka_unit_test(test_errors_reported),
-      cmocka_unit_test(test_terminate_spinning),
-      cmocka_unit_test(test_terminate_non_checking),
-      cmocka_unit_test(test_terminate_with_messages),
-      cmocka_unit_test(test_many_in_order),
-      cmocka_unit_test(test_copies_and_ports),
-      cmocka_unit_test(test_close_running),
-      cmocka_unit_test(test_api_errors),
-      cmocka_unit_test(test_shared_counter_and_wait),
-      cmocka_unit_test(test_port_from_worker),
-      cmocka_unit_test(test_terminate_at_start),
+      cmocka_unit_test_teardown(test_events_in_order, no_worker_failures),
+      cmocka_unit_test_teardown(test_exit_code, no_worker_failures),
+      cmocka_unit_test_teardown(test_errors_reported, no_worker_failures),
+      cmocka_unit_test_teardown(test_terminate_spinning, no_worker_failures),
+      cmocka_unit_test_teardown(test_terminate_non_checking,
+                                no_worker_failures),
+      cmocka_unit_test_teardown(test_terminate_with_messages,
+                                no_worker_failures),
+      cmocka_unit_test_teardown(test_many_in_order, no_worker_failures),
+      cmocka_unit_test_teardown(test_copies_and_ports, no_worker_failures),
+      cmocka_unit_test_teardown(test_close_running, no_worker_failures),
+      cmocka_unit_test_teardown(test_api_errors, no_worker_failures),
+      cmocka_unit_test_teardown(test_shared_counter_and_wait,
+                                no_worker_failures),
+      cmocka_unit_test_teardown(test_port_from_worker, no_worker_failures),
+      cmocka_unit_test_teardown(test_terminate_at_start, no_worker_failures),
+      cmocka_unit_test_teardown(test_unref, no_worker_failures),
+      cmocka_unit_test_teardown(test_env_shared, no_worker_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
