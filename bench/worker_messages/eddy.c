@@ -206,7 +206,6 @@ int main(int argc, char **argv) {
   printf("start_to_first_ms=%.3f\n", starts[10]);
   eddy_loop_init(&loop);
   memset(&opts, 0, sizeof(opts));
-  opts.stack_size = 256 * 1024;
   before = rss_kib();
   for (i = 0; i < 20; i++)
     eddy_worker_start(&loop, &idle_workers[i], idle, NULL, &opts);
