@@ -36,7 +36,8 @@
 #                 tcp_pingpong tcp_pump tcp_pound tcp_idle_rss
 #                 pipe_pingpong udp_pingpong spawn
 #                 http_c50 http_c50_unpinned http_c1000 http_idle_rss
-#                 redis_rtt redis_pipeline16 redis_pipeline128 redis_cache"
+#                 redis_rtt redis_pipeline16 redis_pipeline128 redis_cache
+#                 worker_messages"
 #                 (redis_*: bench/redis/run.sh, eddy vs hiredis, node-redis
 #                 and redis-benchmark; its header says more)
 #   BENCH_OUT=DIR where results.json (every run's key=value pairs, machine,
@@ -72,7 +73,7 @@ workloads=${WORKLOADS:-"timers_million timers_mod100 loop_empty pbkdf2 \
   tcp_pump tcp_pound \
   tcp_idle_rss pipe_pingpong udp_pingpong spawn http_c50 http_c50_unpinned \
   http_c1000 http_idle_rss redis_rtt redis_pipeline16 redis_pipeline128 \
-  redis_cache"}
+  redis_cache worker_messages"}
 out=${BENCH_OUT:-$build/bench-out}
 mkdir -p "$out"
 tsv=$out/runs.tsv
@@ -102,6 +103,7 @@ args_for() {
       ((quick)) && echo 0.5 || echo "" ;;
     tcp_idle_rss) ((quick)) && echo 2000 || echo "" ;;
     spawn) ((quick)) && echo 200 || echo "" ;;
+    worker_messages) ((quick)) && echo 100000 || echo "" ;;
   esac
 }
 pretouch_for() {
@@ -215,7 +217,13 @@ redis_pipeline128 ops_per_s higher redisbench 0.9 >=
 redis_pipeline128 ops_per_s higher node - -
 redis_cache gets_per_s higher uncached 100 >=
 redis_cache inval_p50_us lower - - -
-redis_cache inval_p99_us lower - - -'
+redis_cache inval_p99_us lower - - -
+worker_messages oneway_msgs_per_s higher node 5 >=
+worker_messages pingpong_rt_per_s higher node 5 >=
+worker_messages transfer_1k_per_s higher node - -
+worker_messages transfer_1m_per_s higher node 20 >=
+worker_messages start_to_first_ms lower node 1/20 <=
+worker_messages rss_per_idle_worker_kib lower node 1/10 <='
 
 
 # One Redis workload through bench/redis/run.sh (rows into $tsv).
@@ -261,6 +269,7 @@ weight_for() {
     tcp_idle_rss) q=5 f=8 ;;
     udp_pingpong) q=7 f=50 ;;
     spawn) q=5 f=15 ;;
+    worker_messages) q=40 f=150 ;;
     http_idle_rss) q=80 f=110; n=1 ;;
     http_*) q=110 f=370; n=1 ;;
     redis_*) q=30 f=120; n=1 ;;

@@ -21,9 +21,11 @@
 #include "eddy/os.h"
 #include "eddy/pipe.h"
 #include "eddy/poll.h"
+#include "eddy/port.h"
 #include "eddy/process.h"
 #include "eddy/redis.h"
 #include "eddy/resp.h"
+#include "eddy/shared_buffer.h"
 #include "eddy/signal.h"
 #include "eddy/stream.h"
 #include "eddy/tcp.h"
@@ -35,5 +37,6 @@
 #include "eddy/udp.h"
 #include "eddy/version.h"
 #include "eddy/work.h"
+#include "eddy/worker.h"
 
 #endif /* EDDY_H */

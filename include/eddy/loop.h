@@ -46,7 +46,9 @@ typedef struct eddy_handle_s eddy_handle_t;
   XX(PROCESS, process)                                                         \
   XX(FS_POLL, fs_poll)                                                         \
   XX(FS_EVENT, fs_event)                                                       \
-  XX(TTY, tty)
+  XX(TTY, tty)                                                                 \
+  XX(PORT, port)                                                               \
+  XX(WORKER, worker)
 
 /* Every request type, once, the same way (eddy_req_type_name()). */
 #define EDDY_REQ_TYPE_MAP(XX)                                                  \

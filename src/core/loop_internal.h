@@ -51,7 +51,8 @@ enum {
   EDDY__PART_ASYNC = 20,
   EDDY__PART_WORK = 30,
   EDDY__PART_PROCESS = 40,
-  EDDY__PART_FS_EVENT = 50 /* src/fs/fs_inotify.c: no wake-up, a close */
+  EDDY__PART_FS_EVENT = 50, /* src/fs/fs_inotify.c: no wake-up, a close */
+  EDDY__PART_PORT = 60      /* src/worker/mailbox.c: ports and workers */
 };
 
 /* Register part (idempotent: a registered part is left as it is). */

@@ -166,6 +166,22 @@ const check checks[] = {
               eddy_http_server_close(&http_server, nullptr) == 0;
      }},
     {"eddy/os.h", [](eddy_loop_t *) { return eddy_os_getpid() == getpid(); }},
+    {"eddy/port.h",
+     [](eddy_loop_t *l) {
+       static eddy_port_t pa, pb;
+       return eddy_port_pair(l, &pa, &pb) == 0 &&
+              (eddy_close(&pa.handle, on_close), true) &&
+              (eddy_close(&pb.handle, on_close), true);
+     }},
+    {"eddy/worker.h",
+     [](eddy_loop_t *) { return eddy_worker_self() == nullptr; }},
+    {"eddy/shared_buffer.h",
+     [](eddy_loop_t *) {
+       eddy_shared_buffer_t *b = eddy_shared_buffer_new(8);
+       bool ok = b != nullptr && eddy_shared_buffer_len(b) == 8;
+       eddy_shared_buffer_unref(b);
+       return ok;
+     }},
     {"eddy/thread.h",
      [](eddy_loop_t *) {
        eddy_mutex_t m;
