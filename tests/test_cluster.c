@@ -3,14 +3,17 @@
  * Run as a worker (EDDY_CLUSTER_ID set by the primary), it plays the
  * role CLUSTER_TEST_ROLE names: "serve" answers each connection with its
  * pid and closes; "hold" keeps a connection until the client writes,
- * then answers; "crash" exits 1 at once. A serving worker listens on
+ * then answers; "crash" exits 1 at once; "die1" serves, but worker 1
+ * dies inside its first connection callback, before it answers. A serving worker listens on
  * 127.0.0.1:CLUSTER_TEST_PORT (0 when unset), answers the message
  * "ping" with "pong", and closes its server when told to disconnect.
  *
  * Run as the primary, the tests: life-cycle order; 8 sequential
  * connections over 2 workers split 4/4 with round-robin, on one port
  * although both asked for port 0; the shared-socket mode; a crash seen as
- * disconnect then exit and restarted with backoff until errored; sticky
+ * disconnect then exit and restarted with backoff until errored; a
+ * worker dying between receiving a connection and answering, and no
+ * connection lost; least-connections following reported closes; sticky
  * mapping over 100 connections from 20 addresses, and only a replaced
  * worker's addresses moving; a graceful disconnect that waits for an open
  * connection; a rolling reload under sequential load that loses no
@@ -32,7 +35,7 @@
 static eddy_loop_t wloop;
 static eddy_cluster_t wcluster;
 static eddy_tcp_t wserver;
-static int hold_mode;
+static int hold_mode, die_mode;
 
 struct wconn {
   eddy_tcp_t tcp;
@@ -91,6 +94,8 @@ static void worker_connection(eddy_stream_t *server, int status) {
     eddy_close(&c->tcp.stream.handle, wconn_closed);
     return;
   }
+  if (die_mode && eddy_cluster_worker_id() == 1)
+    _exit(7); /* took it, never answered: dies mid-hand-over */
   if (!hold_mode) {
     wconn_answer(c);
     return;
@@ -128,6 +133,7 @@ static int worker_main(void) {
   if (strcmp(role, "crash") == 0)
     return 1;
   hold_mode = strcmp(role, "hold") == 0;
+  die_mode = strcmp(role, "die1") == 0;
   eddy_loop_init(&wloop);
   eddy_cluster_options_init(&o);
   o.on_event = worker_event;
@@ -440,6 +446,30 @@ static void test_shared_socket(void **state) {
   assert_true(npids >= 1); /* the kernel picks */
 }
 
+/* ---- a worker dying mid-hand-over ------------------------------------------------ */
+
+static void test_death_mid_handover(void **state) {
+  (void)state;
+  /* worker 1 dies holding the first connection it is given: that one,
+   * and all after it, are answered by worker 2 */
+  {
+    eddy_cluster_options_t o;
+    start(&o, "die1", 0, EDDY_CLUSTER_SCHED_RR);
+    tally_reset();
+    nclients_want = 4;
+    on_event_hook = two_listening_hook;
+    assert_int_equal(eddy_cluster_init(&loop, &cluster, &o), 0);
+    assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
+    assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
+    finish();
+  }
+  assert_int_equal(nfailed, 0);
+  assert_int_equal(nclients, 4);
+  assert_int_equal(npids, 1);
+  assert_int_equal(pid_counts[0], 4);
+  assert_int_equal(events[find_event(EDDY_CLUSTER_EV_EXIT, 1)].status, 7);
+}
+
 /* ---- crash, restart, errored ------------------------------------------------- */
 
 static void test_crash_restart_errored(void **state) {
@@ -557,6 +587,74 @@ static void test_sticky(void **state) {
   for (i = 1; i < STICKY_ADDRS; i++)
     distinct += sticky_pid[i] != sticky_pid[0];
   assert_true(distinct > 0); /* spread over more than one worker */
+}
+
+/* ---- least connections --------------------------------------------------------- */
+
+static eddy_cluster_worker_t *lc_by[3];
+static int lc_accepted, lc_done;
+static eddy_idle_t lc_idle;
+
+static void lc_client_done(struct client *c) {
+  tally(c->pid);
+  if (++lc_done == 3)
+    eddy_cluster_disconnect(&cluster);
+}
+
+/* Waits (on the primary's own count, not on time) until the close of the
+ * first connection was reported, then opens the third. */
+static void lc_wait_close(eddy_idle_t *idle) {
+  if (eddy__balance_conns(lc_by[0]->priv) != 0)
+    return;
+  eddy_idle_stop(idle);
+  eddy_close(&idle->handle, NULL);
+  client_start(&clients[2], port_seen, NULL, lc_client_done);
+}
+
+static void lc_message(eddy_cluster_t *c, eddy_cluster_worker_t *w,
+                       const void *data, size_t len, int has_handle) {
+  (void)c;
+  (void)data;
+  (void)len;
+  (void)has_handle;
+  lc_by[lc_accepted++] = w;
+  if (lc_accepted == 1) {
+    client_start(&clients[1], port_seen, NULL, lc_client_done);
+  } else if (lc_accepted == 2) {
+    assert_ptr_not_equal(lc_by[1], lc_by[0]); /* 1 against 0 */
+    client_write(&clients[0], "x");          /* the first one ends */
+    assert_int_equal(eddy_idle_init(&loop, &lc_idle), 0);
+    assert_int_equal(eddy_idle_start(&lc_idle, lc_wait_close), 0);
+  } else {
+    /* 0 against 1: the worker whose connection closed */
+    assert_ptr_equal(lc_by[2], lc_by[0]);
+    client_write(&clients[1], "x");
+    client_write(&clients[2], "x");
+  }
+}
+
+static void lc_hook(const eddy_cluster_event_t *ev) {
+  if (ev->type == EDDY_CLUSTER_EV_LISTENING && ++nlistening == 2) {
+    port_seen = addr_port(ev->address);
+    client_start(&clients[0], port_seen, NULL, lc_client_done);
+  }
+}
+
+static void test_leastconn(void **state) {
+  eddy_cluster_options_t o;
+
+  (void)state;
+  start(&o, "hold", 0, EDDY_CLUSTER_SCHED_LEASTCONN);
+  tally_reset();
+  lc_accepted = lc_done = 0;
+  o.on_message = lc_message;
+  on_event_hook = lc_hook;
+  assert_int_equal(eddy_cluster_init(&loop, &cluster, &o), 0);
+  assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
+  assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
+  finish();
+  assert_int_equal(nfailed, 0);
+  assert_int_equal(lc_done, 3);
 }
 
 /* ---- graceful disconnect ------------------------------------------------------- */
@@ -832,8 +930,10 @@ int main(void) {
       T(test_lifecycle_order),
       T(test_rr_split_and_one_port),
       T(test_shared_socket),
+      T(test_death_mid_handover),
       T(test_crash_restart_errored),
       T(test_sticky),
+      T(test_leastconn),
       T(test_graceful_disconnect),
       T(test_reload_loses_nothing),
       T(test_no_fd_leak),

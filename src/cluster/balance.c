@@ -567,10 +567,41 @@ static void eddy__worker_answer(struct eddy__cluster_worker_priv *w,
     eddy__conn_settle(conn);
 }
 
+unsigned eddy__balance_conns(const struct eddy__cluster_worker_priv *w) {
+  const struct eddy__cluster_priv *c = w->cluster->priv;
+  const eddy_queue_t *q;
+  unsigned n = 0;
+  int i;
+
+  for (q = c->listeners.next; q != &c->listeners; q = q->next) {
+    const struct eddy__cluster_listener *l =
+        eddy__container_of(q, struct eddy__cluster_listener, node);
+    for (i = 0; i < l->nmembers; i++)
+      if (l->members[i].w == w)
+        n += l->members[i].conns;
+  }
+  return n;
+}
+
+/* One of w's connections closed (it does not say of which listener). */
+static void eddy__worker_closed_one(struct eddy__cluster_worker_priv *w) {
+  struct eddy__cluster_priv *c = w->cluster->priv;
+  struct eddy__cluster_member *m;
+  eddy_queue_t *q;
+
+  for (q = c->listeners.next; q != &c->listeners; q = q->next) {
+    struct eddy__cluster_listener *l =
+        eddy__container_of(q, struct eddy__cluster_listener, node);
+    if ((m = eddy__member_of(l, w)) != NULL && m->conns > 0) {
+      m->conns--;
+      return;
+    }
+  }
+}
+
 void eddy__balance_control(struct eddy__cluster_worker_priv *w, int op,
                            const void *data, size_t len) {
   struct eddy__cluster_listener *l;
-  struct eddy__cluster_member *m;
   const unsigned char *f;
   uint32_t key;
 
@@ -584,9 +615,8 @@ void eddy__balance_control(struct eddy__cluster_worker_priv *w, int op,
   l = eddy__listener_by_key(w->cluster->priv, key);
   if (op == EDDY__CL_UNLISTEN) {
     eddy__worker_unbind(w, key);
-  } else if (op == EDDY__CL_CLOSED && l != NULL &&
-             (m = eddy__member_of(l, w)) != NULL && m->conns > 0) {
-    m->conns--;
+  } else if (op == EDDY__CL_CLOSED) {
+    eddy__worker_closed_one(w);
   } else if (op == EDDY__CL_LISTENING && l != NULL && !w->disconnected &&
              eddy__member_of(l, w) == NULL) {
     if (eddy__mode_accepts(l->mode)) {

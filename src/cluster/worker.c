@@ -27,6 +27,7 @@ struct eddy__tcp_share {
   struct sockaddr_storage addr;
   unsigned flags;
   uint32_t key;
+  int mode; /* the primary's scheduling for it */
   int listening;
 };
 
@@ -238,6 +239,7 @@ static int eddy__worker_listen(eddy_tcp_t *tcp, int backlog,
     eddy__stream_listen_remote(&tcp->stream, cb);
   }
   sh->key = key;
+  sh->mode = mode;
   sh->listening = 1; /* the primary counts it bound even on failure */
   eddy__cl_msg_start(&m, err == 0 ? EDDY__CL_LISTENING : EDDY__CL_UNLISTEN);
   eddy__cl_msg_u32(&m, key);
@@ -298,6 +300,21 @@ static struct eddy__tcp_share *eddy__worker_share_of(uint32_t key) {
   return NULL;
 }
 
+/* A connection handed over in LEASTCONN mode closed: say so, so that the
+ * primary's count of what each worker holds stays true. The count is per
+ * worker: with several shared servers the primary takes it off any of
+ * this worker's. */
+static void eddy__worker_conn_closed(eddy_stream_t *client) {
+  struct eddy__cl_msg m;
+
+  (void)client;
+  if (eddy__worker == NULL || eddy_channel_is_disconnected(&eddy__worker->ch))
+    return;
+  eddy__cl_msg_start(&m, EDDY__CL_CLOSED);
+  eddy__cl_msg_u32(&m, 0);
+  eddy__cluster_worker_send_ctl(eddy__worker, &m);
+}
+
 /* A connection from the primary: offer it to the server, say whether it
  * was taken. */
 static void eddy__worker_newconn(struct eddy__cluster_priv *c,
@@ -309,7 +326,10 @@ static void eddy__worker_newconn(struct eddy__cluster_priv *c,
   int taken = 0;
 
   if (fd >= 0 && sh != NULL)
-    taken = eddy__stream_deliver(&sh->tcp->stream, fd) == 1;
+    taken = eddy__stream_deliver(&sh->tcp->stream, fd,
+                                 sh->mode == EDDY_CLUSTER_SCHED_LEASTCONN
+                                     ? eddy__worker_conn_closed
+                                     : NULL) == 1;
   if (fd >= 0 && !taken)
     close(fd);
   eddy__cl_msg_start(&m, EDDY__CL_ANSWER);

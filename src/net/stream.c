@@ -195,7 +195,11 @@ void eddy__stream_listen_remote(eddy_stream_t *s, eddy_connection_cb cb) {
   eddy__stream_update_active(s);
 }
 
-int eddy__stream_deliver(eddy_stream_t *s, int fd) {
+/* The close hook eddy_accept gives a delivered connection's stream. */
+static void (*eddy__stream_delivered_hook)(eddy_stream_t *client);
+
+int eddy__stream_deliver(eddy_stream_t *s, int fd,
+                         void (*closed_hook)(eddy_stream_t *client)) {
   eddy_loop_t *loop = s->handle.loop;
   int taken;
 
@@ -203,7 +207,9 @@ int eddy__stream_deliver(eddy_stream_t *s, int fd) {
       s->priv.accepted_fd != -1)
     return EDDY_EINVAL;
   s->priv.accepted_fd = fd;
+  eddy__stream_delivered_hook = closed_hook;
   s->priv.connection_cb(s, 0);
+  eddy__stream_delivered_hook = NULL;
   eddy__after_callback(loop);
   taken = s->priv.accepted_fd != fd;
   s->priv.accepted_fd = -1;
@@ -272,6 +278,9 @@ int eddy_accept(eddy_stream_t *server, eddy_stream_t *client) {
   if (err != 0)
     return err;
   server->priv.accepted_fd = -1;
+  if ((server->priv.flags & EDDY__STREAM_REMOTE_ACCEPT) &&
+      client->priv.close_hook == NULL)
+    client->priv.close_hook = eddy__stream_delivered_hook;
   if ((server->priv.flags &
        (EDDY__STREAM_LISTENING | EDDY__STREAM_REMOTE_ACCEPT)) ==
       EDDY__STREAM_LISTENING)

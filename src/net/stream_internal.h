@@ -48,8 +48,11 @@ int eddy__stream_listen(eddy_stream_t *s, int backlog, eddy_connection_cb cb);
 void eddy__stream_listen_remote(eddy_stream_t *s, eddy_connection_cb cb);
 /* Offer connection fd to a listening stream: runs its connection
  * callback. Returns 1 if the program took fd (eddy_accept), 0 if not
- * (fd is the caller's again), EDDY_EINVAL (not listening, or closing). */
-int eddy__stream_deliver(eddy_stream_t *s, int fd);
+ * (fd is the caller's again), EDDY_EINVAL (not listening, or closing).
+ * closed_hook (may be NULL) becomes the close hook of the stream that
+ * takes it (a cluster worker reports closes so). */
+int eddy__stream_deliver(eddy_stream_t *s, int fd,
+                         void (*closed_hook)(eddy_stream_t *client));
 /* Stop listening (accepting and keeping the loop alive), the handle
  * staying open. */
 void eddy__stream_listen_stop(eddy_stream_t *s);
