@@ -10,7 +10,8 @@
  *
  * Run as the primary, the tests: life-cycle order; 8 sequential
  * connections over 2 workers split 4/4 with round-robin, on one port
- * although both asked for port 0; the shared-socket mode; a crash seen as
+ * although both asked for port 0; the shared-socket and SO_REUSEPORT
+ * modes; a crash seen as
  * disconnect then exit and restarted with backoff until errored; a
  * worker dying between receiving a connection and answering, and no
  * connection lost; least-connections following reported closes; sticky
@@ -444,6 +445,13 @@ static void test_shared_socket(void **state) {
   (void)state;
   run_two_workers(EDDY_CLUSTER_SCHED_NONE, 8);
   assert_true(npids >= 1); /* the kernel picks */
+}
+
+/* Each worker has a socket of its own on the port the primary holds. */
+static void test_reuseport(void **state) {
+  (void)state;
+  run_two_workers(EDDY_CLUSTER_SCHED_REUSEPORT, 8);
+  assert_true(npids >= 1); /* the kernel hashes the client's port */
 }
 
 /* ---- a worker dying mid-hand-over ------------------------------------------------ */
@@ -930,6 +938,7 @@ int main(void) {
       T(test_lifecycle_order),
       T(test_rr_split_and_one_port),
       T(test_shared_socket),
+      T(test_reuseport),
       T(test_death_mid_handover),
       T(test_crash_restart_errored),
       T(test_sticky),
