@@ -4,7 +4,8 @@
  * role CLUSTER_TEST_ROLE names: "serve" answers each connection with its
  * pid and closes; "hold" keeps a connection until the client writes,
  * then answers; "crash" exits 1 at once; "die1" serves, but worker 1
- * dies inside its first connection callback, before it answers. A serving worker listens on
+ * dies inside its first connection callback, before it answers;
+ * "mute1" likewise, but worker 1 hangs there instead. A serving worker listens on
  * 127.0.0.1:CLUSTER_TEST_PORT (0 when unset), answers the message
  * "ping" with "pong", and closes its server when told to disconnect.
  *
@@ -13,8 +14,8 @@
  * although both asked for port 0; the shared-socket and SO_REUSEPORT
  * modes; a crash seen as
  * disconnect then exit and restarted with backoff until errored; a
- * worker dying between receiving a connection and answering, and no
- * connection lost; least-connections following reported closes; sticky
+ * worker dying between receiving a connection and answering, or stuck
+ * there until killed, and no connection lost; least-connections following reported closes; sticky
  * mapping over 100 connections from 20 addresses, and only a replaced
  * worker's addresses moving; a graceful disconnect that waits for an open
  * connection; a rolling reload under sequential load that loses no
@@ -36,7 +37,7 @@
 static eddy_loop_t wloop;
 static eddy_cluster_t wcluster;
 static eddy_tcp_t wserver;
-static int hold_mode, die_mode;
+static int hold_mode, die_mode, mute_mode;
 
 struct wconn {
   eddy_tcp_t tcp;
@@ -97,6 +98,9 @@ static void worker_connection(eddy_stream_t *server, int status) {
   }
   if (die_mode && eddy_cluster_worker_id() == 1)
     _exit(7); /* took it, never answered: dies mid-hand-over */
+  if (mute_mode && eddy_cluster_worker_id() == 1)
+    for (;;)
+      pause(); /* stuck: never answers */
   if (!hold_mode) {
     wconn_answer(c);
     return;
@@ -135,6 +139,7 @@ static int worker_main(void) {
     return 1;
   hold_mode = strcmp(role, "hold") == 0;
   die_mode = strcmp(role, "die1") == 0;
+  mute_mode = strcmp(role, "mute1") == 0;
   eddy_loop_init(&wloop);
   eddy_cluster_options_init(&o);
   o.on_event = worker_event;
@@ -476,6 +481,28 @@ static void test_death_mid_handover(void **state) {
   assert_int_equal(npids, 1);
   assert_int_equal(pid_counts[0], 4);
   assert_int_equal(events[find_event(EDDY_CLUSTER_EV_EXIT, 1)].status, 7);
+}
+
+/* A worker stuck before it answers is killed after handover_timeout_ms
+ * (the progress of the test, not a timing assertion) and its connection
+ * served by the other. */
+static void test_stuck_worker_killed(void **state) {
+  eddy_cluster_options_t o;
+
+  (void)state;
+  start(&o, "mute1", 0, EDDY_CLUSTER_SCHED_RR);
+  tally_reset();
+  nclients_want = 4;
+  o.handover_timeout_ms = 200;
+  on_event_hook = two_listening_hook;
+  assert_int_equal(eddy_cluster_init(&loop, &cluster, &o), 0);
+  assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
+  assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
+  finish();
+  assert_int_equal(nfailed, 0);
+  assert_int_equal(npids, 1);
+  assert_int_equal(pid_counts[0], 4);
+  assert_int_equal(events[find_event(EDDY_CLUSTER_EV_EXIT, 1)].sig, SIGKILL);
 }
 
 /* ---- crash, restart, errored ------------------------------------------------- */
@@ -940,6 +967,7 @@ int main(void) {
       T(test_shared_socket),
       T(test_reuseport),
       T(test_death_mid_handover),
+      T(test_stuck_worker_killed),
       T(test_crash_restart_errored),
       T(test_sticky),
       T(test_leastconn),

@@ -64,6 +64,11 @@
  * Defaults are PM2's: 100 ms x1.5 up to 15 s, reset after 30 s, 16 exits
  * under 1 s.
  *
+ * Bad workers cost only themselves: a control message that makes no
+ * sense is dropped, an answer out of order or a hand-over left
+ * unanswered (handover_timeout_ms) gets the worker killed, a broken frame
+ * ends its channel; its connections in hand-over go to the others.
+ *
  * One cluster per process. Everything here runs on the loop's thread;
  * callbacks never run inside the call that caused them.
  */
@@ -186,6 +191,12 @@ typedef struct eddy_cluster_options_s {
   /* Rolling reload: how long a replacement may take to listen or be
    * ready. */
   uint64_t reload_timeout_ms;
+  /* A worker that has not answered a hand-over this long (its loop is
+   * stuck, or it ignores the protocol) is killed with SIGKILL, and the
+   * connection goes to another worker. It cannot be given away while the
+   * worker lives: the worker holds it and could still serve it. 0: never.
+   * Keep it above the longest a handler may block a worker's loop. */
+  uint64_t handover_timeout_ms;
 } eddy_cluster_options_t;
 
 struct eddy_cluster_s {
@@ -213,7 +224,7 @@ EDDY_EXTERN int eddy_cluster_worker_id(void);
 
 /* Fill options with the defaults: RR (or EDDY_CLUSTER_SCHED's), restart
  * off with PM2's backoff figures, grace_ms 10000, reload_timeout_ms
- * 10000, workers inherit stdio and argv. Returns 0 or EDDY_EINVAL (NULL,
+ * 10000, handover_timeout_ms 30000, workers inherit stdio and argv. Returns 0 or EDDY_EINVAL (NULL,
  * or EDDY_CLUSTER_SCHED names no scheduling). */
 EDDY_EXTERN int eddy_cluster_options_init(eddy_cluster_options_t *options);
 

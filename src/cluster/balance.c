@@ -229,10 +229,28 @@ static void eddy__conn_sent(eddy_channel_send_t *send, int status) {
     eddy__conn_settle(conn);
 }
 
+static void eddy__answer_overdue(eddy_timer_t *t) {
+  struct eddy__cluster_worker_priv *w =
+      eddy__container_of(t, struct eddy__cluster_worker_priv, answer_timer);
+
+  /* its hand-overs go to the others once its channel ends */
+  eddy_process_kill(&w->proc, SIGKILL);
+}
+
+/* The answer timer runs from the oldest unanswered hand-over. */
+static void eddy__answer_timer_update(struct eddy__cluster_worker_priv *w) {
+  uint64_t ms = w->cluster->priv->opts.handover_timeout_ms;
+
+  if (eddy__queue_empty(&w->inflight) || ms == 0)
+    eddy_timer_stop(&w->answer_timer);
+  else
+    eddy_timer_start(&w->answer_timer, eddy__answer_overdue, ms, 0);
+}
+
 static int eddy__conn_hand(struct eddy__cluster_listener *l,
                            struct eddy__cluster_conn *conn,
                            struct eddy__cluster_member *m) {
-  int err;
+  int first, err;
 
   conn->seq = l->next_seq++;
   eddy__cl_msg_start(&conn->msg, EDDY__CL_NEWCONN);
@@ -243,8 +261,11 @@ static int eddy__conn_hand(struct eddy__cluster_listener *l,
                           &conn->tcp.stream, eddy__conn_sent);
   if (err != 0)
     return err;
+  first = eddy__queue_empty(&m->w->inflight);
   eddy__queue_remove(&conn->node);
   eddy__queue_insert_tail(&m->w->inflight, &conn->node);
+  if (first)
+    eddy__answer_timer_update(m->w);
   conn->to = m->w;
   conn->sending = 1;
   conn->answer = -1;
@@ -563,8 +584,13 @@ static void eddy__worker_answer(struct eddy__cluster_worker_priv *w,
       m->conns++;
   }
   conn->answer = eddy__cl_get_u32(f + 8) == 1;
-  if (!conn->sending)
+  if (conn->sending) {
+    eddy__queue_remove(&conn->node); /* settles in its send callback */
+    conn->to = NULL;
+  } else {
     eddy__conn_settle(conn);
+  }
+  eddy__answer_timer_update(w);
 }
 
 unsigned eddy__balance_conns(const struct eddy__cluster_worker_priv *w) {

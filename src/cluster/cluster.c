@@ -54,6 +54,7 @@ int eddy_cluster_options_init(eddy_cluster_options_t *o) {
   o->fast_crash_ms = 1000;
   o->grace_ms = 10000;
   o->reload_timeout_ms = 10000;
+  o->handover_timeout_ms = 30000;
   return eddy__cluster_sched_from_env(&o->sched);
 }
 

@@ -112,6 +112,7 @@ struct eddy__cluster_worker_priv {
   eddy_channel_send_t ctl_send; /* DISCONNECT */
   struct eddy__cl_msg ctl_msg;
   eddy_timer_t grace_timer;
+  eddy_timer_t answer_timer; /* runs while a hand-over awaits its answer */
   eddy_queue_t inflight; /* conns handed over, answer awaited, in order */
   uint64_t started_ms;
   uint32_t bound[16]; /* keys of the listeners it bound */

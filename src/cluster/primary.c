@@ -121,11 +121,13 @@ static void eddy__worker_release(struct eddy__cluster_worker_priv *w) {
 
   eddy__queue_remove(&w->node);
   c->nlive--;
-  w->closes = 4;
+  w->closes = 5;
   w->proc.handle.data = w;
   w->ch.pipe.stream.handle.data = w;
   w->query.pipe.stream.handle.data = w;
   w->grace_timer.handle.data = w;
+  w->answer_timer.handle.data = w;
+  eddy_close(&w->answer_timer.handle, eddy__worker_closed);
   eddy_close(&w->proc.handle, eddy__worker_closed);
   eddy_channel_close(&w->ch, eddy__worker_closed);
   eddy_channel_close(&w->query, eddy__worker_closed);
@@ -210,6 +212,7 @@ static void eddy__worker_exit(eddy_process_t *p, int64_t status, int sig) {
   eddy_cluster_event_t ev;
 
   eddy_timer_stop(&w->grace_timer);
+  eddy_timer_stop(&w->answer_timer);
   /* Its channel may still hold messages; a dead worker's end is closed,
    * so the disconnect comes first, as in Node. */
   eddy__worker_channel_gone(&w->ch, 0);
@@ -367,6 +370,8 @@ int eddy__cluster_primary_fork(struct eddy__cluster_priv *c, int slot,
   eddy_channel_unref(&w->query);
   eddy_timer_init(loop, &w->grace_timer);
   eddy_unref(&w->grace_timer.handle);
+  eddy_timer_init(loop, &w->answer_timer);
+  eddy_unref(&w->answer_timer.handle);
   eddy__queue_insert_tail(&c->workers, &w->node);
   eddy_next_tick(loop, eddy__worker_fork_tick, w);
   if (out != NULL)
