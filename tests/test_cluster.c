@@ -19,7 +19,7 @@
  * mapping over 100 connections from 20 addresses, and only a replaced
  * worker's addresses moving; a graceful disconnect that waits for an open
  * connection; a rolling reload under sequential load that loses no
- * request; no descriptor left in the primary after 1,000 connections;
+ * request; no descriptor left in the primary after 10,000 connections;
  * program messages both ways with the cluster's own kept out; a listen
  * error reaching the worker; the API's error paths. Nothing waits on
  * time: every step follows an event. */
@@ -834,13 +834,13 @@ static void test_no_fd_leak(void **state) {
   (void)state;
   start(&o, "serve", 0, EDDY_CLUSTER_SCHED_RR);
   tally_reset();
-  nclients_want = 1000;
+  nclients_want = 10000;
   on_event_hook = leak_hook;
   assert_int_equal(eddy_cluster_init(&loop, &cluster, &o), 0);
   assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
   finish();
   assert_int_equal(nfailed, 0);
-  assert_int_equal(nclients, 1000);
+  assert_int_equal(nclients, 10000);
   assert_int_equal(fds_at_end, fds_at_listen);
 }
 

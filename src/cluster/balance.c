@@ -450,8 +450,11 @@ static int eddy__listener_get(struct eddy__cluster_priv *c, int family,
 }
 
 static void eddy__bind_answered(eddy_channel_send_t *send, int status) {
-  (void)send;
+  struct eddy__cluster_worker_priv *w =
+      eddy__container_of(send, struct eddy__cluster_worker_priv, query_send);
+
   (void)status;
+  w->query_busy = 0;
 }
 
 /* A worker's listen: find or make the socket, answer with it. */
@@ -464,8 +467,8 @@ void eddy__balance_bind(struct eddy__cluster_worker_priv *w, const void *data,
   int family, port, err, i;
   unsigned flags;
 
-  if (f == NULL)
-    return; /* garbage: no answer, its listen times out */
+  if (f == NULL || w->query_busy)
+    return; /* garbage, or a second ask before our answer: not answered */
   family = (int)eddy__cl_get_u32(f);
   flags = eddy__cl_get_u32(f + 4) &
           (unsigned)(EDDY_TCP_IPV6ONLY | EDDY_TCP_REUSEPORT);
@@ -493,13 +496,15 @@ void eddy__balance_bind(struct eddy__cluster_worker_priv *w, const void *data,
     l->refs++;
     w->bound[w->nbound++] = l->key;
   }
+  w->query_busy = 1;
   i = eddy_channel_send(&w->query, &w->query_send, w->query_reply.buf,
                         w->query_reply.len,
                         l != NULL && l->mode != EDDY_CLUSTER_SCHED_REUSEPORT
                             ? &l->tcp.stream
                             : NULL,
                         eddy__bind_answered);
-  (void)i; /* a lost query socket: the worker's listen fails */
+  if (i != 0)
+    w->query_busy = 0; /* a lost query socket: the worker's listen fails */
 }
 
 /* The worker gives one bind back. */

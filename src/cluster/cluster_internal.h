@@ -109,6 +109,7 @@ struct eddy__cluster_worker_priv {
   eddy_channel_t query; /* the worker's synchronous binds */
   eddy_channel_send_t query_send;
   struct eddy__cl_msg query_reply;
+  int query_busy; /* query_send is out */
   eddy_channel_send_t ctl_send; /* DISCONNECT */
   struct eddy__cl_msg ctl_msg;
   eddy_timer_t grace_timer;
