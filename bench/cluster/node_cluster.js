@@ -1,0 +1,22 @@
+// bench/cluster/node_cluster.js: Node's side of the cluster benchmark:
+// the same answer as eddy_cluster_server.c (200 text/plain "hello\n").
+//   node node_cluster.js PORT [WORKERS]
+// The scheduling is NODE_CLUSTER_SCHED_POLICY's (rr or none). Prints
+// "listening PORT" once every worker listens.
+const cluster = require('cluster');
+const http = require('http');
+const port = Number(process.argv[2] || 0);
+const n = Number(process.argv[3] || 2);
+if (cluster.isPrimary) {
+  let listening = 0;
+  for (let i = 0; i < n; i++) cluster.fork();
+  cluster.on('listening', (w, addr) => {
+    if (++listening === n) console.log(`listening ${addr.port}`);
+  });
+  process.on('SIGTERM', () => cluster.disconnect());
+} else {
+  http.createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 6 });
+    res.end('hello\n');
+  }).listen(port, '127.0.0.1');
+}
