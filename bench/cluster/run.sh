@@ -108,7 +108,7 @@ measure() {
   n=$(echo "$out" | sed -n 's/^ *\([0-9]*\) requests in.*/\1/p')
   errs=$(echo "$out" | awk '/Non-2xx/ {s += $NF}
     /Socket errors/ {gsub(",", ""); s += $4 + $6 + $8} END {print s + 0}')
-  echo "$impl $mode $3 ${req:-0} $(awk -v d=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="${n:-0}" 'BEGIN { printf "%.2f", n > 0 ? d * 1e6 / hz / n : 0 }') $errs"
+  echo "$impl $mode $3 ${req:-0} $(awk -v d=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="${n:-0}" 'BEGIN { printf "%.2f", (n > 0 ? d * 1e6 / hz / n : 0) }') $errs"
 }
 
 modes=$MODE

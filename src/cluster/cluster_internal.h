@@ -119,6 +119,9 @@ struct eddy__cluster_worker_priv {
   uint32_t bound[16]; /* keys of the listeners it bound */
   int nbound;
   int disconnected, exited, gone_from_listeners;
+  int reaped; /* its exit is known; reported after its disconnect */
+  int64_t exit_status;
+  int term_signal;
   int closes; /* handle closes still to come before it is freed */
   int reload_role; /* 1: a reload's replacement, 2: the worker it replaces */
   int routed_off;  /* a reload stopped sending it connections */

@@ -193,6 +193,20 @@ static void eddy__worker_maybe_done(struct eddy__cluster_worker_priv *w) {
   eddy__worker_release(w);
 }
 
+static void eddy__worker_emit_exit(struct eddy__cluster_worker_priv *w) {
+  eddy_cluster_event_t ev;
+
+  w->exited = 1;
+  w->pub.state = EDDY_WORKER_DEAD;
+  memset(&ev, 0, sizeof(ev));
+  ev.type = EDDY_CLUSTER_EV_EXIT;
+  ev.worker = &w->pub;
+  ev.exit_status = w->exit_status;
+  ev.term_signal = w->term_signal;
+  eddy__cluster_emit(w->cluster->priv, &ev);
+  eddy__worker_maybe_done(w);
+}
+
 static void eddy__worker_channel_gone(eddy_channel_t *ch, int status) {
   struct eddy__cluster_worker_priv *w = ch->data;
 
@@ -203,28 +217,23 @@ static void eddy__worker_channel_gone(eddy_channel_t *ch, int status) {
   w->pub.state = EDDY_WORKER_DISCONNECTED;
   eddy__balance_worker_gone(w);
   eddy__cluster_emit_simple(w, EDDY_CLUSTER_EV_DISCONNECT);
-  eddy__worker_maybe_done(w);
+  if (w->reaped)
+    eddy__worker_emit_exit(w);
 }
 
+/* Reaped. The channel of a dead process ends too, and its last messages
+ * are still to be read: EXIT waits for that DISCONNECT, as in Node. */
 static void eddy__worker_exit(eddy_process_t *p, int64_t status, int sig) {
   struct eddy__cluster_worker_priv *w =
       eddy__container_of(p, struct eddy__cluster_worker_priv, proc);
-  eddy_cluster_event_t ev;
 
   eddy_timer_stop(&w->grace_timer);
   eddy_timer_stop(&w->answer_timer);
-  /* Its channel may still hold messages; a dead worker's end is closed,
-   * so the disconnect comes first, as in Node. */
-  eddy__worker_channel_gone(&w->ch, 0);
-  w->exited = 1;
-  w->pub.state = EDDY_WORKER_DEAD;
-  memset(&ev, 0, sizeof(ev));
-  ev.type = EDDY_CLUSTER_EV_EXIT;
-  ev.worker = &w->pub;
-  ev.exit_status = status;
-  ev.term_signal = sig;
-  eddy__cluster_emit(w->cluster->priv, &ev);
-  eddy__worker_maybe_done(w);
+  w->reaped = 1;
+  w->exit_status = status;
+  w->term_signal = sig;
+  if (w->disconnected)
+    eddy__worker_emit_exit(w);
 }
 
 /* ---- messages from a worker ---------------------------------------------- */
