@@ -4,7 +4,8 @@
  *   bench_cluster_eddy_server PORT [WORKERS]    (2 workers)
  * The scheduling is EDDY_CLUSTER_SCHED's (rr when unset). PORT 0 takes a
  * free port; "listening PORT" says which, once every worker listens.
- * SIGTERM: the workers finish and go, then the primary. */
+ * SIGTERM: the workers finish and go, then the primary. SIGHUP: a rolling
+ * reload (eddy_cluster_reload). */
 #include <arpa/inet.h>
 #include <eddy.h>
 #include <signal.h>
@@ -15,7 +16,7 @@
 static eddy_loop_t loop;
 static eddy_cluster_t cluster;
 static eddy_http_server_t server;
-static eddy_signal_t sigterm;
+static eddy_signal_t sigterm, sighup;
 static int nworkers = 2, nlistening;
 
 static void on_request(eddy_http_server_t *srv, eddy_http_exchange_t *ex) {
@@ -37,9 +38,17 @@ static void on_event(eddy_cluster_t *c, const eddy_cluster_event_t *ev) {
 }
 
 static void on_sigterm(eddy_signal_t *s, int signum) {
+  (void)s;
   (void)signum;
   eddy_cluster_disconnect(&cluster);
-  eddy_close(&s->handle, NULL);
+  eddy_close(&sigterm.handle, NULL);
+  eddy_close(&sighup.handle, NULL);
+}
+
+static void on_sighup(eddy_signal_t *s, int signum) {
+  (void)s;
+  (void)signum;
+  eddy_cluster_reload(&cluster); /* EDDY_EALREADY: one is running */
 }
 
 int main(int argc, char **argv) {
@@ -68,6 +77,9 @@ int main(int argc, char **argv) {
     eddy_signal_init(&loop, &sigterm);
     eddy_signal_start(&sigterm, on_sigterm, SIGTERM);
     eddy_unref(&sigterm.handle);
+    eddy_signal_init(&loop, &sighup);
+    eddy_signal_start(&sighup, on_sighup, SIGHUP);
+    eddy_unref(&sighup.handle);
   }
   eddy_run(&loop, EDDY_RUN_DEFAULT);
   eddy_cluster_close(&cluster);

@@ -2,7 +2,8 @@
 // the same answer as eddy_cluster_server.c (200 text/plain "hello\n").
 //   node node_cluster.js PORT [WORKERS]
 // The scheduling is NODE_CLUSTER_SCHED_POLICY's (rr or none). Prints
-// "listening PORT" once every worker listens.
+// "listening PORT" once every worker listens. SIGHUP: the naive restart
+// many deployments use: kill every worker and fork new ones.
 const cluster = require('cluster');
 const http = require('http');
 const port = Number(process.argv[2] || 0);
@@ -14,6 +15,12 @@ if (cluster.isPrimary) {
     if (++listening === n) console.log(`listening ${addr.port}`);
   });
   process.on('SIGTERM', () => cluster.disconnect());
+  process.on('SIGHUP', () => {
+    for (const id in cluster.workers) {
+      cluster.workers[id].process.kill('SIGTERM');
+      cluster.fork();
+    }
+  });
 } else {
   http.createServer((req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 6 });

@@ -5,7 +5,16 @@
 #   MODE=keepalive  HTTP hello over keep-alive connections (wrk -c CONNS)
 #   MODE=newconn    one request per connection (Connection: close): the
 #                   primary's hand-over is the cost being measured
-#   MODE=all        both (default)
+#   MODE=reload     keep-alive load for RELOAD_S seconds (default 20)
+#                   while the server is reloaded every 2 s: eddy's
+#                   eddy_cluster_reload (SIGHUP), Node's naive kill and
+#                   fork of every worker (SIGHUP), nginx -s reload
+#                   (SIGHUP); the figure is wrk's failed requests.
+#                   RELOAD_CLOSE=1: one request per connection, so that a
+#                   keep-alive connection the server closes between two
+#                   requests (wrk counts the race as an error) is not
+#                   part of it
+#   MODE=all        keepalive and newconn (default)
 #
 # Servers: eddy rr, eddy reuseport (EDDY_CLUSTER_SCHED), Node rr and none
 # (NODE_CLUSTER_SCHED_POLICY), nginx (worker_processes 2). They run in
@@ -60,7 +69,7 @@ start() {
   local impl=$1 i
   : >"$tmp/out"
   case $impl in
-    eddy_rr|eddy_reuseport)
+    eddy_rr|eddy_reuseport|eddy_none)
       EDDY_CLUSTER_SCHED=${impl#eddy_} "$tmp/eddy_server" 0 2 >"$tmp/out" 2>&1 &
       PID=$! ;;
     node_rr|node_none)
@@ -94,6 +103,28 @@ stop() {
   wait "$PID" 2>/dev/null
 }
 
+# reloads IMPL: wrk for RELOAD_S seconds, a SIGHUP every 2 s; one line
+# "impl reload run req_s 0 errors".
+reloads() {
+  local impl=$1 secs=${RELOAD_S:-20} out wpid req errs i
+  start "$impl" || { echo "$impl reload $2 skipped"; stop "$impl"; return; }
+  local hdr=()
+  [ -n "${RELOAD_CLOSE:-}" ] && hdr=(-H "Connection: close")
+  wrk -t1 -c"$CONNS" -d"${secs}s" "${hdr[@]}" "http://127.0.0.1:$PORT/" >"$tmp/wrk" 2>&1 &
+  wpid=$!
+  for i in $(seq $((secs / 2 - 1))); do
+    sleep 2
+    kill -HUP "$PID"
+  done
+  wait "$wpid"
+  stop "$impl"
+  out=$(cat "$tmp/wrk")
+  req=$(echo "$out" | sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p')
+  errs=$(echo "$out" | awk '/Non-2xx/ {s += $NF}
+    /Socket errors/ {gsub(",", ""); s += $4 + $6 + $8} END {print s + 0}')
+  echo "$impl reload $2 ${req:-0} 0 $errs"
+}
+
 # measure IMPL MODE RUN: one line "impl mode run req_s cpu_us errors".
 measure() {
   local impl=$1 mode=$2 hdr=() t0 t1 out req n errs
@@ -114,11 +145,16 @@ measure() {
 modes=$MODE
 [ "$MODE" = all ] && modes="keepalive newconn"
 impls="eddy_rr eddy_reuseport node_rr node_none nginx"
+[ "$MODE" = reload ] && impls="eddy_rr eddy_reuseport eddy_none node_rr nginx"
 for mode in $modes; do
   for run in $(seq "$RUNS"); do
     for impl in $impls; do
       echo "$mode run $run of $RUNS: $impl" >&2
-      measure "$impl" "$mode" "$run" >>"$tmp/results"
+      if [ "$mode" = reload ]; then
+        reloads "$impl" "$run" >>"$tmp/results"
+      else
+        measure "$impl" "$mode" "$run" >>"$tmp/results"
+      fi
     done
   done
 done
@@ -126,7 +162,7 @@ done
 median() { sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print 0}'; }
 for mode in $modes; do
   echo "== $mode, c$CONNS, 2 workers, medians of $RUNS =="
-  printf "%-16s %12s %12s %8s\n" server "req/s" "cpu us/req" errors
+  printf "%-16s %12s %12s %8s\n" server "req/s" "cpu us/req" "errors (sum)"
   for impl in $impls; do
     grep -q "^$impl $mode .* skipped" "$tmp/results" && { printf "%-16s skipped\n" "$impl"; continue; }
     r=$(awk -v i="$impl" -v m="$mode" '$1==i && $2==m {print $4}' "$tmp/results" | median)
