@@ -110,8 +110,8 @@ static void on_request(eddy_http_server_t *srv, eddy_http_exchange_t *ex) {
       return;
     }
     job->ex = ex;
-    if (eddy_queue_pbkdf2(srv->loop, &job->req, EDDY_HASH_SHA512, "password",
-                          8, "salt", 4, HASH_ITERATIONS, job->out, HASH_BYTES,
+    if (eddy_queue_pbkdf2(srv->loop, &job->req, EDDY_HASH_SHA512, "password", 8,
+                          "salt", 4, HASH_ITERATIONS, job->out, HASH_BYTES,
                           on_hash_done) != 0) {
       free(job);
       reply(ex, 500, "cannot queue pbkdf2\n");
@@ -247,7 +247,8 @@ static void get_start(struct get *g, const char *path) {
   eddy_tcp_connect(&g->connect, &g->tcp, (struct sockaddr *)&a, get_connected);
 }
 
-/* ---- the primary ------------------------------------------------------------ */
+/* ---- the primary ------------------------------------------------------------
+ */
 
 static int nworkers, nlistening, check_mode;
 static eddy_signal_t sigint, sigterm;
@@ -301,7 +302,8 @@ int main(int argc, char **argv) {
     return worker_main(port);
   if (nworkers < 1 || nworkers > EDDY_CLUSTER_MAX_WORKERS ||
       (check_mode && nworkers < 2)) {
-    fprintf(stderr, "usage: cluster_server [WORKERS [PORT]] | --check [N>=2]\n");
+    fprintf(stderr,
+            "usage: cluster_server [WORKERS [PORT]] | --check [N>=2]\n");
     return 2;
   }
   eddy_loop_init(&loop);

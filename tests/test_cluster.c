@@ -5,9 +5,10 @@
  * pid and closes; "hold" keeps a connection until the client writes,
  * then answers; "crash" exits 1 at once; "die1" serves, but worker 1
  * dies inside its first connection callback, before it answers;
- * "mute1" likewise, but worker 1 hangs there instead. A serving worker listens on
- * 127.0.0.1:CLUSTER_TEST_PORT (0 when unset), answers the message
- * "ping" with "pong", and closes its server when told to disconnect.
+ * "mute1" likewise, but worker 1 hangs there instead; "garbage" sends
+ * nonsense control messages first, then serves. A serving worker listens
+ * on 127.0.0.1:CLUSTER_TEST_PORT (0 when unset), answers the message "ping"
+ * with "pong", and closes its server when told to disconnect.
  *
  * Run as the primary, the tests: life-cycle order; 8 sequential
  * connections over 2 workers split 4/4 with round-robin, on one port
@@ -15,10 +16,10 @@
  * modes; a crash seen as
  * disconnect then exit and restarted with backoff until errored; a
  * worker dying between receiving a connection and answering, or stuck
- * there until killed, and no connection lost; least-connections following reported closes; sticky
- * mapping over 100 connections from 20 addresses, and only a replaced
- * worker's addresses moving; a graceful disconnect that waits for an open
- * connection; a rolling reload under sequential load that loses no
+ * there until killed, and no connection lost; least-connections following
+ * reported closes; sticky mapping over 100 connections from 20 addresses, and
+ * only a replaced worker's addresses moving; a graceful disconnect that waits
+ * for an open connection; a rolling reload under sequential load that loses no
  * request; no descriptor left in the primary after 10,000 connections;
  * program messages both ways with the cluster's own kept out; a listen
  * error reaching the worker; the API's error paths. Nothing waits on
@@ -46,7 +47,9 @@ struct wconn {
   char in[64];
 };
 
-static void wconn_closed(eddy_handle_t *h) { free(h->data); }
+static void wconn_closed(eddy_handle_t *h) {
+  free(h->data);
+}
 
 static void wconn_written(eddy_write_t *req, int status) {
   struct wconn *c = req->req.data;
@@ -126,6 +129,25 @@ static void worker_message(eddy_cluster_t *c, eddy_cluster_worker_t *w,
     eddy_cluster_send(c, NULL, &wsend, "unexpected", 10, NULL, NULL);
 }
 
+/* Control messages that make no sense: too short, unknown, about keys
+ * and hand-overs that do not exist. The primary must shrug them off. */
+static void send_garbage(void) {
+  struct eddy__cl_msg m;
+  static const int ops[] = {EDDY__CL_ANSWER, EDDY__CL_LISTENING,
+                            EDDY__CL_UNLISTEN, EDDY__CL_CLOSED, 'z',
+                            EDDY__CL_NEWCONN, EDDY__CL_DISCONNECT};
+  size_t i;
+
+  for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+    eddy__cl_msg_start(&m, ops[i]);
+    eddy__cluster_worker_send_ctl(wcluster.priv, &m); /* no fields */
+    eddy__cl_msg_u32(&m, 12345);
+    eddy__cl_msg_u32(&m, 999);
+    eddy__cl_msg_u32(&m, 1);
+    eddy__cluster_worker_send_ctl(wcluster.priv, &m); /* wrong fields */
+  }
+}
+
 static int worker_main(void) {
   const char *role = getenv("CLUSTER_TEST_ROLE");
   const char *port = getenv("CLUSTER_TEST_PORT");
@@ -146,6 +168,8 @@ static int worker_main(void) {
   o.on_message = worker_message;
   if (eddy_cluster_init(&wloop, &wcluster, &o) != 0)
     return 11;
+  if (strcmp(role, "garbage") == 0)
+    send_garbage();
   eddy_tcp_init(&wloop, &wserver);
   a = test_loopback4(port != NULL ? atoi(port) : 0);
   if ((err = eddy_tcp_bind(&wserver, (struct sockaddr *)&a, 0)) == 0)
@@ -187,8 +211,8 @@ static void record_event(eddy_cluster_t *c, const eddy_cluster_event_t *ev) {
   r->type = ev->type;
   r->id = ev->worker != NULL ? ev->worker->id : 0;
   r->pid = ev->worker != NULL ? ev->worker->pid : 0;
-  r->status = ev->type == EDDY_CLUSTER_EV_RELOADED ? ev->status
-                                                    : ev->exit_status;
+  r->status =
+      ev->type == EDDY_CLUSTER_EV_RELOADED ? ev->status : ev->exit_status;
   r->sig = ev->term_signal;
   r->port = addr_port(ev->address);
   if (on_event_hook != NULL)
@@ -311,10 +335,9 @@ static void client_start(struct client *c, int port, const char *from,
     assert_int_equal(inet_pton(AF_INET, from, &b.sin_addr), 1);
     assert_int_equal(eddy_tcp_bind(&c->tcp, (struct sockaddr *)&b, 0), 0);
   }
-  assert_int_equal(
-      eddy_tcp_connect(&c->connect, &c->tcp, (struct sockaddr *)&a,
-                       client_connected),
-      0);
+  assert_int_equal(eddy_tcp_connect(&c->connect, &c->tcp, (struct sockaddr *)&a,
+                                    client_connected),
+                   0);
 }
 
 static void client_write(struct client *c, const char *text) {
@@ -323,15 +346,15 @@ static void client_write(struct client *c, const char *text) {
   assert_int_equal(eddy_write(&c->write, &c->tcp.stream, &b, 1, NULL), 0);
 }
 
-/* ---- life cycle ------------------------------------------------------------ */
+/* ---- life cycle ------------------------------------------------------------
+ */
 
 static void lifecycle_hook(const eddy_cluster_event_t *ev) {
   if (ev->type == EDDY_CLUSTER_EV_LISTENING) {
     assert_int_equal(ev->worker->state, EDDY_WORKER_LISTENING);
     assert_int_equal(eddy_cluster_workers(&cluster, NULL, 0), 1);
     assert_int_equal(eddy_cluster_worker_disconnect(ev->worker), 0);
-    assert_int_equal(eddy_cluster_worker_disconnect(ev->worker),
-                     EDDY_EALREADY);
+    assert_int_equal(eddy_cluster_worker_disconnect(ev->worker), EDDY_EALREADY);
   }
   if (ev->type == EDDY_CLUSTER_EV_DISCONNECT)
     assert_int_equal(ev->worker->state, EDDY_WORKER_DISCONNECTED);
@@ -375,7 +398,8 @@ static void test_lifecycle_order(void **state) {
   assert_int_equal(events[4].sig, 0);
 }
 
-/* ---- round-robin and one port for port 0 ------------------------------------ */
+/* ---- round-robin and one port for port 0 ------------------------------------
+ */
 
 static struct client clients[4];
 static int port_seen, nlistening, nclients, nclients_want, nfailed;
@@ -422,10 +446,10 @@ static void two_listening_hook(const eddy_cluster_event_t *ev) {
     client_start(&clients[0], port_seen, NULL, sequential_done);
 }
 
-static void run_two_workers(eddy_cluster_sched sched, int conns) {
+static void run_two(const char *role, eddy_cluster_sched sched, int conns) {
   eddy_cluster_options_t o;
 
-  start(&o, "serve", 0, sched);
+  start(&o, role, 0, sched);
   tally_reset();
   nclients_want = conns;
   on_event_hook = two_listening_hook;
@@ -436,6 +460,10 @@ static void run_two_workers(eddy_cluster_sched sched, int conns) {
   assert_int_equal(nfailed, 0);
   assert_int_equal(nclients, conns);
   assert_int_equal(count_events(EDDY_CLUSTER_EV_EXIT), 2);
+}
+
+static void run_two_workers(eddy_cluster_sched sched, int conns) {
+  run_two("serve", sched, conns);
 }
 
 static void test_rr_split_and_one_port(void **state) {
@@ -459,7 +487,8 @@ static void test_reuseport(void **state) {
   assert_true(npids >= 1); /* the kernel hashes the client's port */
 }
 
-/* ---- a worker dying mid-hand-over ------------------------------------------------ */
+/* ---- a worker dying mid-hand-over
+ * ------------------------------------------------ */
 
 static void test_death_mid_handover(void **state) {
   (void)state;
@@ -481,6 +510,17 @@ static void test_death_mid_handover(void **state) {
   assert_int_equal(npids, 1);
   assert_int_equal(pid_counts[0], 4);
   assert_int_equal(events[find_event(EDDY_CLUSTER_EV_EXIT, 1)].status, 7);
+}
+
+/* A worker that sends nonsense control messages costs nothing: both
+ * workers serve, and exit when asked. */
+static void test_garbage_shrugged_off(void **state) {
+  (void)state;
+  run_two("garbage", EDDY_CLUSTER_SCHED_RR, 8);
+  assert_int_equal(npids, 2);
+  assert_int_equal(pid_counts[0], 4);
+  assert_int_equal(events[find_event(EDDY_CLUSTER_EV_EXIT, 1)].status, 0);
+  assert_int_equal(events[find_event(EDDY_CLUSTER_EV_EXIT, 2)].status, 0);
 }
 
 /* A worker stuck before it answers is killed after handover_timeout_ms
@@ -505,7 +545,8 @@ static void test_stuck_worker_killed(void **state) {
   assert_int_equal(events[find_event(EDDY_CLUSTER_EV_EXIT, 1)].sig, SIGKILL);
 }
 
-/* ---- crash, restart, errored ------------------------------------------------- */
+/* ---- crash, restart, errored
+ * ------------------------------------------------- */
 
 static void test_crash_restart_errored(void **state) {
   eddy_cluster_options_t o;
@@ -536,7 +577,8 @@ static void test_crash_restart_errored(void **state) {
   finish();
 }
 
-/* ---- sticky ------------------------------------------------------------------ */
+/* ---- sticky
+ * ------------------------------------------------------------------ */
 
 #define STICKY_ADDRS 20
 static int sticky_pid[STICKY_ADDRS], sticky_round, sticky_next, sticky_bad;
@@ -624,7 +666,8 @@ static void test_sticky(void **state) {
   assert_true(distinct > 0); /* spread over more than one worker */
 }
 
-/* ---- least connections --------------------------------------------------------- */
+/* ---- least connections
+ * --------------------------------------------------------- */
 
 static eddy_cluster_worker_t *lc_by[3];
 static int lc_accepted, lc_done;
@@ -657,7 +700,7 @@ static void lc_message(eddy_cluster_t *c, eddy_cluster_worker_t *w,
     client_start(&clients[1], port_seen, NULL, lc_client_done);
   } else if (lc_accepted == 2) {
     assert_ptr_not_equal(lc_by[1], lc_by[0]); /* 1 against 0 */
-    client_write(&clients[0], "x");          /* the first one ends */
+    client_write(&clients[0], "x");           /* the first one ends */
     assert_int_equal(eddy_idle_init(&loop, &lc_idle), 0);
     assert_int_equal(eddy_idle_start(&lc_idle, lc_wait_close), 0);
   } else {
@@ -692,7 +735,8 @@ static void test_leastconn(void **state) {
   assert_int_equal(lc_done, 3);
 }
 
-/* ---- graceful disconnect ------------------------------------------------------- */
+/* ---- graceful disconnect
+ * ------------------------------------------------------- */
 
 static int graceful_answer_after_disconnect;
 
@@ -741,7 +785,8 @@ static void test_graceful_disconnect(void **state) {
   assert_int_equal(events[nevents - 1].sig, 0);
 }
 
-/* ---- rolling reload ----------------------------------------------------------- */
+/* ---- rolling reload
+ * ----------------------------------------------------------- */
 
 static int reloaded, reload_status;
 
@@ -806,7 +851,8 @@ static void test_reload_loses_nothing(void **state) {
   }
 }
 
-/* ---- no leak in the primary ------------------------------------------------------ */
+/* ---- no leak in the primary
+ * ------------------------------------------------------ */
 
 static int fds_at_listen, fds_at_end;
 
@@ -844,7 +890,8 @@ static void test_no_fd_leak(void **state) {
   assert_int_equal(fds_at_end, fds_at_listen);
 }
 
-/* ---- messages, listen errors, API errors ---------------------------------------- */
+/* ---- messages, listen errors, API errors
+ * ---------------------------------------- */
 
 static eddy_cluster_send_t psend;
 static int nmessages;
@@ -967,6 +1014,7 @@ int main(void) {
       T(test_shared_socket),
       T(test_reuseport),
       T(test_death_mid_handover),
+      T(test_garbage_shrugged_off),
       T(test_stuck_worker_killed),
       T(test_crash_restart_errored),
       T(test_sticky),

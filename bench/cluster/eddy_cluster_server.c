@@ -1,7 +1,9 @@
 /* bench/cluster/eddy_cluster_server.c: eddy's side of the cluster
  * benchmark: a primary and WORKERS workers serving one port, each request
  * answered 200 text/plain "hello\n" (as bench/http's servers).
- *   bench_cluster_eddy_server PORT [WORKERS]    (2 workers)
+ *   bench_cluster_eddy_server PORT [WORKERS [pid]]    (2 workers)
+ * With "pid" the answer is "hello PID\n" instead (distribution.sh counts
+ * which worker served each connection).
  * The scheduling is EDDY_CLUSTER_SCHED's (rr when unset). PORT 0 takes a
  * free port; "listening PORT" says which, once every worker listens.
  * SIGTERM: the workers finish and go, then the primary. SIGHUP: a rolling
@@ -12,18 +14,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static eddy_loop_t loop;
 static eddy_cluster_t cluster;
 static eddy_http_server_t server;
 static eddy_signal_t sigterm, sighup;
-static int nworkers = 2, nlistening;
+static int nworkers = 2, nlistening, with_pid;
 
 static void on_request(eddy_http_server_t *srv, eddy_http_exchange_t *ex) {
   static const eddy_http_field_t type[] = {{"Content-Type", "text/plain"}};
 
+  char text[32];
+  int n;
+
   (void)srv;
-  eddy_http_respond(ex, 200, type, 1, "hello\n", 6);
+  if (!with_pid) {
+    eddy_http_respond(ex, 200, type, 1, "hello\n", 6);
+    return;
+  }
+  n = snprintf(text, sizeof(text), "hello %d\n", (int)getpid());
+  eddy_http_respond(ex, 200, type, 1, text, (size_t)n);
 }
 
 static void on_event(eddy_cluster_t *c, const eddy_cluster_event_t *ev) {
@@ -58,6 +69,7 @@ int main(int argc, char **argv) {
 
   if (argc > 2)
     nworkers = atoi(argv[2]);
+  with_pid = argc > 3 && strcmp(argv[3], "pid") == 0;
   eddy_loop_init(&loop);
   if (eddy_cluster_options_init(&o) != 0)
     return 2;

@@ -224,8 +224,8 @@ EDDY_EXTERN int eddy_cluster_worker_id(void);
 
 /* Fill options with the defaults: RR (or EDDY_CLUSTER_SCHED's), restart
  * off with PM2's backoff figures, grace_ms 10000, reload_timeout_ms
- * 10000, handover_timeout_ms 30000, workers inherit stdio and argv. Returns 0 or EDDY_EINVAL (NULL,
- * or EDDY_CLUSTER_SCHED names no scheduling). */
+ * 10000, handover_timeout_ms 30000, workers inherit stdio and argv. Returns 0
+ * or EDDY_EINVAL (NULL, or EDDY_CLUSTER_SCHED names no scheduling). */
 EDDY_EXTERN int eddy_cluster_options_init(eddy_cluster_options_t *options);
 
 /* Start the cluster on loop. In the primary: ready to fork. In a worker:
@@ -279,8 +279,8 @@ EDDY_EXTERN int eddy_cluster_ready(eddy_cluster_t *cluster);
  * EDDY_CLUSTER_EV_DISCONNECT (close your servers there), closes its
  * channel, and exits when its loop has nothing left (open connections
  * finish first). Still running options.grace_ms later (unless 0), it is
- * killed with SIGKILL. No restart follows. Returns 0, EDDY_EINVAL (NULL, a worker of no live
- * cluster), EDDY_EALREADY (asked already). */
+ * killed with SIGKILL. No restart follows. Returns 0, EDDY_EINVAL (NULL, a
+ * worker of no live cluster), EDDY_EALREADY (asked already). */
 EDDY_EXTERN int eddy_cluster_worker_disconnect(eddy_cluster_worker_t *worker);
 
 /* Primary: send signum (0: SIGTERM) to worker at once, with no graceful

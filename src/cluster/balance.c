@@ -50,7 +50,7 @@ struct eddy__cluster_listener {
   int mode;
   eddy_tcp_t tcp;
   struct sockaddr_storage bound; /* the real address */
-  int refs; /* worker binds not given back */
+  int refs;                      /* worker binds not given back */
   struct eddy__cluster_member members[EDDY_CLUSTER_MAX_WORKERS];
   int nmembers;
   unsigned cursor;
@@ -162,7 +162,8 @@ static int eddy__pick_free(struct eddy__cluster_listener *l, int least) {
   return pick;
 }
 
-/* ---- the hand-over --------------------------------------------------------- */
+/* ---- the hand-over ---------------------------------------------------------
+ */
 
 static void eddy__listener_dispatch(struct eddy__cluster_listener *l);
 static void eddy__listener_resume(struct eddy__cluster_listener *l);
@@ -282,9 +283,10 @@ static void eddy__listener_dispatch(struct eddy__cluster_listener *l) {
   while (!eddy__queue_empty(&l->pending) && l->nmembers > 0) {
     struct eddy__cluster_conn *conn =
         eddy__container_of(l->pending.next, struct eddy__cluster_conn, node);
-    int pick = l->mode == EDDY_CLUSTER_SCHED_STICKY
-                   ? eddy__pick_sticky(l, conn->hash)
-                   : eddy__pick_free(l, l->mode == EDDY_CLUSTER_SCHED_LEASTCONN);
+    int pick =
+        l->mode == EDDY_CLUSTER_SCHED_STICKY
+            ? eddy__pick_sticky(l, conn->hash)
+            : eddy__pick_free(l, l->mode == EDDY_CLUSTER_SCHED_LEASTCONN);
     if (pick == -1)
       return;
     if (eddy__conn_hand(l, conn, &l->members[pick]) != 0)
@@ -309,8 +311,7 @@ static void eddy__listener_take(struct eddy__cluster_listener *l) {
   conn->open = 1;
   conn->tries = 0;
   conn->answer = -1;
-  conn->hash =
-      l->mode == EDDY_CLUSTER_SCHED_STICKY ? eddy__conn_hash(conn) : 0;
+  conn->hash = l->mode == EDDY_CLUSTER_SCHED_STICKY ? eddy__conn_hash(conn) : 0;
   eddy__queue_remove(&conn->node);
   eddy__queue_insert_tail(&l->pending, &conn->node);
   eddy__listener_dispatch(l);
@@ -497,12 +498,11 @@ void eddy__balance_bind(struct eddy__cluster_worker_priv *w, const void *data,
     w->bound[w->nbound++] = l->key;
   }
   w->query_busy = 1;
-  i = eddy_channel_send(&w->query, &w->query_send, w->query_reply.buf,
-                        w->query_reply.len,
-                        l != NULL && l->mode != EDDY_CLUSTER_SCHED_REUSEPORT
-                            ? &l->tcp.stream
-                            : NULL,
-                        eddy__bind_answered);
+  i = eddy_channel_send(
+      &w->query, &w->query_send, w->query_reply.buf, w->query_reply.len,
+      l != NULL && l->mode != EDDY_CLUSTER_SCHED_REUSEPORT ? &l->tcp.stream
+                                                           : NULL,
+      eddy__bind_answered);
   if (i != 0)
     w->query_busy = 0; /* a lost query socket: the worker's listen fails */
 }

@@ -80,8 +80,8 @@ static inline int eddy__cl_is_control(const void *data, size_t len, int *op) {
 }
 
 /* The fields after the op byte: n 32-bit values expected. */
-static inline const unsigned char *
-eddy__cl_fields(const void *data, size_t len, size_t n) {
+static inline const unsigned char *eddy__cl_fields(const void *data, size_t len,
+                                                   size_t n) {
   if (len < EDDY__CL_PREFIX_LEN + 1 + 4 * n)
     return NULL;
   return (const unsigned char *)data + EDDY__CL_PREFIX_LEN + 1;
@@ -92,8 +92,8 @@ struct eddy__cluster_conn;
 
 /* A worker slot: its backoff lives on after the worker. */
 struct eddy__cluster_slot {
-  int used;     /* a worker (or its restart timer) holds it */
-  int errored;  /* crashed too often: not restarted */
+  int used;    /* a worker (or its restart timer) holds it */
+  int errored; /* crashed too often: not restarted */
   uint64_t delay_ms;
   unsigned fast_crashes;
   eddy_timer_t restart_timer;
@@ -109,12 +109,12 @@ struct eddy__cluster_worker_priv {
   eddy_channel_t query; /* the worker's synchronous binds */
   eddy_channel_send_t query_send;
   struct eddy__cl_msg query_reply;
-  int query_busy; /* query_send is out */
+  int query_busy;               /* query_send is out */
   eddy_channel_send_t ctl_send; /* DISCONNECT */
   struct eddy__cl_msg ctl_msg;
   eddy_timer_t grace_timer;
   eddy_timer_t answer_timer; /* runs while a hand-over awaits its answer */
-  eddy_queue_t inflight; /* conns handed over, answer awaited, in order */
+  eddy_queue_t inflight;     /* conns handed over, answer awaited, in order */
   uint64_t started_ms;
   uint32_t bound[16]; /* keys of the listeners it bound */
   int nbound;
@@ -122,7 +122,7 @@ struct eddy__cluster_worker_priv {
   int reaped; /* its exit is known; reported after its disconnect */
   int64_t exit_status;
   int term_signal;
-  int closes; /* handle closes still to come before it is freed */
+  int closes;      /* handle closes still to come before it is freed */
   int reload_role; /* 1: a reload's replacement, 2: the worker it replaces */
   int routed_off;  /* a reload stopped sending it connections */
 };
@@ -159,8 +159,7 @@ struct eddy__cluster_priv {
 void eddy__cluster_primary_init(struct eddy__cluster_priv *c);
 int eddy__cluster_primary_fork(struct eddy__cluster_priv *c, int slot,
                                struct eddy__cluster_worker_priv **out);
-void eddy__cluster_emit(struct eddy__cluster_priv *c,
-                        eddy_cluster_event_t *ev);
+void eddy__cluster_emit(struct eddy__cluster_priv *c, eddy_cluster_event_t *ev);
 /* A worker's state moved on (balance.c reports LISTENING this way). */
 void eddy__cluster_worker_listening(struct eddy__cluster_worker_priv *w,
                                     const struct sockaddr *addr);
@@ -173,8 +172,8 @@ void eddy__cluster_reload_ready(struct eddy__cluster_priv *c,
                                 struct eddy__cluster_worker_priv *w);
 
 /* balance.c */
-void eddy__balance_bind(struct eddy__cluster_worker_priv *w,
-                        const void *data, size_t len);
+void eddy__balance_bind(struct eddy__cluster_worker_priv *w, const void *data,
+                        size_t len);
 void eddy__balance_control(struct eddy__cluster_worker_priv *w, int op,
                            const void *data, size_t len);
 /* The worker can take no more connections: give its hand-overs to others,

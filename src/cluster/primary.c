@@ -31,7 +31,8 @@ void eddy__cluster_primary_init(struct eddy__cluster_priv *c) {
   }
 }
 
-void eddy__cluster_emit(struct eddy__cluster_priv *c, eddy_cluster_event_t *ev) {
+void eddy__cluster_emit(struct eddy__cluster_priv *c,
+                        eddy_cluster_event_t *ev) {
   if (c->opts.on_event != NULL)
     c->opts.on_event(c->pub, ev);
 }
@@ -62,7 +63,8 @@ static char *const *eddy__cluster_own_args(void) {
   fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
   if (fd == -1)
     return NULL;
-  while (n < sizeof(buf) - 1 && (r = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0)
+  while (n < sizeof(buf) - 1 &&
+         (r = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0)
     n += (size_t)r;
   close(fd);
   buf[n] = '\0';
@@ -74,7 +76,8 @@ static char *const *eddy__cluster_own_args(void) {
 }
 
 static int eddy__env_is_ours(const char *e) {
-  return strncmp(e, EDDY_CLUSTER_ID_ENV "=", sizeof(EDDY_CLUSTER_ID_ENV)) == 0 ||
+  return strncmp(e, EDDY_CLUSTER_ID_ENV "=", sizeof(EDDY_CLUSTER_ID_ENV)) ==
+             0 ||
          strncmp(e, EDDY__CL_QUERY_ENV "=", sizeof(EDDY__CL_QUERY_ENV)) == 0;
 }
 
@@ -263,8 +266,8 @@ static void eddy__worker_message(eddy_channel_t *ch, const void *data,
   }
 }
 
-static void eddy__worker_query(eddy_channel_t *ch, const void *data,
-                               size_t len, int has_handle) {
+static void eddy__worker_query(eddy_channel_t *ch, const void *data, size_t len,
+                               int has_handle) {
   int op;
 
   (void)has_handle;
@@ -287,7 +290,8 @@ void eddy__cluster_worker_listening(struct eddy__cluster_worker_priv *w,
   eddy__cluster_reload_ready(c, w);
 }
 
-/* ---- forking -------------------------------------------------------------- */
+/* ---- forking --------------------------------------------------------------
+ */
 
 static void eddy__worker_fork_tick(eddy_loop_t *loop, void *arg) {
   struct eddy__cluster_worker_priv *w = arg;
@@ -407,7 +411,8 @@ int eddy_cluster_fork(eddy_cluster_t *cluster, eddy_cluster_worker_t **worker) {
   return err;
 }
 
-/* ---- going ---------------------------------------------------------------- */
+/* ---- going ----------------------------------------------------------------
+ */
 
 static void eddy__worker_grace_over(eddy_timer_t *t) {
   struct eddy__cluster_worker_priv *w =
@@ -433,8 +438,8 @@ int eddy_cluster_worker_disconnect(eddy_cluster_worker_t *worker) {
   worker->exited_after_disconnect = 1;
   eddy__balance_route_off(w);
   if (c->opts.grace_ms > 0)
-    eddy_timer_start(&w->grace_timer, eddy__worker_grace_over,
-                     c->opts.grace_ms, 0);
+    eddy_timer_start(&w->grace_timer, eddy__worker_grace_over, c->opts.grace_ms,
+                     0);
   if (w->disconnected)
     return 0;
   eddy__cl_msg_start(&w->ctl_msg, EDDY__CL_DISCONNECT);
@@ -448,8 +453,7 @@ int eddy_cluster_worker_kill(eddy_cluster_worker_t *worker, int signum) {
   if (!eddy__worker_live(worker))
     return EDDY_EINVAL;
   worker->exited_after_disconnect = 1;
-  return eddy_process_kill(&worker->priv->proc,
-                           signum == 0 ? SIGTERM : signum);
+  return eddy_process_kill(&worker->priv->proc, signum == 0 ? SIGTERM : signum);
 }
 
 int eddy_cluster_disconnect(eddy_cluster_t *cluster) {

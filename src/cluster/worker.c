@@ -290,8 +290,7 @@ static const struct eddy__tcp_share_hooks eddy__worker_hooks = {
 static struct eddy__tcp_share *eddy__worker_share_of(uint32_t key) {
   eddy_queue_t *q;
 
-  for (q = eddy__worker->shares.next; q != &eddy__worker->shares;
-       q = q->next) {
+  for (q = eddy__worker->shares.next; q != &eddy__worker->shares; q = q->next) {
     struct eddy__tcp_share *sh =
         eddy__container_of(q, struct eddy__tcp_share, node);
     if (sh->listening && sh->key == key)
