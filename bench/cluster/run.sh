@@ -97,9 +97,19 @@ start() {
   return 1
 }
 
+# Ask the server to go; after 5 s kill its whole tree (Node's primary can
+# hang in cluster.disconnect after the naive reload).
 stop() {
+  local i p
   kill -TERM "$PID" 2>/dev/null
   [ "$1" = nginx ] && kill -QUIT "$PID" 2>/dev/null
+  for i in $(seq 50); do
+    kill -0 "$PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$PID" 2>/dev/null; then
+    for p in $(tree "$PID"); do kill -KILL "$p" 2>/dev/null; done
+  fi
   wait "$PID" 2>/dev/null
 }
 
