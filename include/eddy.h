@@ -5,6 +5,7 @@
 #include "eddy/addr.h"
 #include "eddy/async.h"
 #include "eddy/channel.h"
+#include "eddy/cluster.h"
 #include "eddy/crypto.h"
 #include "eddy/dns.h"
 #include "eddy/errno.h"

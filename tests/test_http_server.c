@@ -2169,6 +2169,33 @@ static void test_server_close(void **state) {
   assert_int_equal(fx.requests, 2);
 }
 
+/* A connection the server accepted before its close, that had not sent
+ * its first request yet, still gets that request answered (with
+ * "Connection: close"), then closes: a rolling reload relies on it. */
+static void client_close_spares_fresh(void) {
+  struct cl *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+  struct resp r;
+
+  CHECK(cl_open(a) == 0, "connect");
+  CHECK(cl_open(b) == 0, "connect"); /* accepted after a */
+  EXPECT(b, GET("/close-server"), 200, "closing\n");
+  if (expect(__LINE__, a, GET("/"), 200, "hello\n", &r) == 0) {
+    CHECK(r.close, "no Connection: close");
+    resp_free(&r);
+  }
+  CHECK(cl_eof(a) == 1, "not closed after its answer");
+  cl_close(a);
+  cl_close(b);
+  free(a);
+  free(b);
+}
+
+static void test_server_close_spares_fresh(void **state) {
+  (void)state;
+  run_with(NULL, client_close_spares_fresh);
+  assert_int_equal(fx.requests, 2);
+}
+
 /* ---- server API errors -------------------------------------------------- */
 
 static void count_close(eddy_http_server_t *server) {
@@ -2239,6 +2266,7 @@ int main(void) {
       cmocka_unit_test(test_peer_errors),
       cmocka_unit_test(test_emfile),
       cmocka_unit_test(test_server_close),
+      cmocka_unit_test(test_server_close_spares_fresh),
       cmocka_unit_test(test_server_api),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -245,9 +245,13 @@ EDDY_EXTERN int eddy_http_server_getsockname(const eddy_http_server_t *server,
                                              struct sockaddr *name,
                                              int *namelen);
 
-/* Stop accepting and close the server gracefully: idle connections close
- * now, a connection in the middle of an exchange closes once that response
- * is written ("Connection: close" is added if its head was not sent yet).
+/* Stop accepting and close the server gracefully: idle keep-alive
+ * connections close now, a connection in the middle of an exchange closes
+ * once that response is written ("Connection: close" is added if its head
+ * was not sent yet), and so does a connection that has not had its first
+ * request yet or has one partly received: that request is still answered
+ * (within the header timeout), so a client whose connection the server
+ * accepted just before loses nothing (a rolling reload relies on it).
  * cb (may be NULL) runs once the listener and every connection are closed
  * (a handler that never ends its exchange delays it forever). The server's
  * memory may be reused after cb. Safe in any callback. Returns 0 or

@@ -31,6 +31,7 @@ typedef struct eddy_tcp_s {
     unsigned keepalive_delay; /* idle seconds before the first probe */
     unsigned keepalive_intvl; /* seconds between probes */
     unsigned keepalive_cnt;   /* unanswered probes before it is dead */
+    struct eddy__tcp_share *share; /* a cluster worker's shared server */
   } priv;
 } eddy_tcp_t;
 

@@ -908,6 +908,8 @@ int eddy_http_server_close(eddy_http_server_t *server,
       continue;
     if (c->flags & EDDY__HC_EXCHANGE)
       c->flags |= EDDY__HC_CLOSE_AFTER;
+    else if (c->requests == 0 || c->rlen > c->rpos)
+      continue; /* its request is coming: dispatch sees closing */
     else
       close_graceful(c);
   }

@@ -189,6 +189,42 @@ int eddy__stream_listen(eddy_stream_t *s, int backlog, eddy_connection_cb cb) {
   return 0;
 }
 
+void eddy__stream_listen_remote(eddy_stream_t *s, eddy_connection_cb cb) {
+  s->priv.connection_cb = cb;
+  s->priv.flags |= EDDY__STREAM_LISTENING | EDDY__STREAM_REMOTE_ACCEPT;
+  eddy__stream_update_active(s);
+}
+
+/* The close hook eddy_accept gives a delivered connection's stream. */
+static void (*eddy__stream_delivered_hook)(eddy_stream_t *client);
+
+int eddy__stream_deliver(eddy_stream_t *s, int fd,
+                         void (*closed_hook)(eddy_stream_t *client)) {
+  eddy_loop_t *loop = s->handle.loop;
+  int taken;
+
+  if (eddy__stream_closing(s) || !(s->priv.flags & EDDY__STREAM_LISTENING) ||
+      s->priv.accepted_fd != -1)
+    return EDDY_EINVAL;
+  s->priv.accepted_fd = fd;
+  eddy__stream_delivered_hook = closed_hook;
+  s->priv.connection_cb(s, 0);
+  eddy__stream_delivered_hook = NULL;
+  eddy__after_callback(loop);
+  taken = s->priv.accepted_fd != fd;
+  s->priv.accepted_fd = -1;
+  return taken;
+}
+
+void eddy__stream_listen_stop(eddy_stream_t *s) {
+  if (!(s->priv.flags & EDDY__STREAM_LISTENING))
+    return;
+  if (!(s->priv.flags & EDDY__STREAM_REMOTE_ACCEPT))
+    eddy__io_stop(s->handle.loop, &s->priv.io, EDDY__IO_READ);
+  s->priv.flags &= ~(unsigned)EDDY__STREAM_LISTENING;
+  eddy__stream_update_active(s);
+}
+
 int eddy_listen(eddy_stream_t *server, int backlog, eddy_connection_cb cb) {
   const struct eddy__handle_ops *ops;
 
@@ -242,7 +278,12 @@ int eddy_accept(eddy_stream_t *server, eddy_stream_t *client) {
   if (err != 0)
     return err;
   server->priv.accepted_fd = -1;
-  if (server->priv.flags & EDDY__STREAM_LISTENING)
+  if ((server->priv.flags & EDDY__STREAM_REMOTE_ACCEPT) &&
+      client->priv.close_hook == NULL)
+    client->priv.close_hook = eddy__stream_delivered_hook;
+  if ((server->priv.flags &
+       (EDDY__STREAM_LISTENING | EDDY__STREAM_REMOTE_ACCEPT)) ==
+      EDDY__STREAM_LISTENING)
     eddy__io_start(server->handle.loop, &server->priv.io, EDDY__IO_READ);
   return 0;
 }
@@ -841,9 +882,13 @@ void eddy__stream_close(eddy_handle_t *h) {
   if (s->priv.io.fd != -1)
     close(s->priv.io.fd);
   s->priv.io.fd = -1;
-  if (s->priv.accepted_fd != -1)
+  /* A connection being delivered stays its deliverer's (who gets it
+   * back as not taken). */
+  if (s->priv.accepted_fd != -1 &&
+      !(s->priv.flags & EDDY__STREAM_REMOTE_ACCEPT)) {
     close(s->priv.accepted_fd);
-  s->priv.accepted_fd = -1;
+    s->priv.accepted_fd = -1;
+  }
   while (s->priv.ipc_nfds > 0)
     close(eddy__stream_ipc_take(s));
   free(s->priv.ipc_fds);

@@ -17,7 +17,10 @@ enum {
   EDDY__STREAM_IPC = 1 << 7,    /* descriptors travel with the data */
   /* left blocking (a terminal shared with other processes, tty.c): one
    * read per readiness event, as a second could block */
-  EDDY__STREAM_BLOCKING = 1 << 8
+  EDDY__STREAM_BLOCKING = 1 << 8,
+  /* listening, but its connections come from elsewhere (a cluster
+   * worker's server fed by the primary): the descriptor is not watched */
+  EDDY__STREAM_REMOTE_ACCEPT = 1 << 9
 };
 
 void eddy__stream_init(eddy_loop_t *loop, eddy_stream_t *s,
@@ -41,6 +44,18 @@ int eddy__stream_open(eddy_stream_t *s, int fd, unsigned flags);
 unsigned eddy__stream_socket_state(int fd);
 /* listen(2) on the stream's descriptor and start accepting. */
 int eddy__stream_listen(eddy_stream_t *s, int backlog, eddy_connection_cb cb);
+/* Listen with connections handed in by eddy__stream_deliver only. */
+void eddy__stream_listen_remote(eddy_stream_t *s, eddy_connection_cb cb);
+/* Offer connection fd to a listening stream: runs its connection
+ * callback. Returns 1 if the program took fd (eddy_accept), 0 if not
+ * (fd is the caller's again), EDDY_EINVAL (not listening, or closing).
+ * closed_hook (may be NULL) becomes the close hook of the stream that
+ * takes it (a cluster worker reports closes so). */
+int eddy__stream_deliver(eddy_stream_t *s, int fd,
+                         void (*closed_hook)(eddy_stream_t *client));
+/* Stop listening (accepting and keeping the loop alive), the handle
+ * staying open. */
+void eddy__stream_listen_stop(eddy_stream_t *s);
 /* Track a connect(2) that returned err (0, -EINPROGRESS or an error). */
 void eddy__stream_connect(eddy_stream_t *s, eddy_connect_t *req, int err,
                           eddy_connect_cb cb);

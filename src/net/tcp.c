@@ -9,6 +9,7 @@
 #include "eddy/addr.h"
 #include "eddy/tcp.h"
 #include "net/stream_internal.h"
+#include "net/tcp_share.h"
 
 /* Options remembered until the socket exists (priv.options). */
 enum { EDDY__TCP_NODELAY = 1, EDDY__TCP_KEEPALIVE = 2 };
@@ -79,6 +80,7 @@ int eddy_tcp_init(eddy_loop_t *loop, eddy_tcp_t *tcp) {
   tcp->priv.keepalive_delay = 0;
   tcp->priv.keepalive_intvl = 0;
   tcp->priv.keepalive_cnt = 0;
+  tcp->priv.share = NULL;
   return 0;
 }
 
@@ -114,17 +116,37 @@ int eddy_tcp_open(eddy_tcp_t *tcp, int fd) {
   return eddy__stream_open(&tcp->stream, fd, eddy__stream_socket_state(fd));
 }
 
+static const struct eddy__tcp_share_hooks *eddy__tcp_share;
+
+void eddy__tcp_set_share_hooks(const struct eddy__tcp_share_hooks *hooks) {
+  eddy__tcp_share = hooks;
+}
+
+int eddy__tcp_adopt_shared(eddy_tcp_t *tcp, int fd) {
+  assert(eddy__tcp_fd(tcp) == -1);
+  return eddy__stream_open(&tcp->stream, fd, EDDY__STREAM_SOCKET);
+}
+
 int eddy_tcp_bind(eddy_tcp_t *tcp, const struct sockaddr *addr,
                   unsigned flags) {
+  int len = eddy_sockaddr_len(addr);
+
+  if (len < 0 || (flags & ~(unsigned)(EDDY_TCP_IPV6ONLY | EDDY_TCP_REUSEPORT)) ||
+      eddy__handle_closing(&tcp->stream.handle) || tcp->priv.share != NULL)
+    return EDDY_EINVAL;
+  if ((flags & EDDY_TCP_IPV6ONLY) && addr->sa_family != AF_INET6)
+    return EDDY_EINVAL;
+  if (eddy__tcp_share != NULL)
+    return eddy__tcp_share->bind(tcp, addr, flags);
+  return eddy__tcp_bind_local(tcp, addr, flags);
+}
+
+int eddy__tcp_bind_local(eddy_tcp_t *tcp, const struct sockaddr *addr,
+                         unsigned flags) {
   int len = eddy_sockaddr_len(addr);
   int fd;
   int err;
 
-  if (len < 0 || (flags & ~(unsigned)(EDDY_TCP_IPV6ONLY | EDDY_TCP_REUSEPORT)) ||
-      eddy__handle_closing(&tcp->stream.handle))
-    return EDDY_EINVAL;
-  if ((flags & EDDY_TCP_IPV6ONLY) && addr->sa_family != AF_INET6)
-    return EDDY_EINVAL;
   if ((err = eddy__tcp_socket(tcp, addr->sa_family, 0)) != 0)
     return err;
   fd = eddy__tcp_fd(tcp);
@@ -160,6 +182,8 @@ int eddy_tcp_connect(eddy_connect_t *req, eddy_tcp_t *tcp,
   if (tcp->stream.priv.flags &
       (EDDY__STREAM_LISTENING | EDDY__STREAM_READABLE | EDDY__STREAM_WRITABLE))
     return EDDY_EISCONN;
+  if (tcp->priv.share != NULL && (err = eddy__tcp_share->unshare(tcp)) != 0)
+    return err;
   if ((err = eddy__tcp_socket(tcp, addr->sa_family, 0)) != 0)
     return err;
   do
@@ -177,6 +201,8 @@ static int eddy__tcp_listen(eddy_stream_t *s, int backlog,
   eddy_tcp_t *tcp = (eddy_tcp_t *)s;
   int err;
 
+  if (tcp->priv.share != NULL)
+    return eddy__tcp_share->listen(tcp, backlog, cb);
   /* Listening without a bind takes an ephemeral IPv4 port, as listen(2)
    * does on an unbound socket. */
   if ((err = eddy__tcp_socket(tcp, AF_INET, 0)) != 0)
@@ -252,8 +278,16 @@ int eddy_tcp_close_reset(eddy_tcp_t *tcp, eddy_close_cb close_cb) {
   return eddy_close(&tcp->stream.handle, close_cb);
 }
 
+static void eddy__tcp_close(eddy_handle_t *h) {
+  eddy_tcp_t *tcp = (eddy_tcp_t *)h;
+
+  if (tcp->priv.share != NULL)
+    eddy__tcp_share->forget(tcp);
+  eddy__stream_close(h);
+}
+
 const struct eddy__handle_ops eddy__tcp_ops = {
-    .close = eddy__stream_close,
+    .close = eddy__tcp_close,
     .finish_close = eddy__stream_finish_close,
     .listen = eddy__tcp_listen,
     .fileno = eddy__stream_handle_fd,

@@ -34,6 +34,7 @@
 #include "core/loop_internal.h"
 #include "eddy/channel.h"
 #include "net/stream_internal.h"
+#include "process/channel_internal.h"
 
 extern char **environ;
 
@@ -396,6 +397,20 @@ int eddy_channel_accept(eddy_channel_t *ch, eddy_stream_t *into) {
   if (err == 0)
     ch->priv.flags &= ~(unsigned)EDDY__CHANNEL_HANDLE_READY;
   return err;
+}
+
+int eddy__channel_take_fd(eddy_channel_t *ch) {
+  eddy_stream_t *s = &ch->pipe.stream;
+  int fd;
+
+  if (!(ch->priv.flags & EDDY__CHANNEL_HANDLE_READY) || s->priv.ipc_nfds == 0)
+    return EDDY_EAGAIN;
+  fd = s->priv.ipc_fds[0];
+  s->priv.ipc_nfds--;
+  memmove(s->priv.ipc_fds, s->priv.ipc_fds + 1,
+          s->priv.ipc_nfds * sizeof(*s->priv.ipc_fds));
+  ch->priv.flags &= ~(unsigned)EDDY__CHANNEL_HANDLE_READY;
+  return fd;
 }
 
 eddy_handle_type eddy_channel_pending_type(const eddy_channel_t *ch) {

@@ -202,6 +202,13 @@ const check checks[] = {
        return eddy_redis_init(l, &redis, &o) == 0 &&
               eddy_redis_close(&redis, nullptr) == 0;
      }},
+    {"eddy/cluster.h",
+     [](eddy_loop_t *) {
+       eddy_cluster_options_t o;
+       return eddy_cluster_is_primary() != 0 &&
+              eddy_cluster_options_init(&o) == 0 &&
+              o.sched == EDDY_CLUSTER_SCHED_RR;
+     }},
 };
 
 } // namespace
