@@ -79,6 +79,15 @@ static inline int eddy__handle_closing(const eddy_handle_t *h) {
   return (h->priv.flags & EDDY__HANDLE_CLOSING) != 0;
 }
 
+/* Active handles by type, for eddy_metrics_loop (any thread reads them):
+ * one plain atomic store, no locked add, since only the loop writes. */
+static inline void eddy__handle_count_active(eddy_handle_t *h, int delta) {
+  unsigned *n = &h->loop->priv.metrics.active[h->priv.type];
+
+  __atomic_store_n(n, __atomic_load_n(n, __ATOMIC_RELAXED) + (unsigned)delta,
+                   __ATOMIC_RELAXED);
+}
+
 /* Mark active / inactive, keeping the loop's count of referenced active
  * handles (its liveness) in step. Idempotent. A closing handle is never
  * started again. */
@@ -87,6 +96,7 @@ static inline void eddy__handle_start(eddy_handle_t *h) {
   if (h->priv.flags & EDDY__HANDLE_ACTIVE)
     return;
   h->priv.flags |= EDDY__HANDLE_ACTIVE;
+  eddy__handle_count_active(h, 1);
   if (h->priv.flags & EDDY__HANDLE_REF)
     h->loop->priv.core.active_handles++;
 }
@@ -95,6 +105,7 @@ static inline void eddy__handle_stop(eddy_handle_t *h) {
   if (!(h->priv.flags & EDDY__HANDLE_ACTIVE))
     return;
   h->priv.flags &= ~EDDY__HANDLE_ACTIVE;
+  eddy__handle_count_active(h, -1);
   if (h->priv.flags & EDDY__HANDLE_REF) {
     assert(h->loop->priv.core.active_handles > 0);
     h->loop->priv.core.active_handles--;

@@ -405,6 +405,8 @@ static void eddy__stream_read(eddy_stream_t *s, unsigned events) {
   eddy_buf_t buf;
   ssize_t n;
 
+  eddy__metrics_running(loop, s->handle.priv.type,
+                        (const void *)s->priv.read_cb);
   while ((s->priv.flags & EDDY__STREAM_READING) && count-- > 0) {
     buf = eddy_buf_init(NULL, 0);
     s->priv.alloc_cb(&s->handle, EDDY__READ_SIZE, &buf);
