@@ -4,7 +4,8 @@
 # -c50, keep-alive) with metrics off and on (EDDY_BENCH_METRICS=1:
 # eddy_metrics_enable(loop, EDDY_METRICS_LOOP)), alternating off, on, off,
 # on ... RUNS times each in the same run, and prints the medians, the
-# ratio on/off and the cost in per cent (target: under 2%).
+# ratio on/off and the cost in per cent (target: under 2%), and the median
+# of the costs of each back-to-back pair of runs.
 #
 # Environment: RUNS=5, SECS=2 (seconds per loop_empty and tcp_pingpong
 # run), HTTP_SECS=5 (per wrk run, after a 1 s warm-up), METRICS=1 (what
@@ -48,7 +49,7 @@ run_http_c50() {
 
 workloads="loop_empty tcp_pingpong http_c50"
 command -v wrk >/dev/null || { echo "wrk not found: http_c50 skipped" >&2; workloads="loop_empty tcp_pingpong"; }
-printf '%-14s %-18s %14s %14s %8s %8s\n' workload metric off on on/off cost
+printf '%-14s %-18s %14s %14s %8s %8s %10s\n' workload metric off on on/off cost pair_cost
 for w in $workloads; do
   off_v=() on_v=()
   for i in $(seq "$runs"); do
@@ -59,7 +60,12 @@ for w in $workloads; do
   m_off=$(printf '%s\n' "${off_v[@]}" | median)
   m_on=$(printf '%s\n' "${on_v[@]}" | median)
   case $w in loop_empty) metric=iters/s ;; tcp_pingpong) metric=round_trips/s ;; *) metric=req/s ;; esac
-  awk -v w="$w" -v m="$metric" -v a="$m_off" -v b="$m_on" 'BEGIN {
-    printf "%-14s %-18s %14.0f %14.0f %8.4f %7.2f%%\n", w, m, a, b, b / a, (1 - b / a) * 100 }'
+  # pair_cost: the median over runs i of 1 - on_i / off_i, each pair run
+  # back to back, so load that drifts over the run cancels out.
+  m_pair=$(for i in $(seq 0 $((runs - 1))); do
+    awk -v a="${off_v[$i]}" -v b="${on_v[$i]}" 'BEGIN { print (1 - b / a) * 100 }'
+  done | median)
+  awk -v w="$w" -v m="$metric" -v a="$m_off" -v b="$m_on" -v p="$m_pair" 'BEGIN {
+    printf "%-14s %-18s %14.0f %14.0f %8.4f %7.2f%% %9.2f%%\n", w, m, a, b, b / a, (1 - b / a) * 100, p }'
   echo "[metrics_cost] $w off: ${off_v[*]}; on: ${on_v[*]}" >&2
 done

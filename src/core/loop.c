@@ -270,7 +270,7 @@ int eddy_run(eddy_loop_t *loop, eddy_run_mode mode) {
   int alive;
   int rounds;
 
-  eddy__metrics_run_epoch(loop); /* odd: inside eddy_run, for the watchdog */
+  eddy__metrics_run_epoch(loop, 1); /* for the watchdog */
   /* Work queued before the loop started (Node: after the main script). */
   eddy__after_callback(loop);
   alive = eddy__alive_after_before_exit(loop, mode);
@@ -319,7 +319,7 @@ int eddy_run(eddy_loop_t *loop, eddy_run_mode mode) {
       break;
   }
   loop->priv.core.stop_flag = 0;
-  eddy__metrics_run_epoch(loop); /* even: out of it */
+  eddy__metrics_run_epoch(loop, 0);
   return alive;
 }
 

@@ -51,11 +51,15 @@ enum eddy__metrics_phase {
 void eddy__metrics_woke(eddy_loop_t *loop, uint64_t waited_ns);
 /* The timers phase starts with a timer due at due_ms (loop time, ms). */
 void eddy__metrics_timer_late(eddy_loop_t *loop, uint64_t due_ms);
-/* eddy_run starts or returns (the epoch is odd inside it). */
-static inline void eddy__metrics_run_epoch(eddy_loop_t *loop) {
-  if (loop->priv.metrics.state != NULL)
-    __atomic_store_n(&loop->priv.metrics.run_epoch,
-                     loop->priv.metrics.run_epoch + 1, __ATOMIC_RELEASE);
+/* eddy_run starts (inside 1) or returns (0): the epoch is odd inside
+ * it, and moves on at each change, so the watchdog tells runs apart. A
+ * change that is already so (metrics enabled from a callback) is kept. */
+static inline void eddy__metrics_run_epoch(eddy_loop_t *loop, unsigned inside) {
+  unsigned epoch = loop->priv.metrics.run_epoch;
+
+  if (loop->priv.metrics.state != NULL && (epoch & 1u) != inside)
+    __atomic_store_n(&loop->priv.metrics.run_epoch, epoch + 1,
+                     __ATOMIC_RELEASE);
 }
 
 /* A pool job of kind (enum eddy__work_kind) waited wait_ns for a thread;
