@@ -220,6 +220,7 @@ struct eddy_loop_s {
       unsigned run_type;    /* atomic: its handle type, or 256 + req type */
       unsigned active[EDDY_HANDLE_TYPE_MAX]; /* atomic: active, by type */
       unsigned run_epoch;   /* atomic: odd while eddy_run runs */
+      int reqs[EDDY_REQ_TYPE_MAX]; /* atomic: in flight, by type */
     } metrics;
     struct { /* src/core/timer.c */
       /* a 4-ary min-heap keyed by (due, start sequence), followed in the

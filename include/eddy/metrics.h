@@ -105,6 +105,9 @@ typedef struct eddy_metrics_loop_s {
   /* active handles (started, referenced or not), by eddy_handle_type */
   unsigned active_handles[EDDY_HANDLE_TYPE_MAX];
   unsigned active_requests; /* requests in flight, all types */
+  /* of them, by eddy_req_type: counted from eddy_metrics_enable on (0
+   * without it; a request already in flight then is not counted) */
+  unsigned requests[EDDY_REQ_TYPE_MAX];
   /* ns per phase since EDDY_METRICS_PHASES was enabled (0 without it) */
   uint64_t phase_ns[EDDY_METRICS_PHASE_COUNT];
 } eddy_metrics_loop_t;

@@ -121,12 +121,20 @@ static inline void eddy__req_init(eddy_req_t *req, eddy_req_type type) {
 
 /* Requests in flight keep the loop alive. Pool jobs may be queued from a
  * pool thread, so the count is atomic. */
-static inline void eddy__req_register(eddy_loop_t *loop) {
+/* With metrics on, they are also counted by type (eddy_metrics_loop);
+ * the counts are signed, since a request in flight when metrics were
+ * enabled is uncounted when it ends. */
+static inline void eddy__req_register(eddy_loop_t *loop, eddy_req_type type) {
   __atomic_fetch_add(&loop->priv.core.active_reqs, 1, __ATOMIC_RELAXED);
+  if (__atomic_load_n(&loop->priv.metrics.state, __ATOMIC_RELAXED) != NULL)
+    __atomic_fetch_add(&loop->priv.metrics.reqs[type], 1, __ATOMIC_RELAXED);
 }
-static inline void eddy__req_unregister(eddy_loop_t *loop) {
+static inline void eddy__req_unregister(eddy_loop_t *loop,
+                                        eddy_req_type type) {
   assert(__atomic_load_n(&loop->priv.core.active_reqs, __ATOMIC_RELAXED) > 0);
   __atomic_fetch_sub(&loop->priv.core.active_reqs, 1, __ATOMIC_RELAXED);
+  if (__atomic_load_n(&loop->priv.metrics.state, __ATOMIC_RELAXED) != NULL)
+    __atomic_fetch_sub(&loop->priv.metrics.reqs[type], 1, __ATOMIC_RELAXED);
 }
 static inline unsigned eddy__reqs_active(const eddy_loop_t *loop) {
   return __atomic_load_n(&loop->priv.core.active_reqs, __ATOMIC_RELAXED);

@@ -87,6 +87,15 @@ static void eddy__prom_loop(struct eddy__prom *p, const eddy_loop_t *loop) {
   }
   eddy__prom_value(p, "eddy_loop_active_requests", "gauge",
                    "Requests in flight.", (double)m.active_requests);
+  eddy__prom_head(p, "eddy_loop_requests", "gauge",
+                  "Requests in flight by type, since metrics were enabled.");
+  for (i = 0; i < EDDY_REQ_TYPE_MAX; i++) {
+    const char *name = eddy_req_type_name((eddy_req_type)i);
+
+    if (name != NULL)
+      eddy__prom_printf(p, "eddy_loop_requests{type=\"%s\"} %u\n", name,
+                        m.requests[i]);
+  }
   eddy__prom_head(p, "eddy_loop_phase_seconds_total", "counter",
                   "Time per loop phase (with EDDY_METRICS_PHASES).");
   for (i = 0; i < EDDY_METRICS_PHASE_COUNT; i++)

@@ -295,9 +295,15 @@ int eddy_metrics_loop(const eddy_loop_t *loop, eddy_metrics_loop_t *out) {
         __atomic_load_n(&loop->priv.metrics.active[i], __ATOMIC_RELAXED);
   out->active_requests =
       __atomic_load_n(&loop->priv.core.active_reqs, __ATOMIC_RELAXED);
-  if ((st = eddy__metrics_of(loop)) != NULL)
-    for (i = 0; i < EDDY_METRICS_PHASE_COUNT; i++)
-      out->phase_ns[i] = __atomic_load_n(&st->phase_ns[i], __ATOMIC_RELAXED);
+  if ((st = eddy__metrics_of(loop)) == NULL)
+    return 0;
+  for (i = 0; i < EDDY_METRICS_PHASE_COUNT; i++)
+    out->phase_ns[i] = __atomic_load_n(&st->phase_ns[i], __ATOMIC_RELAXED);
+  for (i = 0; i < EDDY_REQ_TYPE_MAX; i++) {
+    int n = __atomic_load_n(&loop->priv.metrics.reqs[i], __ATOMIC_RELAXED);
+
+    out->requests[i] = n > 0 ? (unsigned)n : 0;
+  }
   return 0;
 }
 

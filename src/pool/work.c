@@ -274,7 +274,7 @@ int eddy__work_submit(eddy_loop_t *loop, eddy__work_t *w,
       __atomic_load_n(&loop->priv.metrics.state, __ATOMIC_RELAXED) != NULL
           ? eddy_hrtime()
           : 0;
-  eddy__req_register(loop);
+  eddy__req_register(loop, (eddy_req_type)w->req_type);
   if (eddy__dispatching == loop) {
     /* From a completion callback: joins the batch eddy__work_dispatch
      * hands over when the callbacks are done. Only this thread touches
@@ -352,10 +352,10 @@ static void eddy__work_wakeup(eddy_loop_t *loop, struct eddy__loop_part *part) {
     assert(w->state == EDDY__WORK_RUNNING || w->state == EDDY__WORK_CANCELLED);
     next = w->next_done;
     w->state = EDDY__WORK_IDLE;
-    eddy__req_unregister(loop);
+    eddy__req_unregister(loop, (eddy_req_type)w->req_type);
     if (w->started_ns != 0)
       eddy__metrics_pool_job(loop, w->kind, w->started_ns - w->queued_ns);
-    eddy__metrics_running(loop, EDDY__METRICS_RUN_REQ + EDDY_WORK,
+    eddy__metrics_running(loop, EDDY__METRICS_RUN_REQ + (unsigned)w->req_type,
                           (const void *)w->done);
     w->done(w, status);
     eddy__after_callback(loop);

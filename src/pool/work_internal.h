@@ -31,6 +31,7 @@ static inline void eddy__req_init_pool(eddy_req_t *req, eddy_req_type type,
   req->type = type;
   req->priv.work = w;
   w->state = EDDY__WORK_IDLE;
+  w->req_type = (int)type;
 }
 
 /* Submit w: work runs on a pool thread; done runs on the loop thread with 0
