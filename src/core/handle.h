@@ -123,18 +123,32 @@ static inline void eddy__req_init(eddy_req_t *req, eddy_req_type type) {
  * pool thread, so the count is atomic. */
 /* With metrics on, they are also counted by type (eddy_metrics_loop);
  * the counts are signed, since a request in flight when metrics were
- * enabled is uncounted when it ends. */
+ * enabled is uncounted when it ends. Stream and UDP requests start and
+ * end on the loop's thread only: a plain store (the type is a constant
+ * at every call, so the test folds away); pool requests may start on a
+ * pool thread: a locked add. */
+static inline void eddy__req_count(eddy_loop_t *loop, eddy_req_type type,
+                                   int delta) {
+  int *n = &loop->priv.metrics.reqs[type];
+
+  if (__atomic_load_n(&loop->priv.metrics.state, __ATOMIC_RELAXED) == NULL)
+    return;
+  if (type == EDDY_WRITE || type == EDDY_CONNECT || type == EDDY_SHUTDOWN ||
+      type == EDDY_UDP_SEND)
+    __atomic_store_n(n, __atomic_load_n(n, __ATOMIC_RELAXED) + delta,
+                     __ATOMIC_RELAXED);
+  else
+    __atomic_fetch_add(n, delta, __ATOMIC_RELAXED);
+}
 static inline void eddy__req_register(eddy_loop_t *loop, eddy_req_type type) {
   __atomic_fetch_add(&loop->priv.core.active_reqs, 1, __ATOMIC_RELAXED);
-  if (__atomic_load_n(&loop->priv.metrics.state, __ATOMIC_RELAXED) != NULL)
-    __atomic_fetch_add(&loop->priv.metrics.reqs[type], 1, __ATOMIC_RELAXED);
+  eddy__req_count(loop, type, 1);
 }
 static inline void eddy__req_unregister(eddy_loop_t *loop,
                                         eddy_req_type type) {
   assert(__atomic_load_n(&loop->priv.core.active_reqs, __ATOMIC_RELAXED) > 0);
   __atomic_fetch_sub(&loop->priv.core.active_reqs, 1, __ATOMIC_RELAXED);
-  if (__atomic_load_n(&loop->priv.metrics.state, __ATOMIC_RELAXED) != NULL)
-    __atomic_fetch_sub(&loop->priv.metrics.reqs[type], 1, __ATOMIC_RELAXED);
+  eddy__req_count(loop, type, -1);
 }
 static inline unsigned eddy__reqs_active(const eddy_loop_t *loop) {
   return __atomic_load_n(&loop->priv.core.active_reqs, __ATOMIC_RELAXED);
