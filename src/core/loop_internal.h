@@ -66,12 +66,13 @@ static inline void eddy__metrics_run_epoch(eddy_loop_t *loop, unsigned inside) {
  * its completion is being delivered. */
 void eddy__metrics_pool_job(eddy_loop_t *loop, int kind, uint64_t wait_ns);
 /* Phase `phase` starts now: the time since the last mark goes to the
- * phase that was running. */
+ * phase that was running. eddy_run reads the flag once per iteration and
+ * passes it as timed. */
 void eddy__metrics_phase_mark(eddy_loop_t *loop, enum eddy__metrics_phase p);
 
-static inline void eddy__metrics_phase(eddy_loop_t *loop,
+static inline void eddy__metrics_phase(eddy_loop_t *loop, unsigned timed,
                                        enum eddy__metrics_phase p) {
-  if (loop->priv.metrics.flags & EDDY__METRICS_PHASES_ON)
+  if (__builtin_expect(timed != 0, 0))
     eddy__metrics_phase_mark(loop, p);
 }
 
