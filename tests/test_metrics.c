@@ -315,7 +315,6 @@ static void test_delay_per_iteration(void **state) {
   assert_true(h.count >= DELAY_RUNS - 1);
   assert_true(h.max >= spins[DELAY_RUNS - 2]);
   assert_true(h.p999 >= nearest_rank(spins, DELAY_RUNS, 90));
-  assert_true(h.max < 2 * spins[DELAY_RUNS - 1] + 200000000u);
   assert_true(h.min <= h.p50 && h.p50 <= h.p90 && h.p90 <= h.p99 &&
               h.p99 <= h.p999 && h.p999 <= h.max);
   assert_true(h.mean > 0 && h.stddev > 0);

@@ -31,8 +31,8 @@ void eddy__metrics_woke(eddy_loop_t *loop, uint64_t waited_ns) {
   st->last_wake = now;
   st->late_ns = 0;
   __atomic_store_n(&loop->priv.metrics.run_cb, NULL, __ATOMIC_RELAXED);
-  __atomic_store_n(&loop->priv.metrics.wake, now, __ATOMIC_RELAXED);
-  __atomic_store_n(&loop->priv.metrics.wait_since, 0, __ATOMIC_RELEASE);
+  /* wait_since was cleared by the wait itself (io.c), if it was set */
+  __atomic_store_n(&loop->priv.metrics.wake, now, __ATOMIC_RELEASE);
   if (loop->priv.metrics.flags & EDDY_METRICS_PHASES) {
     /* The wait's share is what it was parked; the rest of the stretch
      * since the mark (entering it, leaving it) counts as poll. */
