@@ -198,8 +198,8 @@ EDDY_EXTERN int eddy_metrics_format(const eddy_loop_t *loop, char *buf,
                                     size_t len);
 
 /* ---- the watchdog: who blocks the loop --------------------------------
- * An opt-in monitor thread per loop, looking every threshold/4 ms (at
- * most every 100 ms): when the loop has been inside eddy_run, out of its
+ * An opt-in monitor thread per loop, looking every threshold/4 ms (kept
+ * between 1 and 100 ms): when the loop has been inside eddy_run, out of its
  * poll wait, for threshold_ms, it reports once, and again when the loop
  * gets back to its wait. Time parked in the wait never counts, so an
  * idle loop is never reported. */

@@ -266,48 +266,9 @@ static int eddy__alive_after_before_exit(eddy_loop_t *loop,
   return eddy_loop_alive(loop);
 }
 
-/* One iteration (phases 2 to 7 and the timers): returns whether the loop
- * is alive. Inlined twice into eddy_run with timed a constant, so that a
- * loop without phase timing pays no test at each phase change. */
-static inline __attribute__((always_inline)) int
-eddy__iterate(eddy_loop_t *loop, eddy_run_mode mode, unsigned timed) {
-  int can_block = !eddy__io_has_pending(loop) && !eddy__idle_active(loop) &&
-                  !eddy__immediates_waiting(loop);
-  int timeout = 0;
-  int rounds;
-
-  eddy__metrics_phase(loop, timed, EDDY__PHASE_PENDING);
-  eddy__io_run_pending(loop);
-  eddy__metrics_phase(loop, timed, EDDY__PHASE_IDLE);
-  eddy__run_idle(loop);
-  eddy__metrics_phase(loop, timed, EDDY__PHASE_PREPARE);
-  eddy__run_prepare(loop);
-  /* Registering changed watchers may report a dead fd (a callback), so
-   * the poll timeout is decided after it. */
-  eddy__io_apply_changes(loop);
-  if ((mode == EDDY_RUN_ONCE && can_block) || mode == EDDY_RUN_DEFAULT)
-    timeout = eddy__poll_timeout(loop);
-  eddy__metrics_phase(loop, timed, EDDY__PHASE_POLL_WAIT);
-  timeout = eddy__wakeup_before_wait(loop, timeout);
-  eddy__io_poll(loop, timeout);
-  eddy__wakeup_after_wait(loop);
-  for (rounds = 0; rounds < EDDY__PENDING_ROUNDS; rounds++)
-    if (!eddy__io_run_pending(loop))
-      break;
-  eddy__metrics_phase(loop, timed, EDDY__PHASE_CHECK);
-  eddy__run_immediates(loop);
-  eddy__run_check(loop);
-  eddy__metrics_phase(loop, timed, EDDY__PHASE_CLOSE);
-  eddy__run_closing(loop);
-  eddy_update_time(loop);
-  eddy__metrics_phase(loop, timed, EDDY__PHASE_TIMERS);
-  eddy__run_timers(loop);
-  eddy__metrics_add(&loop->priv.metrics.loop_count, 1);
-  return eddy__alive_after_before_exit(loop, mode);
-}
-
 int eddy_run(eddy_loop_t *loop, eddy_run_mode mode) {
   int alive;
+  int rounds;
 
   eddy__metrics_run_epoch(loop, 1); /* for the watchdog */
   /* Work queued before the loop started (Node: after the main script). */
@@ -322,11 +283,42 @@ int eddy_run(eddy_loop_t *loop, eddy_run_mode mode) {
     eddy__run_timers(loop);
   }
   while (alive && loop->priv.core.stop_flag == 0) {
-    if (__builtin_expect(
-            (loop->priv.metrics.flags & EDDY__METRICS_PHASES_ON) != 0, 0))
-      alive = eddy__iterate(loop, mode, 1);
-    else
-      alive = eddy__iterate(loop, mode, 0);
+    /* Read once per iteration, so that each phase mark is a register
+     * test. (Two copies of the iteration, with and without, cost more:
+     * the compiler then stops inlining the phases.) */
+    unsigned timed = loop->priv.metrics.flags & EDDY__METRICS_PHASES_ON;
+    int can_block = !eddy__io_has_pending(loop) && !eddy__idle_active(loop) &&
+                    !eddy__immediates_waiting(loop);
+    int timeout = 0;
+
+    eddy__metrics_phase(loop, timed, EDDY__PHASE_PENDING);
+    eddy__io_run_pending(loop);
+    eddy__metrics_phase(loop, timed, EDDY__PHASE_IDLE);
+    eddy__run_idle(loop);
+    eddy__metrics_phase(loop, timed, EDDY__PHASE_PREPARE);
+    eddy__run_prepare(loop);
+    /* Registering changed watchers may report a dead fd (a callback), so
+     * the poll timeout is decided after it. */
+    eddy__io_apply_changes(loop);
+    if ((mode == EDDY_RUN_ONCE && can_block) || mode == EDDY_RUN_DEFAULT)
+      timeout = eddy__poll_timeout(loop);
+    eddy__metrics_phase(loop, timed, EDDY__PHASE_POLL_WAIT);
+    timeout = eddy__wakeup_before_wait(loop, timeout);
+    eddy__io_poll(loop, timeout);
+    eddy__wakeup_after_wait(loop);
+    for (rounds = 0; rounds < EDDY__PENDING_ROUNDS; rounds++)
+      if (!eddy__io_run_pending(loop))
+        break;
+    eddy__metrics_phase(loop, timed, EDDY__PHASE_CHECK);
+    eddy__run_immediates(loop);
+    eddy__run_check(loop);
+    eddy__metrics_phase(loop, timed, EDDY__PHASE_CLOSE);
+    eddy__run_closing(loop);
+    eddy_update_time(loop);
+    eddy__metrics_phase(loop, timed, EDDY__PHASE_TIMERS);
+    eddy__run_timers(loop);
+    eddy__metrics_add(&loop->priv.metrics.loop_count, 1);
+    alive = eddy__alive_after_before_exit(loop, mode);
     if (mode != EDDY_RUN_DEFAULT)
       break;
   }
