@@ -112,7 +112,7 @@ enum {
   EDDY__PART_WORK = 30,
   EDDY__PART_PROCESS = 40,
   EDDY__PART_FS_EVENT = 50, /* src/fs/fs_inotify.c: no wake-up, a close */
-  EDDY__PART_METRICS = 60   /* src/metrics/loop_metrics.c: a close */
+  EDDY__PART_METRICS = 70   /* src/metrics/loop_metrics.c: a close */
 };
 
 /* Register part (idempotent: a registered part is left as it is). */
