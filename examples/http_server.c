@@ -22,6 +22,15 @@
  *                  EDDY_THREADPOOL_SIZE changes it); the fifth waits for a
  *                  free thread.
  *
+ *   /metrics       the loop's figures as Prometheus text: utilisation,
+ *                  the loop-delay histogram (per iteration, and timer-
+ *                  based at 10 ms as Node's monitorEventLoopDelay), the
+ *                  pool. After a /timer?ms=2000 its delay p99 shows it.
+ *
+ * A watchdog watches the loop: a /timer of more than 100 ms (or
+ * EDDY_WATCHDOG_MS) prints one line on stderr naming the callback and the
+ * loop's stack while it blocks, and one when the loop is back.
+ *
  * Anything else is a 404. Each answer says how long it took, so
  *   curl -s localhost:3000/hash
  * prints something like "pbkdf2 done in 45 ms: 3a5f...". */
@@ -45,6 +54,8 @@ struct hash_job {
 static eddy_http_server_t server;
 static eddy_signal_t sigint, sigterm;
 static const eddy_http_field_t text_plain[] = {{"Content-Type", "text/plain"}};
+
+static char metrics_text[32768];
 
 static void reply(eddy_http_exchange_t *ex, int status, const char *text) {
   eddy_http_respond(ex, status, text_plain, 1, text, strlen(text));
@@ -130,6 +141,15 @@ static void on_request(eddy_http_server_t *srv, eddy_http_exchange_t *ex) {
     reply(ex, 200, text);
   } else if (path_is(req, "/hash")) {
     start_hash(srv, ex);
+  } else if (path_is(req, "/metrics")) {
+    static const eddy_http_field_t prom[] = {
+        {"Content-Type", "text/plain; version=0.0.4"}};
+    int n = eddy_metrics_format(srv->loop, metrics_text, sizeof(metrics_text));
+
+    if (n < 0)
+      reply(ex, 500, "metrics did not fit\n");
+    else
+      eddy_http_respond(ex, 200, prom, 1, metrics_text, (size_t)n);
   } else {
     reply(ex, 404, "not found\n");
   }
@@ -149,6 +169,8 @@ static void on_signal(eddy_signal_t *sig, int signum) {
   printf("signal %d: closing\n", signum);
   fflush(stdout);
   eddy_http_server_close(&server, NULL);
+  eddy_metrics_delay_timer_stop(sig->handle.loop);
+  eddy_watchdog_stop(sig->handle.loop);
   eddy_close(&sigint.handle, NULL);
   eddy_close(&sigterm.handle, NULL);
 }
@@ -158,6 +180,7 @@ int main(int argc, char **argv) {
   struct sockaddr_in addr;
   int port = argc > 1 ? atoi(argv[1]) : 3000;
   int len = sizeof(addr);
+  const char *watchdog_ms = getenv("EDDY_WATCHDOG_MS");
   int err;
 
   eddy_ip4_addr("127.0.0.1", port, &addr);
@@ -170,6 +193,14 @@ int main(int argc, char **argv) {
     return 1;
   }
   server.on_client_error = on_client_error;
+  if ((err = eddy_metrics_enable(loop, EDDY_METRICS_LOOP)) != 0 ||
+      (err = eddy_metrics_delay_timer_start(loop, 10)) != 0 ||
+      (err = eddy_watchdog_start(
+           loop, watchdog_ms != NULL ? (unsigned)atoi(watchdog_ms) : 100, NULL,
+           NULL)) != 0) {
+    fprintf(stderr, "metrics: %s\n", eddy_strerror(err));
+    return 1;
+  }
   eddy_signal_init(loop, &sigint);
   eddy_signal_start(&sigint, on_signal, SIGINT);
   eddy_signal_init(loop, &sigterm);

@@ -9,12 +9,15 @@
  * mode raises it above the default 5 s so idle connections stay open while
  * it measures). PORT 0 (what run.sh passes) takes a port the kernel
  * picks. Prints "listening PORT" with the port it got once ready; SIGTERM
- * or SIGINT stops it. */
+ * or SIGINT stops it. EDDY_BENCH_METRICS=1 turns the loop's metrics on
+ * (bench/metrics_cost.sh). */
 #include <arpa/inet.h>
 #include <eddy.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "../metrics.h"
 
 static eddy_http_server_t server;
 static eddy_signal_t sigint, sigterm;
@@ -52,6 +55,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "eddy_server: %s\n", eddy_strerror(err));
     return 1;
   }
+  if (bench_eddy_metrics(loop) != 0)
+    return 1;
   eddy_signal_init(loop, &sigint);
   eddy_signal_start(&sigint, on_signal, SIGINT);
   eddy_signal_init(loop, &sigterm);

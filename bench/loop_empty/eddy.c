@@ -4,10 +4,12 @@
  * handle is closed.
  * Verifies: the idle callback ran exactly once per iteration, the handle
  * closed, the loop closes cleanly. Exits 1 if any check fails.
- * Output: impl, version, iters, wall_s, iters_per_s (higher is better). */
+ * Output: impl, version, iters, wall_s, iters_per_s (higher is better).
+ * EDDY_BENCH_METRICS=1 runs it with eddy_metrics_enable (metrics_cost.sh). */
 #include <eddy.h>
 
 #include "../common.h"
+#include "../metrics.h"
 
 #define BATCH 1000
 
@@ -29,6 +31,7 @@ int main(int argc, char **argv) {
   eddy_loop_t loop;
   eddy_idle_t idle;
   if (eddy_loop_init(&loop) != 0) return 1;
+  if (bench_eddy_metrics(&loop) != 0) return 1;
   eddy_idle_init(&loop, &idle);
   eddy_idle_start(&idle, on_idle);
 

@@ -15,6 +15,7 @@
  * (higher is better). */
 #include <eddy.h>
 
+#include "../metrics.h"
 #include "../common.h"
 #include "../net.h"
 
@@ -197,6 +198,7 @@ int main(int argc, char **argv) {
   bench_watchdog(target > 0 ? 300 : (unsigned)seconds + 60);
 
   if (eddy_loop_init(&loop) != 0) return 1;
+  if (bench_eddy_metrics(&loop) != 0) return 1;
 #ifdef BENCH_PIPE
   char dir[] = "/tmp/eddy-bench-XXXXXX", path[64];
   if (mkdtemp(dir) == NULL) return 1;

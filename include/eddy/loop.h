@@ -144,6 +144,7 @@ typedef void (*eddy_alloc_cb)(eddy_handle_t *handle, size_t suggested_size,
 /* The common header of every request. Public fields: data (yours) and
  * type (read only). */
 struct eddy__work_s;
+struct eddy__metrics_state;
 typedef struct eddy_req_s {
   void *data;
   eddy_req_type type;
@@ -211,6 +212,17 @@ struct eddy_loop_s {
       uint64_t events_waiting; /* atomic: events the last wait returned */
       uint64_t idle_ns;        /* atomic: time blocked in the poll wait */
       int idle_on;             /* EDDY_METRICS_IDLE_TIME was set */
+      /* src/metrics/: set by eddy_metrics_enable, NULL while off */
+      struct eddy__metrics_state *state;
+      unsigned flags;       /* EDDY_METRICS_* asked for (eddy/metrics.h) */
+      uint64_t hrtime;      /* ns of the last eddy_update_time */
+      uint64_t wait_since;  /* atomic: ns a blocking wait began, 0: none */
+      uint64_t wake;        /* atomic: ns the last wait returned */
+      const void *run_cb;   /* atomic: callback running now, or NULL */
+      unsigned run_type;    /* atomic: its handle type, or 256 + req type */
+      unsigned active[EDDY_HANDLE_TYPE_MAX]; /* atomic: active, by type */
+      unsigned run_epoch;   /* atomic: odd while eddy_run runs */
+      int reqs[EDDY_REQ_TYPE_MAX]; /* atomic: in flight, by type */
     } metrics;
     struct { /* src/core/timer.c */
       /* a 4-ary min-heap keyed by (due, start sequence), followed in the

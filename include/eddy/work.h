@@ -35,6 +35,9 @@ struct eddy__work_s {
   uint64_t seq;            /* submission order across the pool's queues */
   int kind;                /* enum eddy__work_kind, src/pool/work_internal.h */
   int state;               /* enum eddy__work_state, same header */
+  int req_type;            /* eddy_req_type of the request it serves */
+  uint64_t queued_ns;      /* eddy_hrtime() at submission with metrics on */
+  uint64_t started_ns;     /* when a thread took it (0: never, or off) */
 };
 
 typedef struct eddy_work_s eddy_work_t;

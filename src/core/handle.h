@@ -79,6 +79,15 @@ static inline int eddy__handle_closing(const eddy_handle_t *h) {
   return (h->priv.flags & EDDY__HANDLE_CLOSING) != 0;
 }
 
+/* Active handles by type, for eddy_metrics_loop (any thread reads them):
+ * one plain atomic store, no locked add, since only the loop writes. */
+static inline void eddy__handle_count_active(eddy_handle_t *h, int delta) {
+  unsigned *n = &h->loop->priv.metrics.active[h->priv.type];
+
+  __atomic_store_n(n, __atomic_load_n(n, __ATOMIC_RELAXED) + (unsigned)delta,
+                   __ATOMIC_RELAXED);
+}
+
 /* Mark active / inactive, keeping the loop's count of referenced active
  * handles (its liveness) in step. Idempotent. A closing handle is never
  * started again. */
@@ -87,6 +96,7 @@ static inline void eddy__handle_start(eddy_handle_t *h) {
   if (h->priv.flags & EDDY__HANDLE_ACTIVE)
     return;
   h->priv.flags |= EDDY__HANDLE_ACTIVE;
+  eddy__handle_count_active(h, 1);
   if (h->priv.flags & EDDY__HANDLE_REF)
     h->loop->priv.core.active_handles++;
 }
@@ -95,6 +105,7 @@ static inline void eddy__handle_stop(eddy_handle_t *h) {
   if (!(h->priv.flags & EDDY__HANDLE_ACTIVE))
     return;
   h->priv.flags &= ~EDDY__HANDLE_ACTIVE;
+  eddy__handle_count_active(h, -1);
   if (h->priv.flags & EDDY__HANDLE_REF) {
     assert(h->loop->priv.core.active_handles > 0);
     h->loop->priv.core.active_handles--;
@@ -110,12 +121,34 @@ static inline void eddy__req_init(eddy_req_t *req, eddy_req_type type) {
 
 /* Requests in flight keep the loop alive. Pool jobs may be queued from a
  * pool thread, so the count is atomic. */
-static inline void eddy__req_register(eddy_loop_t *loop) {
-  __atomic_fetch_add(&loop->priv.core.active_reqs, 1, __ATOMIC_RELAXED);
+/* With metrics on, they are also counted by type (eddy_metrics_loop);
+ * the counts are signed, since a request in flight when metrics were
+ * enabled is uncounted when it ends. Stream and UDP requests start and
+ * end on the loop's thread only: a plain store (the type is a constant
+ * at every call, so the test folds away); pool requests may start on a
+ * pool thread: a locked add. */
+static inline void eddy__req_count(eddy_loop_t *loop, eddy_req_type type,
+                                   int delta) {
+  int *n = &loop->priv.metrics.reqs[type];
+
+  if (__atomic_load_n(&loop->priv.metrics.state, __ATOMIC_RELAXED) == NULL)
+    return;
+  if (type == EDDY_WRITE || type == EDDY_CONNECT || type == EDDY_SHUTDOWN ||
+      type == EDDY_UDP_SEND)
+    __atomic_store_n(n, __atomic_load_n(n, __ATOMIC_RELAXED) + delta,
+                     __ATOMIC_RELAXED);
+  else
+    __atomic_fetch_add(n, delta, __ATOMIC_RELAXED);
 }
-static inline void eddy__req_unregister(eddy_loop_t *loop) {
+static inline void eddy__req_register(eddy_loop_t *loop, eddy_req_type type) {
+  __atomic_fetch_add(&loop->priv.core.active_reqs, 1, __ATOMIC_RELAXED);
+  eddy__req_count(loop, type, 1);
+}
+static inline void eddy__req_unregister(eddy_loop_t *loop,
+                                        eddy_req_type type) {
   assert(__atomic_load_n(&loop->priv.core.active_reqs, __ATOMIC_RELAXED) > 0);
   __atomic_fetch_sub(&loop->priv.core.active_reqs, 1, __ATOMIC_RELAXED);
+  eddy__req_count(loop, type, -1);
 }
 static inline unsigned eddy__reqs_active(const eddy_loop_t *loop) {
   return __atomic_load_n(&loop->priv.core.active_reqs, __ATOMIC_RELAXED);

@@ -213,7 +213,7 @@ void eddy__io_apply_changes(eddy_loop_t *loop) {
 /* The backend's wait, retried after a signal until the timeout is used
  * up. The loop time is fresh afterwards. Returns the number of entries
  * fired (0 on timeout or error). */
-static int eddy__io_wait(eddy_loop_t *loop, int timeout) {
+static int eddy__io_wait(eddy_loop_t *loop, int timeout, uint64_t *waited_ns) {
   const struct eddy_backend *b = loop->priv.io.backend;
   uint64_t start = loop->priv.core.time;
   sigset_t mask, *maskp = NULL;
@@ -233,13 +233,25 @@ static int eddy__io_wait(eddy_loop_t *loop, int timeout) {
   for (;;) {
     uint64_t t0 = 0;
 
-    if (loop->priv.metrics.idle_on && timeout != 0)
+    if (loop->priv.metrics.idle_on && timeout != 0) {
       t0 = eddy_hrtime();
+      if (loop->priv.metrics.state != NULL) /* parked: never a stall */
+        __atomic_store_n(&loop->priv.metrics.wait_since, t0, __ATOMIC_RELEASE);
+    }
     n = b->wait(loop->priv.io.backend_state, loop->priv.io.fired,
                 EDDY__IO_BATCH, timeout, maskp);
-    if (t0 != 0)
-      eddy__metrics_add(&loop->priv.metrics.idle_ns, eddy_hrtime() - t0);
     eddy_update_time(loop);
+    if (t0 != 0) {
+      uint64_t waited = loop->priv.metrics.hrtime - t0;
+
+      /* Out of the wait before its time joins idle_ns, so a reader never
+       * counts it twice (eddy_metrics_elu). */
+      if (loop->priv.metrics.state != NULL)
+        __atomic_store_n(&loop->priv.metrics.wait_since, 0, __ATOMIC_RELEASE);
+
+      eddy__metrics_add(&loop->priv.metrics.idle_ns, waited);
+      *waited_ns += waited;
+    }
     if (n != -EINTR || timeout == 0)
       break;
     if (timeout > 0) {
@@ -255,8 +267,12 @@ static int eddy__io_wait(eddy_loop_t *loop, int timeout) {
 }
 
 void eddy__io_poll(eddy_loop_t *loop, int timeout) {
-  int n = eddy__io_wait(loop, timeout);
+  uint64_t waited = 0;
+  int n = eddy__io_wait(loop, timeout, &waited);
   int i;
+
+  if (loop->priv.metrics.state != NULL)
+    eddy__metrics_woke(loop, waited);
 
   loop->priv.io.nfired = n;
   eddy__metrics_set(&loop->priv.metrics.events_waiting, (uint64_t)n);
@@ -279,8 +295,10 @@ void eddy__io_poll(eddy_loop_t *loop, int timeout) {
       continue;
     }
     ready = f->events & (io->events | EDDY__IO_ERROR);
-    if (ready != 0)
+    if (ready != 0) {
+      eddy__metrics_running(loop, EDDY_POLL, (const void *)io->cb);
       io->cb(loop, io, ready);
+    }
   }
   loop->priv.io.nfired = 0;
 }

@@ -238,6 +238,7 @@ static void eddy__run_closing(eddy_loop_t *loop) {
     assert(!(h->priv.flags & EDDY__HANDLE_ACTIVE));
     eddy__finish_close(h);
     if (h->priv.close_cb != NULL) {
+      eddy__metrics_running(loop, h->priv.type, (const void *)h->priv.close_cb);
       h->priv.close_cb(h);
       eddy__after_callback(loop);
     }
@@ -269,6 +270,7 @@ int eddy_run(eddy_loop_t *loop, eddy_run_mode mode) {
   int alive;
   int rounds;
 
+  eddy__metrics_run_epoch(loop, 1); /* for the watchdog */
   /* Work queued before the loop started (Node: after the main script). */
   eddy__after_callback(loop);
   alive = eddy__alive_after_before_exit(loop, mode);
@@ -281,28 +283,39 @@ int eddy_run(eddy_loop_t *loop, eddy_run_mode mode) {
     eddy__run_timers(loop);
   }
   while (alive && loop->priv.core.stop_flag == 0) {
+    /* Read once per iteration, so that each phase mark is a register
+     * test. (Two copies of the iteration, with and without, cost more:
+     * the compiler then stops inlining the phases.) */
+    unsigned timed = loop->priv.metrics.flags & EDDY__METRICS_PHASES_ON;
     int can_block = !eddy__io_has_pending(loop) && !eddy__idle_active(loop) &&
                     !eddy__immediates_waiting(loop);
     int timeout = 0;
 
+    eddy__metrics_phase(loop, timed, EDDY__PHASE_PENDING);
     eddy__io_run_pending(loop);
+    eddy__metrics_phase(loop, timed, EDDY__PHASE_IDLE);
     eddy__run_idle(loop);
+    eddy__metrics_phase(loop, timed, EDDY__PHASE_PREPARE);
     eddy__run_prepare(loop);
     /* Registering changed watchers may report a dead fd (a callback), so
      * the poll timeout is decided after it. */
     eddy__io_apply_changes(loop);
     if ((mode == EDDY_RUN_ONCE && can_block) || mode == EDDY_RUN_DEFAULT)
       timeout = eddy__poll_timeout(loop);
+    eddy__metrics_phase(loop, timed, EDDY__PHASE_POLL_WAIT);
     timeout = eddy__wakeup_before_wait(loop, timeout);
     eddy__io_poll(loop, timeout);
     eddy__wakeup_after_wait(loop);
     for (rounds = 0; rounds < EDDY__PENDING_ROUNDS; rounds++)
       if (!eddy__io_run_pending(loop))
         break;
+    eddy__metrics_phase(loop, timed, EDDY__PHASE_CHECK);
     eddy__run_immediates(loop);
     eddy__run_check(loop);
+    eddy__metrics_phase(loop, timed, EDDY__PHASE_CLOSE);
     eddy__run_closing(loop);
     eddy_update_time(loop);
+    eddy__metrics_phase(loop, timed, EDDY__PHASE_TIMERS);
     eddy__run_timers(loop);
     eddy__metrics_add(&loop->priv.metrics.loop_count, 1);
     alive = eddy__alive_after_before_exit(loop, mode);
@@ -310,6 +323,7 @@ int eddy_run(eddy_loop_t *loop, eddy_run_mode mode) {
       break;
   }
   loop->priv.core.stop_flag = 0;
+  eddy__metrics_run_epoch(loop, 0);
   return alive;
 }
 
@@ -329,7 +343,10 @@ uint64_t eddy_now(const eddy_loop_t *loop) {
 }
 
 void eddy_update_time(eddy_loop_t *loop) {
-  loop->priv.core.time = eddy_hrtime() / 1000000u;
+  uint64_t now = eddy_hrtime();
+
+  loop->priv.metrics.hrtime = now; /* the metrics' clock, no second read */
+  loop->priv.core.time = now / 1000000u;
 }
 
 const char *eddy_backend_name(const eddy_loop_t *loop) {

@@ -46,6 +46,8 @@ static int eddy__watcher_stop(eddy_handle_t *h, eddy_queue_t *node) {
 }
 
 static void eddy__watcher_call(eddy_handle_t *h) {
+  eddy__metrics_running(h->loop, h->priv.type,
+                        (const void *)((eddy_idle_t *)h)->priv.cb);
   switch ((eddy_handle_type)h->priv.type) {
   case EDDY_IDLE:
     ((eddy_idle_t *)h)->priv.cb((eddy_idle_t *)h);

@@ -603,6 +603,9 @@ eddy_handle_t *eddy__timer_open_at(const eddy_loop_t *loop, uint32_t i) {
 void eddy__run_timers(eddy_loop_t *loop) {
   assert(!loop->priv.timers.phase);
   loop->priv.timers.phase = 1;
+  if (loop->priv.metrics.state != NULL && loop->priv.timers.count != 0)
+    eddy__metrics_timer_late(loop, loop->priv.timers.base +
+                                       eddy__slot_due(&loop->priv.timers.heap[0]));
   while (loop->priv.timers.count != 0) {
     struct eddy_timer_slot *top = &loop->priv.timers.heap[0];
     eddy_timer_t *timer = top->timer;
@@ -618,6 +621,7 @@ void eddy__run_timers(eddy_loop_t *loop) {
     /* Re-arm from the callback's start. */
     if (repeat != 0)
       eddy_timer_start(timer, cb, repeat, repeat);
+    eddy__metrics_running(loop, EDDY_TIMER, (const void *)cb);
     cb(timer);
     eddy__after_callback(loop);
   }

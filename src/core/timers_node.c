@@ -183,6 +183,7 @@ void eddy__run_immediates(eddy_loop_t *loop) {
         eddy__container_of(batch.next, eddy_immediate_t, priv.node);
 
     eddy__immediate_unqueue(im);
+    eddy__metrics_running(loop, EDDY_CHECK, (const void *)im->priv.cb);
     im->priv.cb(im);
     eddy__after_callback(loop);
   }

@@ -298,7 +298,7 @@ void eddy__stream_connect(eddy_stream_t *s, eddy_connect_t *req, int err,
   req->handle = s;
   req->priv.cb = cb;
   s->priv.connect_req = req;
-  eddy__req_register(loop);
+  eddy__req_register(loop, EDDY_CONNECT);
   if (err == -EINPROGRESS) {
     /* Writable once connected or failed. If the fd table cannot grow,
      * report that from the pending phase like any other failure. */
@@ -339,7 +339,7 @@ static void eddy__stream_connect_done(eddy_stream_t *s) {
                          EDDY_ECANCELED);
   if (eddy__queue_empty(&s->priv.write_queue))
     eddy__io_stop(s->handle.loop, &s->priv.io, EDDY__IO_WRITE);
-  eddy__req_unregister(s->handle.loop);
+  eddy__req_unregister(s->handle.loop, EDDY_CONNECT);
   if (req->priv.cb != NULL) {
     req->priv.cb(req, err);
     eddy__after_callback(s->handle.loop);
@@ -446,6 +446,8 @@ static void eddy__stream_read(eddy_stream_t *s, unsigned events) {
   eddy_buf_t buf;
   ssize_t n;
 
+  eddy__metrics_running(loop, s->handle.priv.type,
+                        (const void *)s->priv.read_cb);
   while ((s->priv.flags & EDDY__STREAM_READING) && count-- > 0) {
     buf = eddy_buf_init(NULL, 0);
     s->priv.alloc_cb(&s->handle, EDDY__READ_SIZE, &buf);
@@ -683,7 +685,7 @@ static void eddy__stream_write_callbacks(eddy_stream_t *s, int on_close) {
     }
     eddy__queue_remove(&req->priv.node);
     eddy__write_release(req);
-    eddy__req_unregister(loop);
+    eddy__req_unregister(loop, EDDY_WRITE);
     eddy__stream_touch(s);
     if (req->priv.cb != NULL) {
       req->priv.cb(req, req->priv.error);
@@ -719,7 +721,7 @@ int eddy__stream_write2(eddy_write_t *req, eddy_stream_t *s,
   req->priv.error = 0;
   req->priv.send_fd = send_fd;
   s->write_queue_size += eddy__bufs_size(bufs, nbufs);
-  eddy__req_register(loop);
+  eddy__req_register(loop, EDDY_WRITE);
   eddy__stream_touch(s);
   was_empty = eddy__queue_empty(&s->priv.write_queue);
   eddy__queue_insert_tail(&s->priv.write_queue, &req->priv.node);
@@ -773,7 +775,7 @@ static void eddy__stream_drain(eddy_stream_t *s) {
   s->priv.flags |= EDDY__STREAM_SHUT;
   if (shutdown(s->priv.io.fd, SHUT_WR) != 0)
     err = -errno;
-  eddy__req_unregister(s->handle.loop);
+  eddy__req_unregister(s->handle.loop, EDDY_SHUTDOWN);
   if (req->priv.cb != NULL) {
     req->priv.cb(req, err);
     eddy__after_callback(s->handle.loop);
@@ -794,7 +796,7 @@ int eddy_shutdown(eddy_shutdown_t *req, eddy_stream_t *s,
   s->priv.shutdown_req = req;
   s->priv.flags |= EDDY__STREAM_SHUTTING;
   s->priv.flags &= ~EDDY__STREAM_WRITABLE;
-  eddy__req_register(s->handle.loop);
+  eddy__req_register(s->handle.loop, EDDY_SHUTDOWN);
   eddy__io_feed(s->handle.loop, &s->priv.io);
   assert(eddy__stream_sound(s));
   return 0;
@@ -918,14 +920,14 @@ void eddy__stream_finish_close(eddy_handle_t *h) {
   s->priv.connect_req = NULL;
   s->priv.shutdown_req = NULL;
   if (creq != NULL) {
-    eddy__req_unregister(loop);
+    eddy__req_unregister(loop, EDDY_CONNECT);
     if (creq->priv.cb != NULL) {
       creq->priv.cb(creq, EDDY_ECANCELED);
       eddy__after_callback(loop);
     }
   }
   if (sreq != NULL) {
-    eddy__req_unregister(loop);
+    eddy__req_unregister(loop, EDDY_SHUTDOWN);
     if (sreq->priv.cb != NULL) {
       sreq->priv.cb(sreq, EDDY_ECANCELED);
       eddy__after_callback(loop);

@@ -494,7 +494,7 @@ int eddy_udp_send(eddy_udp_send_t *req, eddy_udp_t *udp,
     eddy__queue_insert_tail(&udp->priv.completed, &req->priv.node);
     eddy__io_feed(udp->handle.loop, &udp->priv.io);
   }
-  eddy__req_register(udp->handle.loop);
+  eddy__req_register(udp->handle.loop, EDDY_UDP_SEND);
   eddy__udp_update_active(udp);
   return 0;
 }
@@ -643,7 +643,7 @@ static void eddy__udp_flush(eddy_udp_t *udp) {
 }
 
 static void eddy__udp_finish_req(eddy_udp_send_t *req) {
-  eddy__req_unregister(req->handle->handle.loop);
+  eddy__req_unregister(req->handle->handle.loop, EDDY_UDP_SEND);
   if (req->priv.cb != NULL)
     req->priv.cb(req, req->priv.status);
 }

@@ -33,6 +33,7 @@ static struct {
   eddy_queue_t slow;  /* DNS jobs */
   uint64_t seq;
   unsigned idle;         /* threads asleep on cond */
+  unsigned queued;       /* jobs on the two queues */
   unsigned slow_running;
   unsigned slow_max;
   unsigned nthreads;
@@ -118,7 +119,10 @@ static void *eddy__pool_thread(void *arg) {
     }
     assert(w->state == EDDY__WORK_QUEUED);
     eddy__queue_remove(&w->node);
+    eddy__pool.queued--;
     w->state = EDDY__WORK_RUNNING;
+    if (w->queued_ns != 0) /* the loop has metrics on */
+      w->started_ns = eddy_hrtime();
     slow = w->kind == EDDY__WORK_SLOW_IO;
     if (slow)
       eddy__pool.slow_running++;
@@ -152,6 +156,7 @@ static void eddy__pool_after_fork(void) {
   eddy__queue_init(&eddy__pool.queue);
   eddy__queue_init(&eddy__pool.slow);
   eddy__pool.idle = 0;
+  eddy__pool.queued = 0;
   eddy__pool.slow_running = 0;
   eddy__pool.nthreads = 0;
   __atomic_store_n(&eddy__pool.started, 0, __ATOMIC_RELEASE);
@@ -208,6 +213,14 @@ static int eddy__pool_start(void) {
   return err;
 }
 
+void eddy__pool_stats(unsigned *threads, unsigned *busy, unsigned *queued) {
+  pthread_mutex_lock(&eddy__pool.lock);
+  *threads = eddy__pool.nthreads;
+  *busy = eddy__pool.nthreads - eddy__pool.idle;
+  *queued = eddy__pool.queued;
+  pthread_mutex_unlock(&eddy__pool.lock);
+}
+
 int eddy_threadpool_size(void) {
   int err = eddy__pool_start();
 
@@ -220,6 +233,7 @@ static _Thread_local eddy_loop_t *eddy__dispatching;
 /* Put a job on the pool's queues. Pool lock held. */
 static void eddy__pool_enqueue(eddy__work_t *w) {
   w->seq = eddy__pool.seq++;
+  eddy__pool.queued++;
   eddy__queue_insert_tail(
       w->kind == EDDY__WORK_SLOW_IO ? &eddy__pool.slow : &eddy__pool.queue,
       &w->node);
@@ -253,7 +267,14 @@ int eddy__work_submit(eddy_loop_t *loop, eddy__work_t *w,
   w->kind = kind;
   w->next_done = NULL;
   w->state = EDDY__WORK_QUEUED;
-  eddy__req_register(loop);
+  /* Queue wait is measured for loops with metrics on; the state pointer
+   * is set on the loop's thread and read here by its jobs too. */
+  w->started_ns = 0;
+  w->queued_ns =
+      __atomic_load_n(&loop->priv.metrics.state, __ATOMIC_RELAXED) != NULL
+          ? eddy_hrtime()
+          : 0;
+  eddy__req_register(loop, (eddy_req_type)w->req_type);
   if (eddy__dispatching == loop) {
     /* From a completion callback: joins the batch eddy__work_dispatch
      * hands over when the callbacks are done. Only this thread touches
@@ -298,6 +319,7 @@ int eddy__work_cancel(eddy__work_t *w) {
     return EDDY_EBUSY;
   }
   eddy__queue_remove(&w->node);
+  eddy__pool.queued--;
   w->state = EDDY__WORK_CANCELLED;
   pthread_mutex_unlock(&eddy__pool.lock);
   eddy__work_complete(w);
@@ -330,7 +352,11 @@ static void eddy__work_wakeup(eddy_loop_t *loop, struct eddy__loop_part *part) {
     assert(w->state == EDDY__WORK_RUNNING || w->state == EDDY__WORK_CANCELLED);
     next = w->next_done;
     w->state = EDDY__WORK_IDLE;
-    eddy__req_unregister(loop);
+    eddy__req_unregister(loop, (eddy_req_type)w->req_type);
+    if (w->started_ns != 0)
+      eddy__metrics_pool_job(loop, w->kind, w->started_ns - w->queued_ns);
+    eddy__metrics_running(loop, EDDY__METRICS_RUN_REQ + (unsigned)w->req_type,
+                          (const void *)w->done);
     w->done(w, status);
     eddy__after_callback(loop);
   }

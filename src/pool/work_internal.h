@@ -31,6 +31,7 @@ static inline void eddy__req_init_pool(eddy_req_t *req, eddy_req_type type,
   req->type = type;
   req->priv.work = w;
   w->state = EDDY__WORK_IDLE;
+  w->req_type = (int)type;
 }
 
 /* Submit w: work runs on a pool thread; done runs on the loop thread with 0
@@ -39,6 +40,10 @@ static inline void eddy__req_init_pool(eddy_req_t *req, eddy_req_type type,
 int eddy__work_submit(eddy_loop_t *loop, eddy__work_t *w,
                       enum eddy__work_kind kind, void (*work)(eddy__work_t *w),
                       void (*done)(eddy__work_t *w, int status));
+/* The pool now: threads started, of them those not asleep waiting for a
+ * job, and jobs waiting for a thread. Any thread (takes the pool lock). */
+void eddy__pool_stats(unsigned *threads, unsigned *busy, unsigned *queued);
+
 /* 0, or EDDY_EBUSY when the job already started. */
 int eddy__work_cancel(eddy__work_t *w);
 

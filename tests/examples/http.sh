@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # http.sh BIN_DIR: start examples/http_server on an ephemeral port and check
 # "/", "/hash", a 404, and that "/" still answers at once while a "/hash"
-# runs on the pool; then stop it with SIGTERM and expect a clean exit.
+# runs on the pool, that a long /timer is reported by the watchdog, and that
+# /metrics parses as Prometheus text; then stop it with SIGTERM and expect a
+# clean exit.
 # Needs curl: installed with apt-get if missing and possible, else the test
 # is skipped (exit 77).
 set -euo pipefail
@@ -56,6 +58,43 @@ echo "$head" | grep -qi '^content-length: 16' || fail "HEAD gave: $head"
 # /timer blocks the loop for the time asked.
 out=$(curl -sS --max-time 10 "${url}timer?ms=50")
 [ "$out" = "blocked the loop for 50 ms" ] || fail "/timer gave: $out"
+
+# A longer one is reported by the watchdog (threshold 100 ms) on stderr,
+# naming the loop's stack with the request handler in it.
+curl -sS --max-time 10 -o /dev/null "${url}timer?ms=400"
+for _ in $(seq 100); do
+  grep -q 'back in its poll wait' "$dir/err" && break
+  sleep 0.05
+done
+grep -q 'eddy watchdog: loop .* blocked for [0-9]* ms in tcp callback' "$dir/err" ||
+  fail "no watchdog report: $(cat "$dir/err")"
+grep -q 'back in its poll wait' "$dir/err" || fail "no end of stall: $(cat "$dir/err")"
+
+# /metrics is Prometheus text: comments, or "name{labels} value"; every
+# sample's family has a TYPE line; the delay histograms saw the 400 ms.
+code=$(curl -sS --max-time 10 -o "$dir/metrics" -w '%{http_code}' "${url}metrics")
+[ "$code" = 200 ] || fail "/metrics gave $code"
+awk '
+  /^# HELP / { next }
+  /^# TYPE / { type[$3] = $4; next }
+  {
+    if ($0 !~ /^[a-z_][a-z0-9_]*(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?[0-9.e+-]+$/) {
+      print "bad line: " $0; bad = 1; next
+    }
+    name = $1; sub(/\{.*/, "", name)
+    fam = name
+    while (!(fam in type) && fam ~ /_/) sub(/_[a-z0-9]+$/, "", fam)
+    if (!(fam in type)) { print "no TYPE for " name; bad = 1 }
+    samples++
+  }
+  END { if (samples < 40) { print "only " samples " samples"; bad = 1 }; exit bad }
+' "$dir/metrics" || fail "/metrics does not parse"
+max=$(sed -n 's/^eddy_loop_delay_seconds_max //p' "$dir/metrics")
+awk -v m="$max" 'BEGIN { exit !(m >= 0.4) }' || fail "delay max $max < 0.4 s"
+max=$(sed -n 's/^eddy_loop_delay_timer_seconds_max //p' "$dir/metrics")
+awk -v m="$max" 'BEGIN { exit !(m >= 0.4) }' || fail "timer delay max $max < 0.4 s"
+grep -q '^eddy_loop_active_handles{type="tcp"} [1-9]' "$dir/metrics" ||
+  fail "no active tcp handle in /metrics"
 
 kill -TERM "$server"
 wait "$server" || fail "server exit status $?"
