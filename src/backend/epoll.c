@@ -127,7 +127,12 @@ static int eddy__epoll_wait(void *state, struct eddy__fired *fired, int max,
 
   if (max > EDDY__EPOLL_BATCH)
     max = EDDY__EPOLL_BATCH;
-  n = epoll_pwait(st->epfd, st->ready, max, timeout, mask);
+  /* epoll_pwait with no mask still costs the kernel a signal-mask step on
+   * every call: the plain call unless a signal is to be blocked. */
+  if (mask == NULL)
+    n = epoll_wait(st->epfd, st->ready, max, timeout);
+  else
+    n = epoll_pwait(st->epfd, st->ready, max, timeout, mask);
   if (n < 0)
     return -errno;
   for (i = 0; i < n; i++) {
