@@ -27,6 +27,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "cluster/cluster_internal.h"
 #include "test_util.h"
@@ -175,7 +176,7 @@ static int worker_main(void) {
   if ((err = eddy_tcp_bind(&wserver, (struct sockaddr *)&a, 0)) == 0)
     err = eddy_listen(&wserver.stream, 128, worker_connection);
   if (err != 0)
-    return err == EDDY_EADDRINUSE ? 3 : 12;
+    return err == EDDY_EADDRINUSE ? 3 : err == EDDY_EACCES ? 4 : 12;
   eddy_run(&wloop, EDDY_RUN_DEFAULT);
   eddy_cluster_close(&wcluster);
   eddy_run(&wloop, EDDY_RUN_DEFAULT);
@@ -968,6 +969,60 @@ static void test_listen_error_reaches_worker(void **state) {
   assert_int_equal(events[nevents - 1].status, 3); /* EADDRINUSE */
 }
 
+/* The primary of a process without the right to bind a privileged port:
+ * its worker's listen on port 1 fails with EACCES, and the worker exits
+ * with that answer (4). Returns that exit status, or 90+ if the set-up
+ * failed. Runs in a child of the test, so it uses no cmocka assert. */
+static int eacces_primary(void) {
+  eddy_cluster_options_t o;
+
+  if (geteuid() == 0 && setuid(65534) != 0)
+    return 90;
+  snprintf(role_buf, sizeof(role_buf), "CLUSTER_TEST_ROLE=serve");
+  snprintf(port_buf, sizeof(port_buf), "CLUSTER_TEST_PORT=1");
+  role_env[0] = role_buf;
+  role_env[1] = port_buf;
+  role_env[2] = NULL;
+  nevents = 0;
+  if (eddy_loop_init(&loop) != 0 || eddy_cluster_options_init(&o) != 0)
+    return 91;
+  o.env = role_env;
+  o.on_event = record_event;
+  if (eddy_cluster_init(&loop, &cluster, &o) != 0 ||
+      eddy_cluster_fork(&cluster, NULL) != 0)
+    return 92;
+  eddy_run(&loop, EDDY_RUN_DEFAULT);
+  if (find_event(EDDY_CLUSTER_EV_LISTENING, 1) != -1 || nevents == 0 ||
+      events[nevents - 1].type != EDDY_CLUSTER_EV_EXIT)
+    return 93;
+  return (int)events[nevents - 1].status;
+}
+
+static void test_listen_eacces_reaches_worker(void **state) {
+  FILE *f = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "r");
+  int start_port = 1024, status;
+  pid_t pid;
+
+  (void)state;
+  if (f != NULL) {
+    if (fscanf(f, "%d", &start_port) != 1)
+      start_port = 1024;
+    fclose(f);
+  }
+  if (start_port <= 1) {
+    print_message("every port is unprivileged here: skipped\n");
+    skip();
+  }
+  fflush(NULL);
+  pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0)
+    _exit(eacces_primary());
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 4); /* EACCES in the worker */
+}
+
 static void test_api_errors(void **state) {
   eddy_cluster_options_t o;
   eddy_cluster_worker_t *list[1];
@@ -1024,6 +1079,7 @@ int main(void) {
       T(test_no_fd_leak),
       T(test_messages),
       T(test_listen_error_reaches_worker),
+      T(test_listen_eacces_reaches_worker),
 #undef T
   };
 
