@@ -2196,6 +2196,34 @@ static void test_server_close_spares_fresh(void **state) {
   assert_int_equal(fx.requests, 2);
 }
 
+/* An idle keep-alive connection whose next request is sent just after
+ * the server closed gets that request answered (with "Connection:
+ * close") instead of a reset: close_idle_timeout. */
+static void client_close_answers_idle(void) {
+  struct cl *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+  struct resp r;
+
+  CHECK(cl_open(a) == 0, "connect");
+  EXPECT(a, GET("/"), 200, "hello\n"); /* a is kept alive, idle */
+  CHECK(cl_open(b) == 0, "connect");
+  EXPECT(b, GET("/close-server"), 200, "closing\n");
+  if (expect(__LINE__, a, GET("/"), 200, "hello\n", &r) == 0) {
+    CHECK(r.close, "no Connection: close");
+    resp_free(&r);
+  }
+  CHECK(cl_eof(a) == 1, "not closed after its answer");
+  cl_close(a);
+  cl_close(b);
+  free(a);
+  free(b);
+}
+
+static void test_server_close_answers_idle(void **state) {
+  (void)state;
+  run_with(NULL, client_close_answers_idle);
+  assert_int_equal(fx.requests, 3);
+}
+
 /* ---- server API errors -------------------------------------------------- */
 
 static void count_close(eddy_http_server_t *server) {
@@ -2221,6 +2249,7 @@ static void test_server_api(void **state) {
   o = eddy_http_server_options_default();
   assert_int_equal(o.header_timeout, 60000);
   assert_int_equal(o.keepalive_timeout, 5000);
+  assert_int_equal(o.close_idle_timeout, 1000);
   assert_int_equal(o.limits.header_max, 16384);
   assert_int_equal(o.limits.target_max, 8192);
   assert_int_equal(o.limits.body_max, 1048576);
@@ -2267,6 +2296,7 @@ int main(void) {
       cmocka_unit_test(test_emfile),
       cmocka_unit_test(test_server_close),
       cmocka_unit_test(test_server_close_spares_fresh),
+      cmocka_unit_test(test_server_close_answers_idle),
       cmocka_unit_test(test_server_api),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

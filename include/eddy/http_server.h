@@ -173,10 +173,18 @@ typedef struct eddy_http_server_options {
    * on_client_error hears of it. Any byte written starts the count again
    * (checked when it runs out). Default 60000 (nginx's send_timeout). */
   uint64_t send_timeout;
+  /* eddy_http_server_close: how long an idle keep-alive connection may
+   * still send one request, in ms; that request is answered with
+   * "Connection: close", and a connection that sends none is closed when
+   * the time is up. A client that sends its next request just as the
+   * server closes (the close would otherwise race it, and the client
+   * would see a reset) is answered instead. Default 1000; 0 closes idle
+   * connections at once. */
+  uint64_t close_idle_timeout;
 } eddy_http_server_options_t;
 
 #define EDDY_HTTP_SERVER_OPTIONS_INIT                                          \
-  { EDDY_HTTP_LIMITS_INIT, 60000, 300000, 5000, 5000, 0, 65536, 511, 60000 }
+  { EDDY_HTTP_LIMITS_INIT, 60000, 300000, 5000, 5000, 0, 65536, 511, 60000, 1000 }
 
 /* Returns the defaults (the values of EDDY_HTTP_SERVER_OPTIONS_INIT). */
 EDDY_EXTERN eddy_http_server_options_t eddy_http_server_options_default(void);
@@ -245,8 +253,9 @@ EDDY_EXTERN int eddy_http_server_getsockname(const eddy_http_server_t *server,
                                              struct sockaddr *name,
                                              int *namelen);
 
-/* Stop accepting and close the server gracefully: idle keep-alive
- * connections close now, a connection in the middle of an exchange closes
+/* Stop accepting and close the server gracefully: an idle keep-alive
+ * connection may send one more request within close_idle_timeout (answered
+ * with "Connection: close"), then closes; a connection in the middle of an exchange closes
  * once that response is written ("Connection: close" is added if its head
  * was not sent yet), and so does a connection that has not had its first
  * request yet or has one partly received: that request is still answered

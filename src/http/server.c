@@ -910,8 +910,13 @@ int eddy_http_server_close(eddy_http_server_t *server,
       c->flags |= EDDY__HC_CLOSE_AFTER;
     else if (c->requests == 0 || c->rlen > c->rpos)
       continue; /* its request is coming: dispatch sees closing */
-    else
+    else if (server->opts.close_idle_timeout == 0)
       close_graceful(c);
+    else if (c->deadline == 0 ||
+             c->deadline > loop_now(c) + server->opts.close_idle_timeout)
+      /* its next request may be on the way: answer it, with close */
+      eddy__http_set_deadline(c, EDDY__HDL_IDLE,
+                              loop_now(c) + server->opts.close_idle_timeout);
   }
   return 0;
 }
