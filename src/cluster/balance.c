@@ -38,6 +38,7 @@ struct eddy__cluster_conn {
   int sending;    /* the send has not called back */
   int answer;     /* -1 none yet, 0 refused, 1 taken */
   int open;       /* tcp is initialised and not closing */
+  int closing;    /* tcp's close has begun, its callback is to come */
 };
 
 struct eddy__cluster_listener {
@@ -172,6 +173,8 @@ static void eddy__conn_closed(eddy_handle_t *h) {
   struct eddy__cluster_conn *conn = h->data;
   struct eddy__cluster_listener *l = conn->l;
 
+  assert(conn->closing);
+  conn->closing = 0;
   eddy__queue_insert_tail(&l->free, &conn->node);
   if (l->closing) {
     if (--l->closes == 0)
@@ -184,6 +187,7 @@ static void eddy__conn_closed(eddy_handle_t *h) {
 static void eddy__conn_close(struct eddy__cluster_conn *conn) {
   assert(conn->open && !conn->sending);
   conn->open = 0;
+  conn->closing = 1;
   conn->to = NULL;
   eddy__queue_remove(&conn->node);
   conn->tcp.stream.handle.data = conn;
@@ -350,8 +354,10 @@ static void eddy__listener_release(struct eddy__cluster_listener *l) {
   l->closing = 1;
   l->closes = 1;
   eddy__queue_remove(&l->node);
+  /* Every slot whose close callback is still to come frees nothing until
+   * it came: those open now, and those whose close has already begun. */
   for (i = 0; i < EDDY_CLUSTER_PENDING_MAX; i++)
-    if (l->conns[i].open)
+    if (l->conns[i].open || l->conns[i].closing)
       l->closes++;
   while (!eddy__queue_empty(&l->pending))
     eddy__conn_close(
@@ -610,6 +616,22 @@ unsigned eddy__balance_conns(const struct eddy__cluster_worker_priv *w) {
     for (i = 0; i < l->nmembers; i++)
       if (l->members[i].w == w)
         n += l->members[i].conns;
+  }
+  return n;
+}
+
+unsigned eddy__balance_inflight(const struct eddy__cluster_worker_priv *w) {
+  const struct eddy__cluster_priv *c = w->cluster->priv;
+  const eddy_queue_t *q;
+  unsigned n = 0;
+  int i;
+
+  for (q = c->listeners.next; q != &c->listeners; q = q->next) {
+    const struct eddy__cluster_listener *l =
+        eddy__container_of(q, struct eddy__cluster_listener, node);
+    for (i = 0; i < l->nmembers; i++)
+      if (l->members[i].w == w)
+        n += l->members[i].inflight;
   }
   return n;
 }
