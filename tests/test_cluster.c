@@ -681,9 +681,12 @@ static void lc_client_done(struct client *c) {
 }
 
 /* Waits (on the primary's own count, not on time) until the close of the
- * first connection was reported, then opens the third. */
+ * first connection was reported, then opens the third. The worker's
+ * "accepted" message comes before its answer to the hand-over, so the
+ * count is 0 also while that answer is still on its way: wait for both. */
 static void lc_wait_close(eddy_idle_t *idle) {
-  if (eddy__balance_conns(lc_by[0]->priv) != 0)
+  if (eddy__balance_conns(lc_by[0]->priv) != 0 ||
+      eddy__balance_inflight(lc_by[0]->priv) != 0)
     return;
   eddy_idle_stop(idle);
   eddy_close(&idle->handle, NULL);

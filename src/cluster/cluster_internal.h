@@ -181,6 +181,8 @@ void eddy__balance_control(struct eddy__cluster_worker_priv *w, int op,
 void eddy__balance_worker_gone(struct eddy__cluster_worker_priv *w);
 /* The connections w took and has not reported closed (LEASTCONN). */
 unsigned eddy__balance_conns(const struct eddy__cluster_worker_priv *w);
+/* Hand-overs to w whose answer has not come yet, over every listener. */
+unsigned eddy__balance_inflight(const struct eddy__cluster_worker_priv *w);
 /* Stop giving w new connections (a reload retires it). */
 void eddy__balance_route_off(struct eddy__cluster_worker_priv *w);
 
