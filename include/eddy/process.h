@@ -59,7 +59,7 @@ typedef struct eddy_stdio_container_s {
 enum {
   EDDY_PROCESS_SETUID = 1 << 0, /* run as options.uid */
   EDDY_PROCESS_SETGID = 1 << 1, /* run as options.gid */
-  EDDY_PROCESS_DETACHED = 1 << 3 /* a new session (setsid): the child
+  EDDY_PROCESS_DETACHED = 1 << 3 /* setsid(): no controlling terminal, the child
                                     outlives a terminal hang-up of ours */
 };
 

@@ -604,7 +604,10 @@ static void eddy__worker_answer(struct eddy__cluster_worker_priv *w,
   eddy__answer_timer_update(w);
 }
 
-unsigned eddy__balance_conns(const struct eddy__cluster_worker_priv *w) {
+/* Sum over every listener of a member figure of w: its connections
+ * (inflight 0) or its hand-overs awaiting an answer (inflight 1). */
+static unsigned eddy__member_sum(const struct eddy__cluster_worker_priv *w,
+                                 int inflight) {
   const struct eddy__cluster_priv *c = w->cluster->priv;
   const eddy_queue_t *q;
   unsigned n = 0;
@@ -615,25 +618,17 @@ unsigned eddy__balance_conns(const struct eddy__cluster_worker_priv *w) {
         eddy__container_of(q, struct eddy__cluster_listener, node);
     for (i = 0; i < l->nmembers; i++)
       if (l->members[i].w == w)
-        n += l->members[i].conns;
+        n += inflight ? l->members[i].inflight : l->members[i].conns;
   }
   return n;
 }
 
-unsigned eddy__balance_inflight(const struct eddy__cluster_worker_priv *w) {
-  const struct eddy__cluster_priv *c = w->cluster->priv;
-  const eddy_queue_t *q;
-  unsigned n = 0;
-  int i;
+unsigned eddy__balance_conns(const struct eddy__cluster_worker_priv *w) {
+  return eddy__member_sum(w, 0);
+}
 
-  for (q = c->listeners.next; q != &c->listeners; q = q->next) {
-    const struct eddy__cluster_listener *l =
-        eddy__container_of(q, struct eddy__cluster_listener, node);
-    for (i = 0; i < l->nmembers; i++)
-      if (l->members[i].w == w)
-        n += l->members[i].inflight;
-  }
-  return n;
+unsigned eddy__balance_inflight(const struct eddy__cluster_worker_priv *w) {
+  return eddy__member_sum(w, 1);
 }
 
 /* One of w's connections closed (it does not say of which listener). */
