@@ -30,6 +30,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "demo_http.h"
+
 #define HASH_ITERATIONS 100000
 #define HASH_BYTES 64
 
@@ -39,39 +41,12 @@ static eddy_cluster_t cluster;
 /* ---- a worker: the demo server, answers naming its pid ------------------- */
 
 static eddy_http_server_t server;
-static const eddy_http_field_t text_plain[] = {{"Content-Type", "text/plain"}};
 
 struct hash_job {
   eddy_crypto_req_t req;
   eddy_http_exchange_t *ex;
   uint8_t out[HASH_BYTES];
 };
-
-static void reply(eddy_http_exchange_t *ex, int status, const char *text) {
-  eddy_http_respond(ex, status, text_plain, 1, text, strlen(text));
-}
-
-static int path_is(const eddy_http_request_t *req, const char *path) {
-  size_t n = strlen(path), len = req->target_len;
-  const char *q = memchr(req->target, '?', len);
-
-  if (q != NULL)
-    len = (size_t)(q - req->target);
-  return len == n && memcmp(req->target, path, n) == 0;
-}
-
-static long query_ms(const eddy_http_request_t *req, long def) {
-  const char *end = req->target + req->target_len;
-  const char *p = memchr(req->target, '?', req->target_len);
-  long v = 0;
-
-  if (p == NULL || end - p < 5 || memcmp(p, "?ms=", 4) != 0)
-    return def;
-  for (p += 4; p < end && *p >= '0' && *p <= '9'; p++)
-    if (v < 1000000)
-      v = v * 10 + (*p - '0');
-  return v > 10000 ? 10000 : v;
-}
 
 static void on_hash_done(eddy_crypto_req_t *req, int status) {
   struct hash_job *job = (struct hash_job *)req;
@@ -96,7 +71,11 @@ static void on_request(eddy_http_server_t *srv, eddy_http_exchange_t *ex) {
     reply(ex, 200, text);
   } else if (path_is(req, "/timer")) {
     long ms = query_ms(req, 1000);
-    uint64_t end = eddy_hrtime() + (uint64_t)ms * 1000000u;
+    uint64_t end;
+
+    if (ms > 10000)
+      ms = 10000;
+    end = eddy_hrtime() + (uint64_t)ms * 1000000u;
 
     while (eddy_hrtime() < end)
       ; /* blocking this worker's loop on purpose: the others go on */
