@@ -448,6 +448,46 @@ static void test_back_to_back(void **state) {
   test_teardown_loop(&loop);
 }
 
+/* Each descriptor ends the read that brings it, so a read cut short by
+ * one does not mean the socket is drained: messages with descriptors sent
+ * back to back are all delivered in one poll phase, not one per loop
+ * iteration. */
+static void test_handles_back_to_back_one_iteration(void **state) {
+  enum { COUNT = 5 };
+  unsigned char f[8 + 1];
+  eddy_loop_t loop;
+  eddy_timer_t guard;
+  eddy_channel_t ch;
+  struct rec r;
+  int raw, fd, i;
+
+  (void)state;
+  assert_int_equal(eddy_loop_init(&loop), 0);
+  guard_start(&loop, &guard);
+  fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  assert_true(fd >= 0);
+  raw = raw_open(&loop, &ch, &r);
+  r.close_on_disconnect = 1;
+  for (i = 0; i < COUNT; i++) {
+    frame_header(f, 1, 1);
+    f[8] = (unsigned char)('a' + i);
+    send_with_fds(raw, f, sizeof(f), &fd, 1);
+  }
+  eddy_run(&loop, EDDY_RUN_NOWAIT);
+  assert_int_equal(r.nmsg, COUNT);
+  for (i = 0; i < COUNT; i++) {
+    assert_int_equal(r.m[i].len, 1);
+    assert_int_equal(r.m[i].data[0], 'a' + i);
+    assert_true(r.m[i].has_handle);
+  }
+  close(raw);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(r.status, 0);
+  close(fd);
+  rec_free(&r);
+  test_teardown_loop(&loop);
+}
+
 static void test_split_anywhere(void **state) {
   enum { COUNT = 300 };
   eddy_loop_t loop;
@@ -1467,6 +1507,7 @@ int main(void) {
       T(test_sizes),
       T(test_receiver_max),
       T(test_back_to_back),
+      T(test_handles_back_to_back_one_iteration),
       T(test_split_anywhere),
       T(test_pass_connection),
       T(test_pass_listener),

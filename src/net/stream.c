@@ -12,7 +12,8 @@
  * writability. A partial write means the socket buffer is full, so the
  * next attempt waits for the kernel to say so rather than spending a
  * system call on EAGAIN. Reads stop early for the same reason: a read
- * that did not fill the buffer drained the socket. */
+ * that did not fill the buffer drained the socket (unless it brought
+ * descriptors, which end a read early). */
 #include <assert.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -449,6 +450,9 @@ static void eddy__stream_read(eddy_stream_t *s, unsigned events) {
   eddy__metrics_running(loop, s->handle.priv.type,
                         (const void *)s->priv.read_cb);
   while ((s->priv.flags & EDDY__STREAM_READING) && count-- > 0) {
+    unsigned fds_before = s->priv.ipc_nfds;
+    int got_fds;
+
     buf = eddy_buf_init(NULL, 0);
     s->priv.alloc_cb(&s->handle, EDDY__READ_SIZE, &buf);
     if (buf.base == NULL || buf.len == 0) {
@@ -457,6 +461,7 @@ static void eddy__stream_read(eddy_stream_t *s, unsigned events) {
       return;
     }
     n = eddy__stream_read_once(s, &buf);
+    got_fds = s->priv.ipc_nfds > fds_before;
     if (n == EDDY_EAGAIN || n == -EWOULDBLOCK) {
       s->priv.read_cb(s, 0, &buf); /* the buffer goes back */
       eddy__after_callback(loop);
@@ -476,7 +481,10 @@ static void eddy__stream_read(eddy_stream_t *s, unsigned events) {
       eddy__stream_touch(s);
     s->priv.read_cb(s, n, &buf);
     eddy__after_callback(loop);
-    if (n < 0 || ((size_t)n < buf.len && !(events & EDDY__IO_RDHUP)) ||
+    /* A read that brought descriptors ends at the message that carried
+     * them, whatever follows it: short, it does not mean drained. */
+    if (n < 0 ||
+        ((size_t)n < buf.len && !(events & EDDY__IO_RDHUP) && !got_fds) ||
         (s->priv.flags & EDDY__STREAM_BLOCKING))
       return; /* an error, the socket is drained, or it might block */
   }
