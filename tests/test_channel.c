@@ -652,6 +652,8 @@ static void passed_close_copy(eddy_channel_send_t *req, int status) {
 
 static void take_connection(eddy_channel_t *ch, struct rec *r, const void *data,
                             size_t len, int has_handle) {
+  int fd;
+
   (void)r;
   assert_int_equal(len, 4);
   assert_memory_equal(data, "conn", 4);
@@ -663,6 +665,8 @@ static void take_connection(eddy_channel_t *ch, struct rec *r, const void *data,
   eddy_close(&tc.wrong.stream.handle, NULL);
   assert_int_equal(eddy_tcp_init(tc.loop, &tc.served), 0);
   assert_int_equal(eddy_channel_accept(ch, &tc.served.stream), 0);
+  assert_int_equal(eddy_fileno(&tc.served.stream.handle, &fd), 0);
+  assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC); /* a child does not get it */
   assert_int_equal(eddy_channel_accept(ch, &tc.served.stream), EDDY_EAGAIN);
   assert_int_equal(eddy_channel_pending_type(ch), EDDY_UNKNOWN_HANDLE);
   assert_int_equal(eddy_read_start(&tc.served.stream, buf_alloc, serve_read),

@@ -383,8 +383,7 @@ static int eddy__stream_ipc_keep(eddy_stream_t *s, const struct msghdr *msg) {
         close(fd); /* nowhere to keep it: do not leak it */
         continue;
       }
-      eddy__set_cloexec(fd, 1);
-      s->priv.ipc_fds[s->priv.ipc_nfds++] = fd;
+      s->priv.ipc_fds[s->priv.ipc_nfds++] = fd; /* MSG_CMSG_CLOEXEC set it */
     }
   }
   return err;
