@@ -146,6 +146,8 @@ static void send_garbage(void) {
     eddy__cl_msg_u32(&m, 999);
     eddy__cl_msg_u32(&m, 1);
     eddy__cluster_worker_send_ctl(wcluster.priv, &m); /* wrong fields */
+    eddy__cl_msg_u32(&m, 0xffffffffU);
+    eddy__cluster_worker_send_ctl(wcluster.priv, &m); /* and one more */
   }
 }
 

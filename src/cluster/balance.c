@@ -6,10 +6,15 @@
  * A connection lives in one of a listener's EDDY_CLUSTER_PENDING_MAX
  * slots from accept until a worker took it: waiting in the listener's
  * FIFO, or on a worker's in-flight list (handed over, answer awaited).
- * The worker answers in order, so the answer is for the head of that
- * list. A no, or the worker's end, puts the connection back at the head
- * of the FIFO. With no free slot the listener's connection is left in
- * the kernel and accepting pauses (net/stream.c) until one frees. */
+ * The worker answers in order, so an answer is for the head of that
+ * list; one answer may cover several hand-overs. A no, or the worker's
+ * end, puts the connection back at the head of the FIFO. With no free
+ * slot the listener's connection is left in the kernel and accepting
+ * pauses (net/stream.c) until one frees.
+ *
+ * In round-robin mode a free worker is given what is pending at once, up
+ * to an equal share per free worker (eddy__batch_size), and it is free
+ * again only when it has answered for all of them. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -209,13 +214,17 @@ static void eddy__conn_requeue(struct eddy__cluster_conn *conn) {
 }
 
 /* The worker answered (or the send failed with answer 0). */
-static void eddy__conn_settle(struct eddy__cluster_conn *conn) {
-  struct eddy__cluster_listener *l = conn->l;
-
+static void eddy__conn_resolve(struct eddy__cluster_conn *conn) {
   if (conn->answer == 1)
     eddy__conn_close(conn); /* the worker has it: our copy goes */
   else
     eddy__conn_requeue(conn);
+}
+
+static void eddy__conn_settle(struct eddy__cluster_conn *conn) {
+  struct eddy__cluster_listener *l = conn->l;
+
+  eddy__conn_resolve(conn);
   if (!l->closing)
     eddy__listener_dispatch(l);
 }
@@ -283,18 +292,51 @@ static void eddy__member_drop(struct eddy__cluster_listener *l,
   *m = l->members[--l->nmembers];
 }
 
+/* How many pending connections a free round-robin worker gets at once:
+ * an equal share for each free worker, at most EDDY__CL_BATCH_MAX. A
+ * batch costs the worker one wake-up and the primary one answer, and
+ * only forms when connections queue, so that an idle cluster still hands
+ * them out one by one. */
+static unsigned eddy__batch_size(const struct eddy__cluster_listener *l) {
+  const eddy_queue_t *q;
+  unsigned npending = 0, nfree = 0;
+  int i;
+
+  for (i = 0; i < l->nmembers; i++)
+    if (l->members[i].inflight == 0 && !l->members[i].w->routed_off)
+      nfree++;
+  if (nfree == 0)
+    return 1;
+  for (q = l->pending.next;
+       q != &l->pending && npending < nfree * EDDY__CL_BATCH_MAX; q = q->next)
+    npending++;
+  return (npending + nfree - 1) / nfree;
+}
+
 static void eddy__listener_dispatch(struct eddy__cluster_listener *l) {
   while (!eddy__queue_empty(&l->pending) && l->nmembers > 0) {
     struct eddy__cluster_conn *conn =
         eddy__container_of(l->pending.next, struct eddy__cluster_conn, node);
-    int pick =
-        l->mode == EDDY_CLUSTER_SCHED_STICKY
-            ? eddy__pick_sticky(l, conn->hash)
-            : eddy__pick_free(l, l->mode == EDDY_CLUSTER_SCHED_LEASTCONN);
+    unsigned batch = 1, i;
+    int pick;
+
+    if (l->mode == EDDY_CLUSTER_SCHED_STICKY) {
+      pick = eddy__pick_sticky(l, conn->hash);
+    } else {
+      if (l->mode == EDDY_CLUSTER_SCHED_RR)
+        batch = eddy__batch_size(l);
+      pick = eddy__pick_free(l, l->mode == EDDY_CLUSTER_SCHED_LEASTCONN);
+    }
     if (pick == -1)
       return;
-    if (eddy__conn_hand(l, conn, &l->members[pick]) != 0)
-      eddy__member_drop(l, &l->members[pick]); /* its channel is gone */
+    for (i = 0; i < batch && !eddy__queue_empty(&l->pending); i++) {
+      conn =
+          eddy__container_of(l->pending.next, struct eddy__cluster_conn, node);
+      if (eddy__conn_hand(l, conn, &l->members[pick]) != 0) {
+        eddy__member_drop(l, &l->members[pick]); /* its channel is gone */
+        break;
+      }
+    }
   }
 }
 
@@ -574,34 +616,55 @@ void eddy__balance_route_off(struct eddy__cluster_worker_priv *w) {
   w->routed_off = 1;
 }
 
+/* An answer covers the oldest hand-overs awaiting one, in order; one
+ * that does not match them is nonsense, and only its worker pays. An
+ * answer when none is awaited is ignored. */
 static void eddy__worker_answer(struct eddy__cluster_worker_priv *w,
                                 const unsigned char *f) {
   uint32_t key = eddy__cl_get_u32(f), seq = eddy__cl_get_u32(f + 4);
-  struct eddy__cluster_conn *conn;
+  uint32_t count = eddy__cl_get_u32(f + 8), taken = eddy__cl_get_u32(f + 12);
+  struct eddy__cluster_conn *run[EDDY__CL_ANSWER_MAX], *conn;
+  struct eddy__cluster_listener *l;
   struct eddy__cluster_member *m;
+  eddy_queue_t *q = w->inflight.next;
+  uint32_t i;
 
   if (eddy__queue_empty(&w->inflight))
     return;
-  conn = eddy__container_of(w->inflight.next, struct eddy__cluster_conn, node);
-  if (conn->l->key != key || conn->seq != seq) {
-    /* out of order: this worker speaks nonsense, it alone pays */
-    eddy_process_kill(&w->proc, SIGKILL);
-    return;
+  if (count == 0 || count > EDDY__CL_ANSWER_MAX)
+    goto nonsense;
+  for (i = 0; i < count; i++, q = q->next) {
+    if (q == &w->inflight)
+      goto nonsense;
+    conn = eddy__container_of(q, struct eddy__cluster_conn, node);
+    if (conn->l->key != key || conn->seq != seq + i)
+      goto nonsense;
+    run[i] = conn;
   }
-  m = eddy__member_of(conn->l, w);
-  if (m != NULL) {
-    m->inflight--;
-    if (eddy__cl_get_u32(f + 8) == 1)
-      m->conns++;
-  }
-  conn->answer = eddy__cl_get_u32(f + 8) == 1;
-  if (conn->sending) {
-    eddy__queue_remove(&conn->node); /* settles in its send callback */
-    conn->to = NULL;
-  } else {
-    eddy__conn_settle(conn);
+  l = run[0]->l;
+  m = eddy__member_of(l, w);
+  /* From the last: a refused one goes back to the head of the FIFO, so
+   * the refused keep their order there. */
+  for (i = count; i-- > 0;) {
+    conn = run[i];
+    conn->answer = (taken >> i) & 1;
+    if (m != NULL && m->inflight > 0) {
+      m->inflight--;
+      m->conns += (unsigned)conn->answer;
+    }
+    if (conn->sending) {
+      eddy__queue_remove(&conn->node); /* settles in its send callback */
+      conn->to = NULL;
+    } else {
+      eddy__conn_resolve(conn);
+    }
   }
   eddy__answer_timer_update(w);
+  if (!l->closing)
+    eddy__listener_dispatch(l);
+  return;
+nonsense:
+  eddy_process_kill(&w->proc, SIGKILL);
 }
 
 /* Sum over every listener of a member figure of w: its connections
@@ -653,7 +716,7 @@ void eddy__balance_control(struct eddy__cluster_worker_priv *w, int op,
   const unsigned char *f;
   uint32_t key;
 
-  if (op == EDDY__CL_ANSWER && (f = eddy__cl_fields(data, len, 3)) != NULL) {
+  if (op == EDDY__CL_ANSWER && (f = eddy__cl_fields(data, len, 4)) != NULL) {
     eddy__worker_answer(w, f);
     return;
   }

@@ -96,7 +96,8 @@ int eddy_cluster_init(eddy_loop_t *loop, eddy_cluster_t *cluster,
   if (eddy_cluster_is_primary()) {
     eddy__cluster_primary_init(c);
   } else if ((err = eddy__cluster_worker_init(c)) != 0) {
-    free(c);
+    if (!c->free_when_closed)
+      free(c);
     cluster->priv = NULL;
     return err;
   }
@@ -180,11 +181,9 @@ int eddy_cluster_close(eddy_cluster_t *cluster) {
   if (cluster == NULL || (c = cluster->priv) == NULL)
     return EDDY_EINVAL;
   if (c->is_worker) {
-    int now = eddy__cluster_worker_close(c);
+    eddy__cluster_worker_close(c);
     cluster->priv = NULL;
     eddy__cluster_running = NULL;
-    if (now)
-      free(c);
     return 0;
   } else {
     int i;

@@ -8,9 +8,12 @@
  * Control messages (both channels) are PREFIX, one op byte, then
  * big-endian 32-bit fields:
  *   worker -> primary, channel: ONLINE; READY; LISTENING key;
- *     UNLISTEN key; ANSWER key seq taken; CLOSED key
+ *     UNLISTEN key; ANSWER key seq count taken; CLOSED key
  *   primary -> worker, channel: NEWCONN key seq (+ the connection);
  *     DISCONNECT
+ * An ANSWER covers count hand-overs of one listener with consecutive
+ * sequence numbers from seq on; bit i of taken is 1 if the worker took
+ * the connection numbered seq + i.
  *   worker -> primary, query socket: BIND family flags port addr[16];
  *     the answer BOUND status key mode port (+ the socket unless the mode
  *     is REUSEPORT or status is an error)
@@ -24,6 +27,7 @@
 
 #include "core/queue.h"
 #include "eddy/cluster.h"
+#include "eddy/loopwatch.h"
 #include "eddy/tcp.h"
 
 #define EDDY__CL_PREFIX "\0ECL"
@@ -32,6 +36,10 @@
 #define EDDY__CL_QUERY_ENV "EDDY_CLUSTER_QUERY_FD"
 /* A control message's largest size. */
 #define EDDY__CL_MSG_MAX 48
+/* The most connections one hand-over gives a free worker at once. */
+#define EDDY__CL_BATCH_MAX 16
+/* The most hand-overs one ANSWER covers: the bits of its taken field. */
+#define EDDY__CL_ANSWER_MAX 32
 
 enum {
   EDDY__CL_ONLINE = 'o',
@@ -151,8 +159,15 @@ struct eddy__cluster_priv {
   int query_fd;
   eddy_queue_t shares;
   eddy_queue_t free_ctl; /* spare control sends */
+  /* Answers not sent yet: a run of consecutive hand-overs of one
+   * listener, sent by answer_check after the poll phase that brought
+   * them. */
+  struct {
+    uint32_t key, seq, count, taken;
+  } answer;
+  eddy_check_t answer_check;
   int self_id;
-  int ch_closing, ch_closed, free_when_closed;
+  int ch_closing, ch_closed, check_closed, free_when_closed;
 };
 
 /* primary.c */
@@ -187,9 +202,11 @@ unsigned eddy__balance_inflight(const struct eddy__cluster_worker_priv *w);
 void eddy__balance_route_off(struct eddy__cluster_worker_priv *w);
 
 /* worker.c */
+/* 0, or an error; c is then freed by the caller unless free_when_closed
+ * is set (it had handles open, and frees itself once they closed). */
 int eddy__cluster_worker_init(struct eddy__cluster_priv *c);
-/* Returns 1 if c may be freed now, else it frees itself later. */
-int eddy__cluster_worker_close(struct eddy__cluster_priv *c);
+/* c frees itself once its handles have closed. */
+void eddy__cluster_worker_close(struct eddy__cluster_priv *c);
 int eddy__cluster_worker_send_ctl(struct eddy__cluster_priv *c,
                                   const struct eddy__cl_msg *m);
 

@@ -314,14 +314,57 @@ static void eddy__worker_conn_closed(eddy_stream_t *client) {
   eddy__cluster_worker_send_ctl(eddy__worker, &m);
 }
 
-/* A connection from the primary: offer it to the server, say whether it
- * was taken. */
+/* The answers gathered so far go out as one ANSWER. */
+static void eddy__worker_answer_flush(struct eddy__cluster_priv *c) {
+  struct eddy__cl_msg m;
+
+  if (c->answer.count == 0)
+    return;
+  eddy__cl_msg_start(&m, EDDY__CL_ANSWER);
+  eddy__cl_msg_u32(&m, c->answer.key);
+  eddy__cl_msg_u32(&m, c->answer.seq);
+  eddy__cl_msg_u32(&m, c->answer.count);
+  eddy__cl_msg_u32(&m, c->answer.taken);
+  c->answer.count = 0;
+  eddy__cluster_worker_send_ctl(c, &m); /* a lost channel: the primary
+                                           requeues what was unanswered */
+}
+
+static void eddy__worker_answer_due(eddy_check_t *check) {
+  struct eddy__cluster_priv *c =
+      eddy__container_of(check, struct eddy__cluster_priv, answer_check);
+
+  eddy_check_stop(check);
+  eddy__worker_answer_flush(c);
+}
+
+/* Answers wait for the end of the poll phase that brought their
+ * hand-overs, so that a batch of connections costs the primary one wake-up
+ * and one read, not one per connection. */
+static void eddy__worker_answer_add(struct eddy__cluster_priv *c, uint32_t key,
+                                    uint32_t seq, int taken) {
+  if (c->answer.count > 0 &&
+      (c->answer.key != key || c->answer.seq + c->answer.count != seq ||
+       c->answer.count == EDDY__CL_ANSWER_MAX))
+    eddy__worker_answer_flush(c);
+  if (c->answer.count == 0) {
+    c->answer.key = key;
+    c->answer.seq = seq;
+    c->answer.taken = 0;
+    eddy_check_start(&c->answer_check, eddy__worker_answer_due);
+  }
+  if (taken)
+    c->answer.taken |= 1u << c->answer.count;
+  c->answer.count++;
+}
+
+/* A connection from the primary: offer it to the server, then say whether
+ * it was taken. */
 static void eddy__worker_newconn(struct eddy__cluster_priv *c,
                                  const unsigned char *f) {
   uint32_t key = eddy__cl_get_u32(f), seq = eddy__cl_get_u32(f + 4);
   struct eddy__tcp_share *sh = eddy__worker_share_of(key);
   int fd = eddy__channel_take_fd(&c->ch);
-  struct eddy__cl_msg m;
   int taken = 0;
 
   if (fd >= 0 && sh != NULL)
@@ -331,21 +374,29 @@ static void eddy__worker_newconn(struct eddy__cluster_priv *c,
                                      : NULL) == 1;
   if (fd >= 0 && !taken)
     close(fd);
-  eddy__cl_msg_start(&m, EDDY__CL_ANSWER);
-  eddy__cl_msg_u32(&m, key);
-  eddy__cl_msg_u32(&m, seq);
-  eddy__cl_msg_u32(&m, (uint32_t)taken);
-  eddy__cluster_worker_send_ctl(c, &m);
+  eddy__worker_answer_add(c, key, seq, taken);
 }
 
 /* The channel lives in the cluster's memory: a closed cluster is freed
  * once its channel's close has completed. */
+static void eddy__worker_free_if_done(struct eddy__cluster_priv *c) {
+  if (c->free_when_closed && c->ch_closed && c->check_closed)
+    free(c);
+}
+
 static void eddy__worker_channel_closed(eddy_handle_t *h) {
   struct eddy__cluster_priv *c = h->data;
 
   c->ch_closed = 1;
-  if (c->free_when_closed)
-    free(c);
+  eddy__worker_free_if_done(c);
+}
+
+static void eddy__worker_check_closed(eddy_handle_t *h) {
+  struct eddy__cluster_priv *c =
+      eddy__container_of(h, struct eddy__cluster_priv, answer_check.handle);
+
+  c->check_closed = 1;
+  eddy__worker_free_if_done(c);
 }
 
 static void eddy__worker_channel_close(struct eddy__cluster_priv *c) {
@@ -425,13 +476,16 @@ int eddy__cluster_worker_init(struct eddy__cluster_priv *c) {
   fcntl(c->query_fd, F_SETFD, FD_CLOEXEC);
   fcntl(c->query_fd, F_SETFL, fcntl(c->query_fd, F_GETFL) & ~O_NONBLOCK);
   setsockopt(c->query_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  eddy_check_init(c->pub->loop, &c->answer_check);
   eddy__worker = c;
   eddy__tcp_set_share_hooks(&eddy__worker_hooks);
   eddy__cl_msg_start(&m, EDDY__CL_ONLINE);
-  return eddy__cluster_worker_send_ctl(c, &m);
+  if ((err = eddy__cluster_worker_send_ctl(c, &m)) != 0)
+    eddy__cluster_worker_close(c);
+  return err;
 }
 
-int eddy__cluster_worker_close(struct eddy__cluster_priv *c) {
+void eddy__cluster_worker_close(struct eddy__cluster_priv *c) {
   eddy_queue_t *q;
 
   eddy__tcp_set_share_hooks(NULL);
@@ -451,7 +505,7 @@ int eddy__cluster_worker_close(struct eddy__cluster_priv *c) {
     eddy__queue_remove(q);
     free(eddy__container_of(q, struct eddy__cl_ctl, node));
   }
+  eddy_close(&c->answer_check.handle, eddy__worker_check_closed);
   eddy__worker = NULL;
-  c->free_when_closed = 1;
-  return c->ch_closed;
+  c->free_when_closed = 1; /* by the last of the two close callbacks */
 }
