@@ -16,7 +16,8 @@
  * modes; a crash seen as
  * disconnect then exit and restarted with backoff until errored; a
  * worker dying between receiving a connection and answering, or stuck
- * there until killed, and no connection lost; least-connections following
+ * there until killed, and no connection lost; accept backpressure when
+ * every slot is held; least-connections following
  * reported closes; sticky mapping over 100 connections from 20 addresses, and
  * only a replaced worker's addresses moving; a graceful disconnect that waits
  * for an open connection; a rolling reload under sequential load that loses no
@@ -548,6 +549,90 @@ static void test_stuck_worker_killed(void **state) {
   assert_int_equal(events[find_event(EDDY_CLUSTER_EV_EXIT, 1)].sig, SIGKILL);
 }
 
+/* ---- accept backpressure ------------------------------------------------ */
+
+/* Worker 1 hangs on the first connection it is given and is never timed
+ * out, so everything after it waits in the primary: every slot fills,
+ * and the primary stops accepting, leaving the rest in the kernel's
+ * backlog. A second worker then drains the queue and the backlog; killing
+ * worker 1 hands its connection on too. Not one client is lost. */
+#define BACKLOG_CLIENTS (EDDY_CLUSTER_PENDING_MAX + 8)
+
+static struct client backlog_clients[BACKLOG_CLIENTS];
+static eddy_check_t backlog_check;
+static eddy_cluster_worker_t *backlog_mute;
+static int backlog_forked, backlog_killed, backlog_served_before_second;
+
+static void backlog_done(struct client *c) {
+  tally(c->pid);
+  nclients++;
+  if (!backlog_killed && backlog_mute != NULL &&
+      nclients + (int)eddy__balance_inflight(backlog_mute->priv) ==
+          BACKLOG_CLIENTS) {
+    backlog_killed = 1; /* only its own hand-overs are left */
+    assert_int_equal(eddy_cluster_worker_kill(backlog_mute, SIGKILL), 0);
+  }
+  if (nclients == BACKLOG_CLIENTS)
+    eddy_cluster_disconnect(&cluster);
+}
+
+/* After every poll phase: once the primary holds all it can, and has
+ * stopped accepting, the second worker comes. */
+static void backlog_poll_done(eddy_check_t *check) {
+  int paused;
+  unsigned held = eddy__balance_held(cluster.priv, &paused);
+
+  if (held < EDDY_CLUSTER_PENDING_MAX || !paused)
+    return;
+  assert_int_equal(held, EDDY_CLUSTER_PENDING_MAX);
+  backlog_served_before_second = nclients;
+  eddy_check_stop(check);
+  backlog_forked = 1;
+  assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
+}
+
+static void backlog_hook(const eddy_cluster_event_t *ev) {
+  int i;
+
+  if (ev->type != EDDY_CLUSTER_EV_LISTENING || ev->worker->id != 1)
+    return;
+  backlog_mute = ev->worker;
+  for (i = 0; i < BACKLOG_CLIENTS; i++)
+    client_start(&backlog_clients[i], addr_port(ev->address), NULL,
+                 backlog_done);
+  assert_int_equal(eddy_check_init(&loop, &backlog_check), 0);
+  assert_int_equal(eddy_check_start(&backlog_check, backlog_poll_done), 0);
+}
+
+static void test_accept_backpressure(void **state) {
+  eddy_cluster_options_t o;
+
+  (void)state;
+  start(&o, "mute1", 0, EDDY_CLUSTER_SCHED_RR);
+  tally_reset();
+  backlog_mute = NULL;
+  backlog_forked = backlog_killed = 0;
+  o.handover_timeout_ms = 0; /* worker 1 is never timed out */
+  on_event_hook = backlog_hook;
+  assert_int_equal(eddy_cluster_init(&loop, &cluster, &o), 0);
+  assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  eddy_close(&backlog_check.handle, NULL);
+  assert_int_equal(eddy_cluster_workers(&cluster, NULL, 0), 0);
+  assert_int_equal(eddy_cluster_close(&cluster), 0);
+  eddy_close(&guard.handle, NULL);
+  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  assert_int_equal(eddy_loop_close(&loop), 0);
+  assert_true(backlog_forked);
+  assert_true(backlog_killed);
+  assert_int_equal(backlog_served_before_second, 0);
+  assert_int_equal(nfailed, 0);
+  assert_int_equal(nclients, BACKLOG_CLIENTS);
+  assert_int_equal(npids, 1); /* all by the second worker */
+  assert_int_equal(pid_counts[0], BACKLOG_CLIENTS);
+  assert_int_equal(events[find_event(EDDY_CLUSTER_EV_EXIT, 1)].sig, SIGKILL);
+}
+
 /* ---- crash, restart, errored
  * ------------------------------------------------- */
 
@@ -1076,6 +1161,7 @@ int main(void) {
       T(test_death_mid_handover),
       T(test_garbage_shrugged_off),
       T(test_stuck_worker_killed),
+      T(test_accept_backpressure),
       T(test_crash_restart_errored),
       T(test_sticky),
       T(test_leastconn),

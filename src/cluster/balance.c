@@ -694,6 +694,22 @@ unsigned eddy__balance_inflight(const struct eddy__cluster_worker_priv *w) {
   return eddy__member_sum(w, 1);
 }
 
+unsigned eddy__balance_held(const struct eddy__cluster_priv *c, int *paused) {
+  const eddy_queue_t *q;
+  unsigned n = 0;
+  int i;
+
+  *paused = 0;
+  for (q = c->listeners.next; q != &c->listeners; q = q->next) {
+    const struct eddy__cluster_listener *l =
+        eddy__container_of(q, struct eddy__cluster_listener, node);
+    for (i = 0; i < EDDY_CLUSTER_PENDING_MAX; i++)
+      n += l->conns[i].open;
+    *paused += l->paused;
+  }
+  return n;
+}
+
 /* One of w's connections closed (it does not say of which listener). */
 static void eddy__worker_closed_one(struct eddy__cluster_worker_priv *w) {
   struct eddy__cluster_priv *c = w->cluster->priv;

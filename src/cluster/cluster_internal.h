@@ -198,6 +198,10 @@ void eddy__balance_worker_gone(struct eddy__cluster_worker_priv *w);
 unsigned eddy__balance_conns(const struct eddy__cluster_worker_priv *w);
 /* Hand-overs to w whose answer has not come yet, over every listener. */
 unsigned eddy__balance_inflight(const struct eddy__cluster_worker_priv *w);
+/* Connections the primary holds over every listener (waiting for a
+ * worker or handed over, not answered); *paused gets how many listeners
+ * have stopped accepting because all their slots are in use. */
+unsigned eddy__balance_held(const struct eddy__cluster_priv *c, int *paused);
 /* Stop giving w new connections (a reload retires it). */
 void eddy__balance_route_off(struct eddy__cluster_worker_priv *w);
 
