@@ -23,8 +23,14 @@
 # of eddy's medians to the peers' (only same-run ratios mean anything:
 # docs/benchmarking.md). CPU per request is the server's whole process
 # tree (primary and workers; nginx: master and workers), user + system,
-# from /proc, over the measured seconds. Nothing is pinned: the server's
-# two workers and wrk share the machine's cores.
+# from /proc, over the measured seconds.
+#
+# PIN unset (default): nothing is pinned; the server's processes and wrk
+# share the machine's cores, so a server that needs little CPU is capped
+# by what wrk can do beside it. PIN=1: the server's whole process tree on
+# CPU 1 and wrk on CPU 0 (taskset), so the client never takes the
+# server's core; every server then has exactly one core, and the primary's
+# hand-overs to its workers never cross CPUs.
 #
 # The eddy server is compiled here from bench/cluster/eddy_cluster_server.c
 # against BUILD_DIR's libeddy.a (default build). A missing peer is skipped.
@@ -38,6 +44,11 @@ CONNS=${CONNS:-50}
 MODE=${MODE:-all}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+srv_pin=() wrk_pin=()
+if [ -n "${PIN:-}" ]; then
+  command -v taskset >/dev/null || { echo "PIN needs taskset" >&2; exit 1; }
+  srv_pin=(taskset -c 1) wrk_pin=(taskset -c 0)
+fi
 
 command -v wrk >/dev/null || { echo "wrk is required" >&2; exit 1; }
 cc -O2 -I"$root/include" "$here/eddy_cluster_server.c" "$build/libeddy.a" \
@@ -70,18 +81,18 @@ start() {
   : >"$tmp/out"
   case $impl in
     eddy_rr|eddy_reuseport|eddy_none)
-      EDDY_CLUSTER_SCHED=${impl#eddy_} "$tmp/eddy_server" 0 2 >"$tmp/out" 2>&1 &
+      EDDY_CLUSTER_SCHED=${impl#eddy_} "${srv_pin[@]}" "$tmp/eddy_server" 0 2 >"$tmp/out" 2>&1 &
       PID=$! ;;
     node_rr|node_none)
       command -v node >/dev/null || return 1
-      NODE_CLUSTER_SCHED_POLICY=${impl#node_} node "$here/node_cluster.js" 0 2 >"$tmp/out" 2>&1 &
+      NODE_CLUSTER_SCHED_POLICY=${impl#node_} "${srv_pin[@]}" node "$here/node_cluster.js" 0 2 >"$tmp/out" 2>&1 &
       PID=$! ;;
     nginx)
       command -v nginx >/dev/null || return 1
       PORT=$(free_port)
       mkdir -p "$tmp/ngx"
       sed -e "s|@PORT@|$PORT|" -e "s|@DIR@|$tmp/ngx|g" "$here/nginx.conf.in" >"$tmp/ngx/nginx.conf"
-      nginx -c "$tmp/ngx/nginx.conf" -p "$tmp/ngx" >"$tmp/out" 2>&1 &
+      "${srv_pin[@]}" nginx -c "$tmp/ngx/nginx.conf" -p "$tmp/ngx" >"$tmp/out" 2>&1 &
       PID=$!
       for i in $(seq 100); do
         curl -s "http://127.0.0.1:$PORT/" >/dev/null 2>&1 && return 0
@@ -120,7 +131,7 @@ reloads() {
   start "$impl" || { echo "$impl reload $2 skipped"; stop "$impl"; return; }
   local hdr=()
   [ -n "${RELOAD_CLOSE:-}" ] && hdr=(-H "Connection: close")
-  wrk -t1 -c"$CONNS" -d"${secs}s" "${hdr[@]}" "http://127.0.0.1:$PORT/" >"$tmp/wrk" 2>&1 &
+  "${wrk_pin[@]}" wrk -t1 -c"$CONNS" -d"${secs}s" "${hdr[@]}" "http://127.0.0.1:$PORT/" >"$tmp/wrk" 2>&1 &
   wpid=$!
   for i in $(seq $((secs / 2 - 1))); do
     sleep 2
@@ -140,9 +151,9 @@ measure() {
   local impl=$1 mode=$2 hdr=() t0 t1 out req n errs
   [ "$mode" = newconn ] && hdr=(-H "Connection: close")
   start "$impl" || { echo "$impl $mode $3 skipped"; stop "$impl"; return; }
-  wrk -t1 -c"$CONNS" -d1s "${hdr[@]}" "http://127.0.0.1:$PORT/" >/dev/null 2>&1
+  "${wrk_pin[@]}" wrk -t1 -c"$CONNS" -d1s "${hdr[@]}" "http://127.0.0.1:$PORT/" >/dev/null 2>&1
   t0=$(ticks "$PID")
-  out=$(wrk -t1 -c"$CONNS" -d"${DURATION}s" "${hdr[@]}" "http://127.0.0.1:$PORT/" 2>&1)
+  out=$("${wrk_pin[@]}" wrk -t1 -c"$CONNS" -d"${DURATION}s" "${hdr[@]}" "http://127.0.0.1:$PORT/" 2>&1)
   t1=$(ticks "$PID")
   stop "$impl"
   req=$(echo "$out" | sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p')
@@ -171,7 +182,7 @@ done
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print 0}'; }
 for mode in $modes; do
-  echo "== $mode, c$CONNS, 2 workers, medians of $RUNS =="
+  echo "== $mode, c$CONNS, 2 workers, medians of $RUNS${PIN:+, pinned (server CPU 1, wrk CPU 0)} =="
   printf "%-16s %12s %12s %8s\n" server "req/s" "cpu us/req" "errors (sum)"
   for impl in $impls; do
     grep -q "^$impl $mode .* skipped" "$tmp/results" && { printf "%-16s skipped\n" "$impl"; continue; }
