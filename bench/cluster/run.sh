@@ -15,6 +15,7 @@
 #                   requests (wrk counts the race as an error) is not
 #                   part of it
 #   MODE=all        keepalive and newconn (default)
+#   IMPLS="eddy_rr nginx"  only these servers (names as in the table)
 #
 # Servers: eddy rr, eddy reuseport (EDDY_CLUSTER_SCHED), Node rr and none
 # (NODE_CLUSTER_SCHED_POLICY), nginx (worker_processes 2). They run in
@@ -167,6 +168,7 @@ modes=$MODE
 [ "$MODE" = all ] && modes="keepalive newconn"
 impls="eddy_rr eddy_reuseport node_rr node_none nginx"
 [ "$MODE" = reload ] && impls="eddy_rr eddy_reuseport eddy_none node_rr nginx"
+[ -n "${IMPLS:-}" ] && impls=$IMPLS
 for mode in $modes; do
   for run in $(seq "$RUNS"); do
     for impl in $impls; do
