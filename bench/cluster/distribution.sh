@@ -4,6 +4,9 @@
 # WORKERS workers (default 4) in each of eddy's modes and in Node's rr and
 # none. Prints a table: connections per worker, and max/min (1.00 is
 # even; "inf" when a worker got none).
+# LOAD=1: instead, wrk keeps 50 connections busy for 3 s, one request per
+# connection (tally.lua counts who answered): the spread under load, where
+# round-robin hands a free worker its share of the queue at once.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -16,6 +19,12 @@ cc -O2 -I"$root/include" "$here/eddy_cluster_server.c" "$build/libeddy.a" \
   -lpthread -o "$tmp/eddy_server" || exit 1
 
 count() {
+  if [ -n "${LOAD:-}" ]; then
+    wrk -t1 -c50 -d3s -s "$here/tally.lua" -H "Connection: close" \
+      "http://127.0.0.1:$1/" 2>&1 >/dev/null |
+      sed -n 's/^TALLY [0-9]* //p' | tail -1
+    return
+  fi
   python3 - "$1" "$CONNS" <<'PY'
 import socket, sys, collections
 port, n = int(sys.argv[1]), int(sys.argv[2])
