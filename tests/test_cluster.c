@@ -899,6 +899,74 @@ static void test_leastconn(void **state) {
   assert_int_equal(lc_done, 3);
 }
 
+/* ---- a disconnect right behind a hand-over ------------------------------ */
+
+/* The primary asks a worker to go just after handing it a connection, so
+ * that the worker often reads both in one go. The worker takes the
+ * connection; its answer must reach the primary before its channel ends,
+ * or the primary would give the connection to the other worker as well
+ * and two workers would answer one client. */
+static eddy_check_t dh_check;
+static int dh_lines, dh_disconnected;
+
+static void dh_done(struct client *c) {
+  const char *p;
+
+  tally(c->pid);
+  nclients++;
+  for (p = c->buf; (p = strchr(p, '\n')) != NULL; p++)
+    dh_lines++;
+  eddy_cluster_disconnect(&cluster);
+}
+
+static void dh_poll_done(eddy_check_t *check) {
+  eddy_cluster_worker_t *list[2];
+  int i, n = eddy_cluster_workers(&cluster, list, 2);
+
+  for (i = 0; i < n; i++)
+    if (eddy__balance_inflight(list[i]->priv) > 0) {
+      assert_int_equal(eddy_cluster_worker_disconnect(list[i]), 0);
+      dh_disconnected++;
+      eddy_check_stop(check);
+      return;
+    }
+}
+
+static void dh_hook(const eddy_cluster_event_t *ev) {
+  if (ev->type != EDDY_CLUSTER_EV_LISTENING || ++nlistening != 2)
+    return;
+  assert_int_equal(eddy_check_start(&dh_check, dh_poll_done), 0);
+  client_start(&clients[0], addr_port(ev->address), NULL, dh_done);
+}
+
+static void test_disconnect_behind_handover(void **state) {
+  eddy_cluster_options_t o;
+  int round;
+
+  (void)state;
+  for (round = 0; round < 10; round++) {
+    start(&o, "serve", 0, EDDY_CLUSTER_SCHED_RR);
+    tally_reset();
+    dh_lines = dh_disconnected = 0;
+    on_event_hook = dh_hook;
+    assert_int_equal(eddy_check_init(&loop, &dh_check), 0);
+    assert_int_equal(eddy_cluster_init(&loop, &cluster, &o), 0);
+    assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
+    assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
+    assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+    eddy_close(&dh_check.handle, NULL);
+    assert_int_equal(eddy_cluster_workers(&cluster, NULL, 0), 0);
+    assert_int_equal(eddy_cluster_close(&cluster), 0);
+    eddy_close(&guard.handle, NULL);
+    assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+    assert_int_equal(eddy_loop_close(&loop), 0);
+    assert_int_equal(dh_disconnected, 1);
+    assert_int_equal(nfailed, 0);
+    assert_int_equal(nclients, 1);
+    assert_int_equal(dh_lines, 1); /* one worker answered it */
+  }
+}
+
 /* ---- graceful disconnect
  * ------------------------------------------------------- */
 
@@ -1245,6 +1313,7 @@ int main(void) {
       T(test_sticky),
       T(test_leastconn),
       T(test_graceful_disconnect),
+      T(test_disconnect_behind_handover),
       T(test_reload_loses_nothing),
       T(test_no_fd_leak),
       T(test_messages),

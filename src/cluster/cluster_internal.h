@@ -167,6 +167,8 @@ struct eddy__cluster_priv {
   } answer;
   eddy_check_t answer_check;
   int self_id;
+  int ctl_sending;     /* control sends that have not called back */
+  int close_when_sent; /* disconnected: close once ctl_sending is 0 */
   int ch_closing, ch_closed, check_closed, free_when_closed;
 };
 

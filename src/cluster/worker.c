@@ -40,14 +40,21 @@ struct eddy__cl_ctl {
 
 static struct eddy__cluster_priv *eddy__worker; /* this process's cluster */
 
+static void eddy__worker_channel_close(struct eddy__cluster_priv *c);
+
 static void eddy__cl_ctl_sent(eddy_channel_send_t *send, int status) {
   struct eddy__cl_ctl *ctl = send->req.data;
+  struct eddy__cluster_priv *c = eddy__worker;
 
   (void)status; /* a lost channel is reported by its disconnect */
-  if (eddy__worker == NULL)
+  if (c == NULL) {
     free(ctl); /* the cluster was closed meanwhile */
-  else
-    eddy__queue_insert_tail(&eddy__worker->free_ctl, &ctl->node);
+    return;
+  }
+  eddy__queue_insert_tail(&c->free_ctl, &ctl->node);
+  assert(c->ctl_sending > 0);
+  if (--c->ctl_sending == 0 && c->close_when_sent)
+    eddy__worker_channel_close(c);
 }
 
 int eddy__cluster_worker_send_ctl(struct eddy__cluster_priv *c,
@@ -67,6 +74,8 @@ int eddy__cluster_worker_send_ctl(struct eddy__cluster_priv *c,
                           eddy__cl_ctl_sent);
   if (err != 0)
     eddy__queue_insert_tail(&c->free_ctl, &ctl->node);
+  else
+    c->ctl_sending++;
   return err;
 }
 
@@ -426,7 +435,15 @@ static void eddy__worker_disconnect(struct eddy__cluster_priv *c) {
   ev.type = EDDY_CLUSTER_EV_DISCONNECT;
   if (c->opts.on_event != NULL)
     c->opts.on_event(c->pub, &ev);
-  eddy__worker_channel_close(c);
+  /* The primary gives the hand-overs it has no answer for to the others
+   * when the channel ends: every answer must be out before, or a
+   * connection this worker took would be served twice. Closing cancels
+   * what is queued, so the close waits for the control sends. */
+  eddy__worker_answer_flush(c);
+  if (c->ctl_sending > 0 && !eddy_channel_is_disconnected(&c->ch))
+    c->close_when_sent = 1;
+  else
+    eddy__worker_channel_close(c);
 }
 
 static void eddy__worker_message(eddy_channel_t *ch, const void *data,
@@ -500,6 +517,7 @@ void eddy__cluster_worker_close(struct eddy__cluster_priv *c) {
   if (c->query_fd != -1)
     close(c->query_fd);
   c->query_fd = -1;
+  eddy__worker_answer_flush(c);
   eddy__worker_channel_close(c);
   while ((q = c->free_ctl.next) != &c->free_ctl) {
     eddy__queue_remove(q);
