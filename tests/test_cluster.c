@@ -14,16 +14,17 @@
  * Run as the primary, the tests: life-cycle order; 8 sequential
  * connections over 2 workers split 4/4 with round-robin, on one port
  * although both asked for port 0; the shared-socket and SO_REUSEPORT
- * modes; a crash seen as
- * disconnect then exit and restarted with backoff until errored; a
- * worker dying between receiving a connection and answering, or stuck
- * there until killed, and no connection lost; a worker flooding the
- * primary with messages; accept backpressure when
- * every slot is held; least-connections following
- * reported closes; sticky mapping over 100 connections from 20 addresses, and
- * only a replaced worker's addresses moving; a graceful disconnect that waits
- * for an open connection; a rolling reload under sequential load that loses no
- * request; no descriptor left in the primary after 10,000 connections;
+ * modes; a worker dying between receiving a connection and answering, or
+ * stuck there until killed, and no connection lost; a worker sending
+ * nonsense, or flooding the primary with messages; accept backpressure
+ * when every slot is held; a crash seen as disconnect then exit and
+ * restarted with backoff until errored; sticky mapping over 100
+ * connections from 20 addresses, and only a replaced worker's addresses
+ * moving; least-connections following reported closes; a graceful
+ * disconnect that waits for an open connection; a disconnect right
+ * behind a hand-over, and the client answered once; a rolling reload
+ * under sequential load that loses no request, in every mode the primary
+ * shares; no descriptor left in the primary after 10,000 connections;
  * program messages both ways with the cluster's own kept out; a listen
  * error reaching the worker; the API's error paths. Nothing waits on
  * time: every step follows an event. */
