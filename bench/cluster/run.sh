@@ -17,7 +17,8 @@
 #   MODE=all        keepalive and newconn (default)
 #   IMPLS="eddy_rr nginx"  only these servers (names as in the table)
 #
-# Servers: eddy rr, eddy reuseport (EDDY_CLUSTER_SCHED), Node rr and none
+# Servers: eddy rr, eddy reuseport (EDDY_CLUSTER_SCHED; IMPLS may name
+# any mode as eddy_MODE, e.g. eddy_sticky), Node rr and none
 # (NODE_CLUSTER_SCHED_POLICY), nginx (worker_processes 2). They run in
 # turn, RUNS times each (default 3), DURATION seconds of wrk each (default
 # 5, after a 1 s warm-up), and the table shows the medians and the ratios
@@ -79,9 +80,10 @@ ticks() {
 # start IMPL: sets PID and PORT, or returns 1.
 start() {
   local impl=$1 i
+  PID=
   : >"$tmp/out"
   case $impl in
-    eddy_rr|eddy_reuseport|eddy_none)
+    eddy_*)
       EDDY_CLUSTER_SCHED=${impl#eddy_} "${srv_pin[@]}" "$tmp/eddy_server" 0 2 >"$tmp/out" 2>&1 &
       PID=$! ;;
     node_rr|node_none)
@@ -113,6 +115,7 @@ start() {
 # hang in cluster.disconnect after the naive reload).
 stop() {
   local i p
+  [ -n "$PID" ] || return 0
   kill -TERM "$PID" 2>/dev/null
   [ "$1" = nginx ] && kill -QUIT "$PID" 2>/dev/null
   for i in $(seq 50); do
