@@ -422,6 +422,9 @@ static void eddy__worker_disconnect(struct eddy__cluster_priv *c) {
   eddy_cluster_event_t ev;
   eddy_queue_t *q;
 
+  /* Once only: the channel may still end while its close waits. */
+  if (c->ch_closing || c->close_when_sent)
+    return;
   for (q = c->shares.next; q != &c->shares; q = q->next) {
     struct eddy__tcp_share *sh =
         eddy__container_of(q, struct eddy__tcp_share, node);
