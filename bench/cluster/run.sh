@@ -27,12 +27,12 @@
 # tree (primary and workers; nginx: master and workers), user + system,
 # from /proc, over the measured seconds.
 #
-# PIN unset (default): nothing is pinned; the server's processes and wrk
-# share the machine's cores, so a server that needs little CPU is capped
-# by what wrk can do beside it. PIN=1: the server's whole process tree on
-# CPU 1 and wrk on CPU 0 (taskset), so the client never takes the
-# server's core; every server then has exactly one core, and the primary's
-# hand-overs to its workers never cross CPUs.
+# As the headline HTTP figures of bench/run.sh, the server (its whole
+# process tree) runs on CPU 0 and wrk on CPU 1 (taskset), so the client
+# never takes the server's core: every server has exactly one core, and
+# the primary's hand-overs to its workers never cross CPUs. PIN=0 pins
+# nothing: the servers and wrk then share both cores, and a server that
+# needs little CPU is capped by what wrk can do beside it.
 #
 # The eddy server is compiled here from bench/cluster/eddy_cluster_server.c
 # against BUILD_DIR's libeddy.a (default build). A missing peer is skipped.
@@ -47,9 +47,9 @@ MODE=${MODE:-all}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 srv_pin=() wrk_pin=()
-if [ -n "${PIN:-}" ]; then
-  command -v taskset >/dev/null || { echo "PIN needs taskset" >&2; exit 1; }
-  srv_pin=(taskset -c 1) wrk_pin=(taskset -c 0)
+if [ "${PIN:-1}" != 0 ]; then
+  command -v taskset >/dev/null || { echo "pinning needs taskset (PIN=0: none)" >&2; exit 1; }
+  srv_pin=(taskset -c 0) wrk_pin=(taskset -c 1)
 fi
 
 command -v wrk >/dev/null || { echo "wrk is required" >&2; exit 1; }
@@ -187,7 +187,7 @@ done
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print 0}'; }
 for mode in $modes; do
-  echo "== $mode, c$CONNS, 2 workers, medians of $RUNS${PIN:+, pinned (server CPU 1, wrk CPU 0)} =="
+  echo "== $mode, c$CONNS, 2 workers, medians of $RUNS, $([ "${PIN:-1}" != 0 ] && echo "pinned (server CPU 0, wrk CPU 1)" || echo unpinned) =="
   printf "%-16s %12s %12s %8s\n" server "req/s" "cpu us/req" "errors (sum)"
   for impl in $impls; do
     grep -q "^$impl $mode .* skipped" "$tmp/results" && { printf "%-16s skipped\n" "$impl"; continue; }
