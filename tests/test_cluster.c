@@ -297,13 +297,28 @@ static void start(eddy_cluster_options_t *o, const char *role, int port,
   eddy_unref(&guard.handle);
 }
 
-static void finish(void) {
+/* The cluster, with two workers forked. */
+static void init_fork_two(const eddy_cluster_options_t *o) {
+  assert_int_equal(eddy_cluster_init(&loop, &cluster, o), 0);
+  assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
+  assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
+}
+
+/* Run until the cluster is done, then close it, the guard and extra (a
+ * handle of the test's own, or NULL) and the loop. */
+static void finish_closing(eddy_handle_t *extra) {
   assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  if (extra != NULL)
+    eddy_close(extra, NULL);
   assert_int_equal(eddy_cluster_workers(&cluster, NULL, 0), 0);
   assert_int_equal(eddy_cluster_close(&cluster), 0);
   eddy_close(&guard.handle, NULL);
   assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
   assert_int_equal(eddy_loop_close(&loop), 0);
+}
+
+static void finish(void) {
+  finish_closing(NULL);
 }
 
 /* A client: connect from (optionally) a chosen address, write if told,
@@ -487,9 +502,7 @@ static void run_two(const char *role, eddy_cluster_sched sched, int conns) {
   tally_reset();
   nclients_want = conns;
   on_event_hook = two_listening_hook;
-  assert_int_equal(eddy_cluster_init(&loop, &cluster, &o), 0);
-  assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
-  assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
+  init_fork_two(&o);
   finish();
   assert_int_equal(nfailed, 0);
   assert_int_equal(nclients, conns);
@@ -534,9 +547,7 @@ static void test_death_mid_handover(void **state) {
     tally_reset();
     nclients_want = 4;
     on_event_hook = two_listening_hook;
-    assert_int_equal(eddy_cluster_init(&loop, &cluster, &o), 0);
-    assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
-    assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
+    init_fork_two(&o);
     finish();
   }
   assert_int_equal(nfailed, 0);
@@ -588,9 +599,7 @@ static void test_flood_shrugged_off(void **state) {
   nclients_want = 8;
   o.on_message = flood_message;
   on_event_hook = flood_hook;
-  assert_int_equal(eddy_cluster_init(&loop, &cluster, &o), 0);
-  assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
-  assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
+  init_fork_two(&o);
   finish();
   /* Who served which is not fixed: the flooder's answers queue behind
    * its messages, so it may still be busy when the next client comes. */
@@ -613,9 +622,7 @@ static void test_stuck_worker_killed(void **state) {
   nclients_want = 4;
   o.handover_timeout_ms = 200;
   on_event_hook = two_listening_hook;
-  assert_int_equal(eddy_cluster_init(&loop, &cluster, &o), 0);
-  assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
-  assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
+  init_fork_two(&o);
   finish();
   assert_int_equal(nfailed, 0);
   assert_int_equal(npids, 1);
@@ -690,13 +697,7 @@ static void test_accept_backpressure(void **state) {
   on_event_hook = backlog_hook;
   assert_int_equal(eddy_cluster_init(&loop, &cluster, &o), 0);
   assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
-  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
-  eddy_close(&backlog_check.handle, NULL);
-  assert_int_equal(eddy_cluster_workers(&cluster, NULL, 0), 0);
-  assert_int_equal(eddy_cluster_close(&cluster), 0);
-  eddy_close(&guard.handle, NULL);
-  assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
-  assert_int_equal(eddy_loop_close(&loop), 0);
+  finish_closing(&backlog_check.handle);
   assert_true(backlog_forked);
   assert_true(backlog_killed);
   assert_int_equal(backlog_served_before_second, 0);
@@ -892,9 +893,7 @@ static void test_leastconn(void **state) {
   lc_accepted = lc_done = 0;
   o.on_message = lc_message;
   on_event_hook = lc_hook;
-  assert_int_equal(eddy_cluster_init(&loop, &cluster, &o), 0);
-  assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
-  assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
+  init_fork_two(&o);
   finish();
   assert_int_equal(nfailed, 0);
   assert_int_equal(lc_done, 3);
@@ -951,16 +950,8 @@ static void test_disconnect_behind_handover(void **state) {
     dh_lines = dh_disconnected = 0;
     on_event_hook = dh_hook;
     assert_int_equal(eddy_check_init(&loop, &dh_check), 0);
-    assert_int_equal(eddy_cluster_init(&loop, &cluster, &o), 0);
-    assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
-    assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
-    assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
-    eddy_close(&dh_check.handle, NULL);
-    assert_int_equal(eddy_cluster_workers(&cluster, NULL, 0), 0);
-    assert_int_equal(eddy_cluster_close(&cluster), 0);
-    eddy_close(&guard.handle, NULL);
-    assert_int_equal(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
-    assert_int_equal(eddy_loop_close(&loop), 0);
+    init_fork_two(&o);
+    finish_closing(&dh_check.handle);
     assert_int_equal(dh_disconnected, 1);
     assert_int_equal(nfailed, 0);
     assert_int_equal(nclients, 1);
@@ -1072,9 +1063,7 @@ static void test_reload_loses_nothing(void **state) {
     reload_status = 1;
     nclients_want = 0;
     on_event_hook = reload_hook;
-    assert_int_equal(eddy_cluster_init(&loop, &cluster, &o), 0);
-    assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
-    assert_int_equal(eddy_cluster_fork(&cluster, NULL), 0);
+    init_fork_two(&o);
     finish();
     assert_int_equal(reload_status, 0);
     assert_int_equal(nfailed, 0);
