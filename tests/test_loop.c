@@ -8,9 +8,9 @@
 #include "core/io.h"
 #include "core/loop_internal.h"
 #include "core/phases.h"
-#include <signal.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/syscall.h>
 
 #include "test_util.h"
@@ -582,8 +582,8 @@ static void noop_fs_event(eddy_fs_event_t *h, const char *name, int events,
   (void)events;
   (void)status;
 }
-static void noop_fs_poll(eddy_fs_poll_t *h, int status,
-                         const eddy_stat_t *prev, const eddy_stat_t *curr) {
+static void noop_fs_poll(eddy_fs_poll_t *h, int status, const eddy_stat_t *prev,
+                         const eddy_stat_t *curr) {
   (void)h;
   (void)status;
   (void)prev;
@@ -648,17 +648,16 @@ static void test_closing_handles_refuse_calls(void **state) {
   close(sock);
   assert_int_equal(eddy_tcp_bind(&tcp, (struct sockaddr *)&addr, 0),
                    EDDY_EINVAL);
-  assert_int_equal(eddy_tcp_connect(&creq, &tcp, (struct sockaddr *)&addr,
-                                    noop_connect),
-                   EDDY_EINVAL);
+  assert_int_equal(
+      eddy_tcp_connect(&creq, &tcp, (struct sockaddr *)&addr, noop_connect),
+      EDDY_EINVAL);
   assert_int_equal(eddy_tcp_nodelay(&tcp, 1), EDDY_EINVAL);
   assert_int_equal(eddy_tcp_keepalive(&tcp, 1, 10), EDDY_EINVAL);
   assert_int_equal(eddy_tcp_close_reset(&tcp, NULL), EDDY_EINVAL);
   assert_int_equal(eddy_listen(&tcp.stream, 1, noop_connection), EDDY_EINVAL);
   assert_int_equal(eddy_read_start(&tcp.stream, noop_alloc, noop_read),
                    EDDY_EINVAL);
-  assert_int_equal(eddy_write(&wreq, &tcp.stream, &buf, 1, NULL),
-                   EDDY_EINVAL);
+  assert_int_equal(eddy_write(&wreq, &tcp.stream, &buf, 1, NULL), EDDY_EINVAL);
   assert_int_equal(eddy_try_write(&tcp.stream, &buf, 1), EDDY_EINVAL);
   assert_int_equal(eddy_shutdown(&sreq, &tcp.stream, NULL), EDDY_EINVAL);
   assert_int_equal(eddy_tcp_init(&loop, &tcp_open), 0);
@@ -676,9 +675,9 @@ static void test_closing_handles_refuse_calls(void **state) {
                    EDDY_EINVAL);
   assert_int_equal(eddy_pipe_bind2(&pipe_, "/tmp/eddy-closing-test", 22),
                    EDDY_EINVAL);
-  assert_int_equal(eddy_pipe_connect(&creq, &pipe_, "/tmp/eddy-none",
-                                     noop_connect),
-                   EDDY_EINVAL);
+  assert_int_equal(
+      eddy_pipe_connect(&creq, &pipe_, "/tmp/eddy-none", noop_connect),
+      EDDY_EINVAL);
   assert_int_equal(eddy_pipe_chmod(&pipe_, EDDY_READABLE), EDDY_EINVAL);
   assert_int_equal(eddy_write2(&wreq, &pipe_.stream, &buf, 1, NULL, NULL),
                    EDDY_EINVAL);
@@ -768,13 +767,22 @@ static void test_backend_fd_embedding(void **state) {
   assert_int_equal(eddy_loop_close(&loop), 0);
 }
 
-static volatile sig_atomic_t usr1_taken;
+/* Set by the handler on the loop thread, read by the prober thread: an
+ * atomic (lock-free, so safe in a handler), not only volatile. */
+static int usr1_taken;
 static pid_t loop_tid;
 static eddy_async_t block_wake;
 
+static int usr1_was_taken(void) {
+  return __atomic_load_n(&usr1_taken, __ATOMIC_SEQ_CST);
+}
+
 static void on_usr1(int sig) {
+  int saved = errno; /* a handler leaves errno as it found it */
+
   (void)sig;
-  usr1_taken = 1;
+  __atomic_store_n(&usr1_taken, 1, __ATOMIC_SEQ_CST);
+  errno = saved;
 }
 
 static void on_block_wake(eddy_async_t *a) {
@@ -832,12 +840,12 @@ static void *block_prober(void *arg) {
   if (probe_saw_wait) {
     pthread_kill(loop_thread, SIGUSR1);
     /* Blocked in the wait: it stays pending, the handler does not run. */
-    for (i = 0; i < 1000 && !probe_saw_pending && !usr1_taken; i++) {
+    for (i = 0; i < 1000 && !probe_saw_pending && !usr1_was_taken(); i++) {
       probe_saw_pending = thread_has_pending(loop_tid, SIGUSR1);
       if (!probe_saw_pending)
         usleep(1000);
     }
-    probe_saw_taken = usr1_taken;
+    probe_saw_taken = usr1_was_taken();
   }
   eddy_async_send(&block_wake);
   return NULL;
@@ -869,7 +877,7 @@ static void test_loop_configure_block_signal(void **state) {
   sa.sa_handler = on_usr1;
   sigemptyset(&sa.sa_mask);
   assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
-  usr1_taken = 0;
+  __atomic_store_n(&usr1_taken, 0, __ATOMIC_SEQ_CST);
   probe_saw_wait = probe_saw_pending = probe_saw_taken = 0;
   loop_tid = (pid_t)syscall(SYS_gettid);
   assert_int_equal(eddy_async_init(&loop, &block_wake, on_block_wake), 0);
@@ -880,7 +888,7 @@ static void test_loop_configure_block_signal(void **state) {
   assert_true(probe_saw_pending);
   assert_false(probe_saw_taken);
   /* out of the wait, the thread's own mask lets it in */
-  assert_int_equal(usr1_taken, 1);
+  assert_int_equal(usr1_was_taken(), 1);
   assert_int_equal(sigaction(SIGUSR1, &old, NULL), 0);
   assert_int_equal(eddy_loop_close(&loop), 0);
 }
