@@ -25,6 +25,6 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_retur
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 filter=()
-[ "$san" = thread ] && filter=(-R '^(async|signal|thread|work|pool_env.*|fs|fs_meta|fs_tree|fs_stream|fs_poll|fs_event|dns|process|exec|channel|http_server|histogram|stack|metrics|watchdog|port|worker|cluster)(\.poll)?$')
+[ "$san" = thread ] && filter=(-R '^(async|signal|thread|work|pool_env.*|loop|pipe_pair|scenarios|fs|fs_meta|fs_tree|fs_stream|fs_poll|fs_event|dns|process|exec|channel|http_server|histogram|stack|metrics|watchdog|port|worker|cluster)(\.poll)?$')
 cd "$build"
 ctest --output-on-failure -j "$(nproc)" "${filter[@]}"
