@@ -149,6 +149,11 @@ static int eddy__pick_sticky(struct eddy__cluster_listener *l, uint32_t hash) {
   return pick;
 }
 
+/* Free: no answer awaited from it, and not being retired by a reload. */
+static int eddy__member_free(const struct eddy__cluster_member *m) {
+  return m->inflight == 0 && !m->w->routed_off;
+}
+
 /* The next member with no answer awaited, from the cursor on; for
  * LEASTCONN the one of those with the fewest connections. */
 static int eddy__pick_free(struct eddy__cluster_listener *l, int least) {
@@ -156,7 +161,7 @@ static int eddy__pick_free(struct eddy__cluster_listener *l, int least) {
 
   for (i = 0; i < l->nmembers; i++) {
     idx = (int)((l->cursor + (unsigned)i) % (unsigned)l->nmembers);
-    if (l->members[idx].inflight != 0 || l->members[idx].w->routed_off)
+    if (!eddy__member_free(&l->members[idx]))
       continue;
     if (pick == -1 || (least && l->members[idx].conns < l->members[pick].conns))
       pick = idx;
@@ -303,8 +308,7 @@ static unsigned eddy__batch_size(const struct eddy__cluster_listener *l) {
   int i;
 
   for (i = 0; i < l->nmembers; i++)
-    if (l->members[i].inflight == 0 && !l->members[i].w->routed_off)
-      nfree++;
+    nfree += (unsigned)eddy__member_free(&l->members[i]);
   if (nfree == 0)
     return 1;
   for (q = l->pending.next;

@@ -11,12 +11,12 @@
  *     UNLISTEN key; ANSWER key seq count taken; CLOSED key
  *   primary -> worker, channel: NEWCONN key seq (+ the connection);
  *     DISCONNECT
- * An ANSWER covers count hand-overs of one listener with consecutive
- * sequence numbers from seq on; bit i of taken is 1 if the worker took
- * the connection numbered seq + i.
  *   worker -> primary, query socket: BIND family flags port addr[16];
  *     the answer BOUND status key mode port (+ the socket unless the mode
  *     is REUSEPORT or status is an error)
+ * An ANSWER covers count hand-overs of one listener with consecutive
+ * sequence numbers from seq on; bit i of taken is 1 if the worker took
+ * the connection numbered seq + i.
  */
 #ifndef EDDY_CLUSTER_CLUSTER_INTERNAL_H
 #define EDDY_CLUSTER_CLUSTER_INTERNAL_H

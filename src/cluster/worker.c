@@ -386,8 +386,8 @@ static void eddy__worker_newconn(struct eddy__cluster_priv *c,
   eddy__worker_answer_add(c, key, seq, taken);
 }
 
-/* The channel lives in the cluster's memory: a closed cluster is freed
- * once its channel's close has completed. */
+/* The channel and the answer check live in the cluster's memory: a
+ * closed cluster is freed once both their closes have completed. */
 static void eddy__worker_free_if_done(struct eddy__cluster_priv *c) {
   if (c->free_when_closed && c->ch_closed && c->check_closed)
     free(c);
