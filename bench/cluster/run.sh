@@ -46,10 +46,11 @@ CONNS=${CONNS:-50}
 MODE=${MODE:-all}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-srv_pin=() wrk_pin=()
+srv_pin=() wrk_pin=() pinning=unpinned
 if [ "${PIN:-1}" != 0 ]; then
   command -v taskset >/dev/null || { echo "pinning needs taskset (PIN=0: none)" >&2; exit 1; }
   srv_pin=(taskset -c 0) wrk_pin=(taskset -c 1)
+  pinning="pinned (server CPU 0, wrk CPU 1)"
 fi
 
 command -v wrk >/dev/null || { echo "wrk is required" >&2; exit 1; }
@@ -187,7 +188,7 @@ done
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print 0}'; }
 for mode in $modes; do
-  echo "== $mode, c$CONNS, 2 workers, medians of $RUNS, $([ "${PIN:-1}" != 0 ] && echo "pinned (server CPU 0, wrk CPU 1)" || echo unpinned) =="
+  echo "== $mode, c$CONNS, 2 workers, medians of $RUNS, $pinning =="
   printf "%-16s %12s %12s %8s\n" server "req/s" "cpu us/req" "errors (sum)"
   for impl in $impls; do
     grep -q "^$impl $mode .* skipped" "$tmp/results" && { printf "%-16s skipped\n" "$impl"; continue; }
@@ -197,7 +198,8 @@ for mode in $modes; do
     printf "%-16s %12s %12s %8s\n" "$impl" "$r" "$c" "$e"
     eval "R_$impl=$r C_$impl=$c"
   done
-  awk -v a="$R_eddy_rr" -v b="${R_node_rr:-0}" -v c="$C_eddy_rr" -v d="${C_nginx:-0}" \
-    'BEGIN { if (b > 0) printf "eddy rr / node rr req/s: %.2fx\n", a / b;
-             if (d > 0) printf "eddy rr / nginx cpu per request: %.2fx\n", c / d }'
+  # only the ratios whose two sides ran (IMPLS may leave some out)
+  awk -v a="${R_eddy_rr:-0}" -v b="${R_node_rr:-0}" -v c="${C_eddy_rr:-0}" -v d="${C_nginx:-0}" \
+    'BEGIN { if (a > 0 && b > 0) printf "eddy rr / node rr req/s: %.2fx\n", a / b;
+             if (c > 0 && d > 0) printf "eddy rr / nginx cpu per request: %.2fx\n", c / d }'
 done
